@@ -1,0 +1,148 @@
+//! Audit events: typed records, one leaf of the Merkle log each.
+
+use crate::canonical::to_canonical_string;
+use crate::client::ClientKind;
+use crate::decision::Decision;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A pre-tool decision.
+    Decision,
+    /// A post-tool effect, linked to its decision.
+    Effect,
+    /// Session start or end.
+    Session,
+    /// Prompt, stop, notification and other moments that need no decision.
+    Lifecycle,
+}
+
+/// A file a call changed, with the SHA-256 of its new content (`None` when deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+/// The git state a `git commit`/`git push` left behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitEffect {
+    pub commit: String,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    /// `commit` or `push`.
+    pub verb: String,
+}
+
+/// What a post-tool event reported, plus what ward read from disk after the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EffectRecord {
+    pub success: bool,
+    pub exit_code: Option<i64>,
+    pub error: Option<String>,
+    pub output_bytes: u64,
+    pub files: Vec<FileChange>,
+    pub git: Option<GitEffect>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `evt_` followed by 26 Crockford base32 characters (time-ordered).
+    pub id: String,
+    /// RFC 3339 UTC timestamp with milliseconds.
+    pub ts: String,
+    pub kind: EventKind,
+    pub client: ClientKind,
+    /// The client's own event name.
+    pub hook_event: String,
+    /// The assistant identity (`client@host/user`).
+    pub assistant: String,
+    /// The human on whose account the assistant ran (OS user).
+    pub human: String,
+    pub host: String,
+    pub session_id: String,
+    pub tool_use_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub tool_name: Option<String>,
+    pub action_kind: Option<String>,
+    /// The command, paths, URL or MCP target.
+    pub action: Option<String>,
+    /// Canonical hash of the tool input.
+    pub input_hash: Option<String>,
+    pub cwd: String,
+    pub repo_root: Option<String>,
+    pub decision: Option<Decision>,
+    pub effect: Option<EffectRecord>,
+    /// For effects: the id of the decision event this effect belongs to.
+    pub decision_event: Option<String>,
+}
+
+impl Event {
+    /// The exact bytes that become the Merkle leaf.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        match serde_json::to_value(self) {
+            Ok(v) => to_canonical_string(&v).into_bytes(),
+            // Serializing plain data cannot fail; keep a deterministic fallback anyway.
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// An event id from a millisecond timestamp and 10 random bytes (ULID layout).
+pub fn event_id(unix_ms: u64, random: [u8; 10]) -> String {
+    let mut value: u128 = (u128::from(unix_ms) & ((1u128 << 48) - 1)) << 80;
+    for (i, b) in random.iter().enumerate() {
+        value |= u128::from(*b) << (72 - 8 * i);
+    }
+    let mut s = String::with_capacity(30);
+    s.push_str("evt_");
+    for i in (0..26).rev() {
+        let idx = ((value >> (5 * i)) & 0x1f) as usize;
+        s.push(CROCKFORD[idx] as char);
+    }
+    s
+}
+
+/// RFC 3339 UTC with milliseconds from Unix milliseconds (civil-from-days, Howard Hinnant).
+pub fn rfc3339_ms(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let ms = unix_ms % 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if mo <= 2 { y + 1 } else { y };
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time() {
+        let a = event_id(1_700_000_000_000, [0xff; 10]);
+        let b = event_id(1_700_000_000_001, [0; 10]);
+        assert_eq!(a.len(), 30);
+        assert!(a < b);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}
