@@ -1,0 +1,285 @@
+//! The `ward` command line. `main` calls [`run`]; each command lives in its own module.
+
+pub mod audit_cmd;
+pub mod demo;
+pub mod eval;
+pub mod home;
+pub mod hook;
+pub mod ident;
+pub mod install_cmd;
+pub mod output;
+pub mod pipeline;
+pub mod policy_cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use ward_core::{ClientKind, ErrorCode, WardError};
+
+#[derive(Parser, Debug)]
+#[command(name = "ward", version, about = "govern AI coding assistants: decide, record and prove every tool call")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Decide one hook payload from stdin (what clients run), or manage hook installs
+    Hook {
+        #[command(subcommand)]
+        sub: HookCmd,
+    },
+    /// Create $WARD_HOME: signing key, audit database, editable policy pack (never overwrites a key)
+    Init,
+    /// Show, for one payload on stdin, the normalized call, the facts, and the decision
+    Explain {
+        /// The client that sent the payload
+        #[arg(long, default_value = "claude-code")]
+        client: String,
+        /// The event name (Copilot camelCase payloads carry none)
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check or test the policy pack
+    Policy {
+        #[command(subcommand)]
+        sub: PolicyCmd,
+    },
+    /// Verify, prove and read the audit log
+    Audit {
+        #[command(subcommand)]
+        sub: AuditCmd,
+    },
+    /// Run a labelled corpus through the hook path and score it
+    Eval {
+        /// JSONL corpus: {"id","label","expected","client","event"} per line
+        corpus: PathBuf,
+        /// Print every case that did not get its expected answer
+        #[arg(long)]
+        show: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pipe real payloads of several clients through the hook in a temporary $WARD_HOME
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+enum HookCmd {
+    /// Install ward's hook into a client's settings (claude-code, codex, gemini, cursor, copilot)
+    Install {
+        client: String,
+        /// Print the resulting settings instead of writing them
+        #[arg(long)]
+        print: bool,
+        /// Install into this project's settings instead of the user's
+        #[arg(long)]
+        project: Option<PathBuf>,
+    },
+    /// Remove ward's hook entries from a client's settings
+    Uninstall {
+        client: String,
+        /// Print the resulting settings instead of writing them
+        #[arg(long)]
+        print: bool,
+        #[arg(long)]
+        project: Option<PathBuf>,
+    },
+    /// Tell when a client would skip or ignore ward's hook
+    Doctor {
+        client: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    #[command(external_subcommand)]
+    Client(Vec<String>),
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCmd {
+    /// Validate the pack against the schema
+    Check {
+        /// Policy directory (default: $WARD_HOME/policies)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run policy test cases (input + expected decision) from a directory
+    Test {
+        dir: PathBuf,
+        /// Policy directory (default: $WARD_HOME/policies)
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Cedar schema policies are validated against
+    Schema,
+    /// List the policies of the pack
+    List {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Recompute the tree and check every checkpoint signature
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an inclusion proof of one event against the latest checkpoint
+    Prove { event_id: String },
+    /// Check a proof bundle offline (file or `-` for stdin)
+    CheckProof { file: PathBuf },
+    /// Print a consistency proof between two tree sizes
+    Consistency { old_size: u64, new_size: u64 },
+    /// Show the latest events
+    Tail {
+        #[arg(short = 'n', long, default_value_t = 20)]
+        n: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export events for a SIEM
+    Export {
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
+    /// Which call made this commit or changed this file
+    Trace {
+        what: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parse arguments and run; returns the process exit code.
+pub fn run() -> i32 {
+    // The hook path is the hot one: dispatch it before clap builds the whole command tree.
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() >= 3 && args[1] == "hook" {
+        if let Ok(client) = args[2].parse::<ClientKind>() {
+            return match hook_event_arg(&args[3..]) {
+                Ok(ev) => hook::run(client, ev.as_deref()),
+                Err(e) => hook::emit(&ward_clients::render_error(client, None, &e)),
+            };
+        }
+    }
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 64 } else { 0 };
+        }
+    };
+    match dispatch(cli.cmd) {
+        Ok(code) => code,
+        Err(e) => {
+            output::print_error(&e);
+            1
+        }
+    }
+}
+
+fn hook_event_arg(rest: &[String]) -> Result<Option<String>, WardError> {
+    let mut ev = None;
+    let mut i = 0;
+    while i < rest.len() {
+        let a = &rest[i];
+        if let Some(v) = a.strip_prefix("--event=") {
+            ev = Some(v.to_string());
+        } else if a == "--event" {
+            i += 1;
+            ev = Some(rest.get(i).cloned().ok_or_else(|| {
+                WardError::new(ErrorCode::Usage, "`--event` needs an event name")
+            })?);
+        } else {
+            return Err(WardError::new(ErrorCode::Usage, format!("unexpected hook argument `{a}`")));
+        }
+        i += 1;
+    }
+    Ok(ev)
+}
+
+fn client_arg(s: &str) -> Result<ClientKind, WardError> {
+    s.parse::<ClientKind>().map_err(|m| WardError::new(ErrorCode::BadInput, m))
+}
+
+fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
+    match cmd {
+        Cmd::Hook { sub } => match sub {
+            HookCmd::Install { client, print, project } => {
+                let client = client_arg(&client)?;
+                let env = install_cmd::install_env_from_process()?;
+                let bin = std::env::current_exe()
+                    .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot find the ward binary: {e}")))?;
+                let summary = install_cmd::install(client, print, project, &bin.display().to_string(), &env)?;
+                println!("{summary}");
+                Ok(0)
+            }
+            HookCmd::Uninstall { client, print, project } => {
+                let client = client_arg(&client)?;
+                let env = install_cmd::install_env_from_process()?;
+                println!("{}", install_cmd::uninstall(client, print, project, &env)?);
+                Ok(0)
+            }
+            HookCmd::Doctor { client, json } => {
+                let clients = match client {
+                    Some(c) => vec![client_arg(&c)?],
+                    None => ClientKind::ALL.to_vec(),
+                };
+                let env = install_cmd::install_env_from_process()?;
+                let (text, any_error) = install_cmd::doctor(&clients, &env, json)?;
+                println!("{text}");
+                Ok(if any_error { 1 } else { 0 })
+            }
+            HookCmd::Client(args) => {
+                // Reached only for an unknown client name (known ones are dispatched in run()).
+                let name = args.first().cloned().unwrap_or_default();
+                Err(WardError::new(ErrorCode::BadInput, client_arg(&name).err().map(|e| e.message).unwrap_or_else(|| format!("unknown hook command `{name}`"))))
+            }
+        },
+        Cmd::Init => {
+            let home = home::Home::resolve()?;
+            let created = home.init()?;
+            if created.is_empty() {
+                println!("ward home `{}` already initialised; nothing changed", home.dir.display());
+            } else {
+                println!("initialised ward home `{}`", home.dir.display());
+                for c in created {
+                    println!("  created {c}");
+                }
+            }
+            println!("verifier key: {}", home.verifier()?.vkey());
+            Ok(0)
+        }
+        Cmd::Explain { client, event, json } => eval::explain(client_arg(&client)?, event.as_deref(), json),
+        Cmd::Policy { sub } => match sub {
+            PolicyCmd::Check { dir, json } => policy_cmd::check(dir, json),
+            PolicyCmd::Test { dir, policies, json } => policy_cmd::test(&dir, policies, json),
+            PolicyCmd::Schema => {
+                print!("{}", ward_policy::pack::schema_text());
+                Ok(0)
+            }
+            PolicyCmd::List { dir, json } => policy_cmd::list(dir, json),
+        },
+        Cmd::Audit { sub } => match sub {
+            AuditCmd::Verify { json } => audit_cmd::verify(json),
+            AuditCmd::Prove { event_id } => audit_cmd::prove(&event_id),
+            AuditCmd::CheckProof { file } => audit_cmd::check_proof(&file),
+            AuditCmd::Consistency { old_size, new_size } => audit_cmd::consistency(old_size, new_size),
+            AuditCmd::Tail { n, json } => audit_cmd::tail(n, json),
+            AuditCmd::Export { format } => audit_cmd::export(&format),
+            AuditCmd::Trace { what, json } => audit_cmd::trace(&what, json),
+        },
+        Cmd::Eval { corpus, show, json } => eval::eval(&corpus, show, json),
+        Cmd::Demo => demo::run(),
+    }
+}
