@@ -23,6 +23,7 @@ pub fn run(client: ClientKind, event_hint: Option<&str>) -> i32 {
 }
 
 fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
+    injected_fault();
     let mut buf = Vec::with_capacity(8192);
     let limit = (MAX_PAYLOAD_BYTES as u64) + 1;
     if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
@@ -83,3 +84,16 @@ fn ignore_file_size_signal() {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
+
+/// Debug builds only: `WARD_DEBUG_FAULT=panic` panics inside the hook, so tests can prove that a
+/// crash still answers "block". Release builds compile this to nothing.
+#[cfg(debug_assertions)]
+#[expect(clippy::panic, reason = "fault injection for the fail-closed tests; debug builds only")]
+fn injected_fault() {
+    if std::env::var_os("WARD_DEBUG_FAULT").is_some_and(|v| v == "panic") {
+        panic!("injected fault");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn injected_fault() {}

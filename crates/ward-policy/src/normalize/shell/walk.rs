@@ -60,6 +60,8 @@ pub(crate) struct Out {
     pub text: Option<String>,
     /// Paths the output lists (`find DIR`), for `xargs`.
     pub paths: Vec<String>,
+    /// Output of a well-known shell-init generator (`ssh-agent -s`, `pyenv init -`), meant for `eval`.
+    pub init: bool,
 }
 
 impl Out {
@@ -74,6 +76,7 @@ impl Out {
             _ => None,
         };
         self.paths.extend(o.paths);
+        self.init = self.init && o.init;
     }
 }
 
@@ -98,6 +101,8 @@ pub(crate) struct Arg {
     pub indirection: bool,
     /// Output of a process substitution `<(…)` this word stands for.
     pub process: Option<Box<Out>>,
+    /// Every command substitution in it is a well-known shell-init generator.
+    pub init: bool,
 }
 
 impl Arg {
@@ -602,13 +607,13 @@ impl<'e> Walker<'e> {
                         Arg::lit(&doc.doc.value)
                     };
                     if fd.is_none_or(|f| f == 0) {
-                        stdin = Out { taint: arg.taint, text: Some(arg.text), paths: Vec::new() };
+                        stdin = Out { taint: arg.taint, text: Some(arg.text), ..Out::default() };
                     }
                 }
                 ast::IoRedirect::HereString(fd, w) => {
                     let arg = self.expand(&w.value);
                     if fd.is_none_or(|f| f == 0) {
-                        stdin = Out { taint: arg.taint, text: Some(format!("{}\n", arg.text)), paths: Vec::new() };
+                        stdin = Out { taint: arg.taint, text: Some(format!("{}\n", arg.text)), ..Out::default() };
                     }
                 }
                 ast::IoRedirect::OutputAndError(..) => {}
@@ -761,6 +766,7 @@ impl<'e> Walker<'e> {
 
     fn substitute(&mut self, src: &str, arg: &mut Arg) {
         let out = self.walk_source(src, Origin::Substitution, Out::default());
+        arg.init = if arg.substitution { arg.init && out.init } else { out.init };
         arg.substitution = true;
         arg.expanded = true;
         arg.taint = arg.taint.union(out.taint);
@@ -1151,6 +1157,9 @@ fn unescape_backquoted(s: &str) -> String {
 
 /// A short excerpt of a command for notes.
 pub(crate) fn short(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control() || *c == ' ').take(60).collect();
-    s.replace(UNKNOWN, "…")
+    s.chars()
+        .map(|c| if c == UNKNOWN { '…' } else { c })
+        .filter(|c| !c.is_control())
+        .take(60)
+        .collect()
 }

@@ -1,0 +1,376 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "integration tests: a failure should fail the test")]
+//! Integration tests: the real `ward` binary, real client payloads, a fresh `$WARD_HOME` each.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const WARD: &str = env!("CARGO_BIN_EXE_ward");
+
+fn shared() -> PathBuf {
+    match std::env::var_os("WARD_SHARED_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+fn ward_in(home: &Path, args: &[&str], stdin: &[u8], extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(WARD);
+    cmd.args(args)
+        .env("WARD_HOME", home)
+        .env_remove("WARD_DEBUG_FAULT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn ward");
+    {
+        let mut sin = child.stdin.take().unwrap();
+        // The hook may stop reading early (oversize input); a broken pipe is fine.
+        let _ = sin.write_all(stdin);
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn claude_bash(cmd: &str, cwd: &str, id: &str) -> Vec<u8> {
+    serde_json::json!({"session_id": "s-test", "transcript_path": "/tmp/t.jsonl", "cwd": cwd,
+        "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": cmd}, "tool_use_id": id})
+    .to_string()
+    .into_bytes()
+}
+
+/// What Claude Code does with a reply (measured, integrations.md §0).
+fn claude_blocks(o: &Output) -> bool {
+    if o.status.code() == Some(2) {
+        return true;
+    }
+    if o.status.code() != Some(0) {
+        return false;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    v.pointer("/hookSpecificOutput/permissionDecision").and_then(|x| x.as_str()) == Some("deny")
+}
+
+fn event_count(home: &Path) -> usize {
+    let o = ward_in(home, &["audit", "export", "--format", "jsonl"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    out(&o).lines().count()
+}
+
+#[test]
+fn first_use_creates_home_with_private_key_and_never_overwrites_it() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "t1"), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let key = home.join("keys/audit.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(home.join("ward.db").exists());
+    assert!(home.join("policies/secrets.cedar").exists());
+    let before = std::fs::read(&key).unwrap();
+    let o = ward_in(&home, &["init"], b"", &[]);
+    assert!(o.status.success());
+    assert!(out(&o).contains("already initialised"), "{}", out(&o));
+    assert_eq!(std::fs::read(&key).unwrap(), before);
+}
+
+#[test]
+fn every_failure_blocks_in_the_clients_form_with_a_code() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    // Malformed JSON, unknown event, oversize payload: for every client.
+    let oversize = vec![b' '; (1 << 20) + 10];
+    let cases: [(&[u8], &str); 3] = [
+        (b"{not json", "E1001"),
+        (br#"{"session_id":"s","cwd":"/","hook_event_name":"NoSuchEvent"}"#, "E1003"),
+        (&oversize, "E1002"),
+    ];
+    for client in ["claude-code", "codex", "gemini", "cursor", "copilot"] {
+        for (payload, code) in cases.iter() {
+            let o = ward_in(&home, &["hook", client], payload, &[]);
+            assert_eq!(o.status.code(), Some(2), "{client} {code}: {}", err(&o));
+            assert!(err(&o).contains(code), "{client}: {}", err(&o));
+            assert_eq!(err(&o).trim().lines().count(), 1, "one-line reason: {}", err(&o));
+        }
+    }
+    // A panic inside the hook (debug-build fault injection).
+    let o = ward_in(&home, &["hook", "codex"], &claude_bash("ls", "/tmp", "p"), &[("WARD_DEBUG_FAULT", "panic")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("E9001"), "{}", err(&o));
+}
+
+#[test]
+fn unreadable_or_invalid_policy_denies() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    assert!(ward_in(&home, &["init"], b"", &[]).status.success());
+    let n0 = event_count(&home);
+    // Invalid: a policy that reads an attribute the schema does not have.
+    std::fs::write(
+        home.join("policies/zz-bad.cedar"),
+        "@id(\"bad\") @reason(\"r\") forbid(principal, action, resource) when { context.facts.nope };",
+    )
+    .unwrap();
+    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "b1"), &[]);
+    assert!(claude_blocks(&o), "{}", out(&o));
+    assert!(err(&o).contains("E2002"), "{}", err(&o));
+    let o = ward_in(&home, &["policy", "check"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("zz-bad.cedar: policy `bad`"), "{}", err(&o));
+    // Unreadable: no policy files at all.
+    std::fs::remove_file(home.join("policies/zz-bad.cedar")).unwrap();
+    for f in std::fs::read_dir(home.join("policies")).unwrap() {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    let o = ward_in(&home, &["hook", "gemini"], &claude_bash("ls", "/tmp", "b2"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("E2001"), "{}", err(&o));
+    // Denied calls are still recorded, as denies.
+    assert_eq!(event_count(&home), n0 + 2);
+}
+
+#[test]
+fn a_full_disk_denies_and_records_nothing_it_could_not_make_durable() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    assert!(ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "d0"), &[]).status.success());
+    // Limit file size to what exists now: the next append cannot grow the database or WAL.
+    let script = format!(
+        "ulimit -f 1; exec {WARD} hook claude-code",
+    );
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("WARD_HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&claude_bash("ls", "/tmp", "d1")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(claude_blocks(&o), "stdout {} stderr {}", out(&o), err(&o));
+    assert!(err(&o).contains("E3002") || err(&o).contains("E3001"), "{}", err(&o));
+    let o = ward_in(&home, &["audit", "verify"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[test]
+fn every_real_sample_payload_is_understood() {
+    let dir = shared().join("realclient/samples");
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    let mut n = 0;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.extend(std::fs::read_dir(dir.join("extra")).unwrap().map(|e| e.unwrap().path()));
+    for p in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let client = match name.split('-').next().unwrap() {
+            "claude" => "claude-code",
+            other => other,
+        };
+        let payload = std::fs::read(&p).unwrap();
+        let o = ward_in(&home, &["hook", client], &payload, &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {} {}", out(&o), err(&o));
+        n += 1;
+    }
+    assert!(n >= 40, "only {n} samples found in {}", dir.display());
+    assert_eq!(event_count(&home), n);
+    assert!(ward_in(&home, &["audit", "verify"], b"", &[]).status.success());
+}
+
+#[test]
+fn concurrent_hooks_never_fork_or_corrupt_the_log() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    assert!(ward_in(&home, &["init"], b"", &[]).status.success());
+    let procs = 24;
+    let children: Vec<_> = (0..procs)
+        .map(|i| {
+            let mut c = Command::new(WARD)
+                .args(["hook", "claude-code"])
+                .env("WARD_HOME", &home)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            c.stdin.take().unwrap().write_all(&claude_bash(&format!("echo {i}"), "/tmp", &format!("c{i}"))).unwrap();
+            c
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    }
+    let o = ward_in(&home, &["audit", "verify", "--json"], b"", &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["events"], procs);
+}
+
+fn sqlite(db: &Path, sql: &str) {
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn verify_names_the_first_altered_entry_and_proofs_check_offline() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    for i in 0..6 {
+        assert!(ward_in(&home, &["hook", "claude-code"], &claude_bash(&format!("echo {i}"), "/tmp", &format!("v{i}")), &[]).status.success());
+    }
+    let o = ward_in(&home, &["audit", "export", "--format", "jsonl"], b"", &[]);
+    let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6);
+    let id = lines[3]["id"].as_str().unwrap().to_string();
+    assert_eq!(lines[3]["class_uid"], 6003);
+    // Inclusion proof, checked offline, and fails when altered.
+    let o = ward_in(&home, &["audit", "prove", &id], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let bundle = out(&o);
+    let f = t.path().join("proof.txt");
+    std::fs::write(&f, &bundle).unwrap();
+    let o = ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]);
+    assert!(o.status.success(), "{} {}", out(&o), err(&o));
+    let tampered = bundle.replacen("leaf-index 3", "leaf-index 2", 1);
+    std::fs::write(&f, tampered).unwrap();
+    assert_eq!(ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]).status.code(), Some(1));
+    // Consistency proof between two sizes.
+    let o = ward_in(&home, &["audit", "consistency", "2", "6"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    std::fs::write(&f, out(&o)).unwrap();
+    assert!(ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]).status.success());
+    // One changed byte of one stored event: verify fails and names it.
+    sqlite(
+        &home.join("ward.db"),
+        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'echo 4', 'echo 7') AS BLOB) WHERE seq = 4",
+    );
+    let o = ward_in(&home, &["audit", "verify"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("event 4"), "{}", err(&o));
+}
+
+#[test]
+fn effects_link_to_decisions_and_trace_finds_the_commit() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("wh");
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git").arg("-C").arg(&repo).args(args).output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "dev@example.com"]);
+    git(&["config", "user.name", "Dev"]);
+    std::fs::write(repo.join("a.txt"), "hello\n").unwrap();
+    git(&["add", "a.txt"]);
+    let cwd = repo.to_str().unwrap();
+    let cmd = "git commit -q -m 'add a'";
+    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash(cmd, cwd, "toolu_commit"), &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!claude_blocks(&o));
+    git(&["commit", "-q", "-m", "add a"]);
+    let sha = git(&["rev-parse", "HEAD"]);
+    let post = serde_json::json!({"session_id": "s-test", "cwd": cwd, "hook_event_name": "PostToolUse",
+        "tool_name": "Bash", "tool_input": {"command": cmd}, "tool_use_id": "toolu_commit",
+        "tool_response": {"stdout": "", "stderr": "", "interrupted": false}});
+    let o = ward_in(&home, &["hook", "claude-code"], post.to_string().as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = ward_in(&home, &["audit", "trace", &sha[..10]], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.contains(&sha), "{text}");
+    assert!(text.contains("allow by"), "{text}");
+    assert!(text.contains("everyday-development"), "{text}");
+    assert!(text.contains("refs/heads/main"), "{text}");
+    // A file written by a governed Write call is traceable by path.
+    let file = repo.join("b.txt");
+    std::fs::write(&file, "b\n").unwrap();
+    let post = serde_json::json!({"session_id": "s-test", "cwd": cwd, "hook_event_name": "PostToolUse",
+        "tool_name": "Write", "tool_input": {"file_path": file.to_str().unwrap(), "content": "b\n"}, "tool_use_id": "toolu_w",
+        "tool_response": {"filePath": file.to_str().unwrap()}});
+    assert!(ward_in(&home, &["hook", "claude-code"], post.to_string().as_bytes(), &[]).status.success());
+    let o = ward_in(&home, &["audit", "trace", file.to_str().unwrap(), "--json"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
+    // sha256("b\n")
+    let got = v.pointer("/effect/effect/files/0/sha256").and_then(|x| x.as_str()).unwrap();
+    assert_eq!(got, "0263829989b6fd954f72baaf2fc64bc2e2f01d692d4de72986ea808f6e99813f");
+}
+
+#[test]
+fn public_corpus_meets_the_bar() {
+    let corpus = shared().join("eval/public-hooks.jsonl");
+    let t = tempfile::tempdir().unwrap();
+    let o = ward_in(&t.path().join("wh"), &["eval", corpus.to_str().unwrap(), "--json"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let last: serde_json::Value = serde_json::from_str(out(&o).lines().last().unwrap()).unwrap();
+    let catch = last["catch_rate"].as_f64().unwrap();
+    let fp = last["hard_false_positive_rate"].as_f64().unwrap();
+    assert!(catch >= 0.95, "catch rate {catch}: {}", last["summary"]);
+    assert!(fp <= 0.05, "hard false positives {fp}: {}", last["summary"]);
+    assert_eq!(last["fail_open"], 0);
+}
+
+#[test]
+fn demo_runs_offline_and_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let o = ward_in(&t.path().join("unused"), &["demo"], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.contains("audit log verified"), "{text}");
+    assert!(text.contains("ward-audit inclusion bundle v1"), "{text}");
+    for client in ["claude-code", "codex", "gemini", "cursor", "copilot"] {
+        assert!(text.contains(client), "{client} missing from demo");
+    }
+    assert!(text.contains("deny") && text.contains("allow"), "{text}");
+}
+
+#[test]
+fn default_pack_validates_and_its_tests_pass() {
+    let t = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let o = ward_in(&t.path().join("wh"), &["policy", "check", "--dir", root.join("policies").to_str().unwrap()], b"", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = ward_in(
+        &t.path().join("wh"),
+        &["policy", "test", root.join("policies/tests").to_str().unwrap(), "--policies", root.join("policies").to_str().unwrap()],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains(" 0 failed"), "{}", out(&o));
+}
+
+#[test]
+fn usage_errors_have_a_code_and_help() {
+    let t = tempfile::tempdir().unwrap();
+    let o = ward_in(t.path(), &["hook", "install", "vim"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).starts_with("error[E4003]: unknown client `vim`"), "{}", err(&o));
+    assert!(err(&o).contains("help:"));
+    let o = ward_in(t.path(), &["audit", "prove", "evt_nope"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+}
