@@ -127,6 +127,11 @@ impl Home {
                 Err(e) => return Err(home_err("cannot create", &pol, e)),
             }
         }
+        let db = self.db_path();
+        if !db.exists() {
+            ward_store::Store::open(&db)?;
+            created.push(db.display().to_string());
+        }
         Ok(created)
     }
 

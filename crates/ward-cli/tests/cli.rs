@@ -134,7 +134,7 @@ fn unreadable_or_invalid_policy_denies() {
     for f in std::fs::read_dir(home.join("policies")).unwrap() {
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
-    let o = ward_in(&home, &["hook", "gemini"], &claude_bash("ls", "/tmp", "b2"), &[]);
+    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "b2"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("E2001"), "{}", err(&o));
     // Denied calls are still recorded, as denies.

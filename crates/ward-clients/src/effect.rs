@@ -220,43 +220,66 @@ mod tests {
 
     #[test]
     fn exit_codes_are_read_from_wrapper_text() {
-        assert_eq!(code_after("Process exited with code 3\nOutput:", "exited with code", false), Some(3));
-        assert_eq!(code_after("x\nExit Code: -1\n", "Exit Code:", true), Some(-1));
+        assert_eq!(
+            code_after(
+                "Process exited with code 3\nOutput:",
+                "exited with code",
+                false
+            ),
+            Some(3)
+        );
+        assert_eq!(
+            code_after("x\nExit Code: -1\n", "Exit Code:", true),
+            Some(-1)
+        );
         assert_eq!(code_after("exit code", "exit code", true), None);
     }
 
     #[test]
     fn claude_bash_response() {
-        let e = from_tool_response(Some(&json!({"stdout": "abc", "stderr": "de", "interrupted": false})));
+        let e = from_tool_response(Some(
+            &json!({"stdout": "abc", "stderr": "de", "interrupted": false}),
+        ));
         assert!(e.success);
         assert_eq!(e.output_bytes, 5);
-        let e = from_tool_response(Some(&json!({"stdout": "", "stderr": "", "interrupted": true})));
+        let e = from_tool_response(Some(
+            &json!({"stdout": "", "stderr": "", "interrupted": true}),
+        ));
         assert!(!e.success);
     }
 
     #[test]
     fn codex_string_response() {
-        let e = from_tool_response(Some(&json!("Chunk ID: 1\nProcess exited with code 2\nOutput:\nboom")));
+        let e = from_tool_response(Some(&json!(
+            "Chunk ID: 1\nProcess exited with code 2\nOutput:\nboom"
+        )));
         assert!(!e.success);
         assert_eq!(e.exit_code, Some(2));
     }
 
     #[test]
     fn gemini_error_response() {
-        let e = from_tool_response(Some(&json!({"llmContent": "x", "error": {"message": "denied", "type": "x"}})));
+        let e = from_tool_response(Some(
+            &json!({"llmContent": "x", "error": {"message": "denied", "type": "x"}}),
+        ));
         assert!(!e.success);
         assert_eq!(e.error.as_deref(), Some("denied"));
     }
 
     #[test]
     fn copilot_results() {
-        let e = from_copilot_result(&json!({"resultType": "success", "textResultForLlm": "\n<shellId: 0 completed with exit code 0>"}));
+        let e = from_copilot_result(
+            &json!({"resultType": "success", "textResultForLlm": "\n<shellId: 0 completed with exit code 0>"}),
+        );
         assert!(e.success);
         assert_eq!(e.exit_code, Some(0));
-        let e = from_copilot_result(&json!({"result_type": "failure", "text_result_for_llm": "nope"}));
+        let e =
+            from_copilot_result(&json!({"result_type": "failure", "text_result_for_llm": "nope"}));
         assert!(!e.success);
         assert_eq!(e.error.as_deref(), Some("nope"));
-        let e = from_copilot_result(&json!({"resultType": "success", "textResultForLlm": "<shellId: 1 completed with exit code 127>"}));
+        let e = from_copilot_result(
+            &json!({"resultType": "success", "textResultForLlm": "<shellId: 1 completed with exit code 127>"}),
+        );
         assert!(!e.success);
     }
 }

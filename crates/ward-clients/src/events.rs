@@ -3,9 +3,7 @@
 use crate::json::Obj;
 use ward_core::{ClientKind, HookKind};
 
-use HookKind::{
-    Lifecycle, PermissionRequest, PostTool, PreTool, Prompt, SessionEnd, SessionStart,
-};
+use HookKind::{Lifecycle, PermissionRequest, PostTool, PreTool, Prompt, SessionEnd, SessionStart};
 
 /// Claude Code (hooks reference, §1.1 of the integration notes).
 const CLAUDE: &[(&str, HookKind)] = &[

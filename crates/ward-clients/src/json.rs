@@ -45,13 +45,17 @@ pub(crate) fn req_str<'a>(
 ) -> Result<&'a str, WardError> {
     match opt_str(obj, keys, prefix)? {
         Some(s) => Ok(s),
-        None => Err(missing(&format!("{prefix}{}", keys.first().copied().unwrap_or("")))),
+        None => Err(missing(&format!(
+            "{prefix}{}",
+            keys.first().copied().unwrap_or("")
+        ))),
     }
 }
 
 /// The first of `keys` as a string, ignoring values of other types (for optional facts).
 pub(crate) fn lenient_str<'a>(obj: &'a Obj, keys: &[&'static str]) -> Option<&'a str> {
-    keys.iter().find_map(|k| obj.get(*k).and_then(Value::as_str))
+    keys.iter()
+        .find_map(|k| obj.get(*k).and_then(Value::as_str))
 }
 
 /// A tool input sent as a JSON string (Cursor's `tool_input`, the Copilot coding agent's

@@ -19,11 +19,11 @@
 
 mod effect;
 mod events;
+pub mod install;
 mod json;
 mod parse;
 mod reply;
 mod tools;
-pub mod install;
 
 use ward_core::{ClientKind, Decision, HookEvent, WardError};
 

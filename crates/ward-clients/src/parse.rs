@@ -182,22 +182,30 @@ impl Parsed<'_> {
 
     /// Claude Code, Codex, Gemini CLI and Copilot CLI (camelCase and snake_case payloads).
     fn standard(&self) -> Result<HookEvent, WardError> {
+        // Copilot's camelCase payloads: name their own fields in messages.
+        let camel = ["sessionId", "toolName", "hookName"]
+            .iter()
+            .any(|k| self.obj.contains_key(*k));
+        let (session_keys, tool_keys): (&[&'static str], &[&'static str]) = if camel {
+            (&["sessionId", "session_id"], &["toolName", "tool_name"])
+        } else {
+            (&["session_id", "sessionId"], &["tool_name", "toolName"])
+        };
         let session_id = if self.client == ClientKind::Copilot && !self.strict() {
-            lenient_str(self.obj, &["session_id", "sessionId"])
+            lenient_str(self.obj, session_keys)
                 .unwrap_or("")
                 .to_string()
         } else {
-            self.field(&["session_id", "sessionId"])?
+            self.field(session_keys)?
         };
         let cwd = self.field(&["cwd"])?;
         let tool_name = if self.strict() {
-            Some(req_str(self.obj, &["tool_name", "toolName"], "")?)
+            Some(req_str(self.obj, tool_keys, "")?)
         } else {
-            lenient_str(self.obj, &["tool_name", "toolName"])
+            lenient_str(self.obj, tool_keys)
         };
         let mut call = None;
         if let Some(tool_name) = tool_name {
-            let camel = self.obj.contains_key("toolName");
             let input_keys: &[&'static str] = &["tool_input", "toolArgs", "toolInput"];
             let (input_field, raw_input) = match crate::json::get(self.obj, input_keys) {
                 Some((k, v)) => (k, v.clone()),

@@ -112,8 +112,12 @@ fn render_pretool(client: ClientKind, event_name: &str, decision: &Decision) -> 
         Outcome::Ask => {
             let reason = one_line(&decision.reason, ASK_FALLBACK, MAX_REASON_CHARS);
             match client {
-                ClientKind::ClaudeCode => json_reply(0, &claude_style(Outcome::Ask, &reason), String::new()),
-                ClientKind::Copilot => json_reply(0, &copilot_json(Outcome::Ask, &reason), String::new()),
+                ClientKind::ClaudeCode => {
+                    json_reply(0, &claude_style(Outcome::Ask, &reason), String::new())
+                }
+                ClientKind::Copilot => {
+                    json_reply(0, &copilot_json(Outcome::Ask, &reason), String::new())
+                }
                 ClientKind::Cursor if !cursor_cannot_ask(event_name) => {
                     json_reply(0, &cursor_json("ask", &reason), String::new())
                 }
@@ -154,7 +158,9 @@ pub(crate) fn render_error(client: ClientKind, event_name: Option<&str>, err: &W
         DENY_FALLBACK,
         MAX_REASON_CHARS,
     );
-    let kind = event_name.and_then(|n| lookup(client, n.trim())).map(|(_, k)| k);
+    let kind = event_name
+        .and_then(|n| lookup(client, n.trim()))
+        .map(|(_, k)| k);
     let body = match kind {
         Some(HookKind::PermissionRequest) => permission_deny_json(client, &reason),
         _ => pretool_deny_json(client, &reason),

@@ -191,8 +191,8 @@ pub(crate) fn action(ctx: &ToolCtx<'_>) -> Result<Action, WardError> {
             // Gemini's `web_fetch` takes a prompt that contains the URLs.
             let prompt = opt_str(input, &["prompt"], &prefix)?
                 .ok_or_else(|| missing(&format!("{prefix}url")))?;
-            let url = first_url(prompt)
-                .ok_or_else(|| invalid(format!("no URL in `{prefix}prompt`")))?;
+            let url =
+                first_url(prompt).ok_or_else(|| invalid(format!("no URL in `{prefix}prompt`")))?;
             Ok(Action::WebFetch {
                 url: url.to_string(),
             })
@@ -426,7 +426,12 @@ mod tests {
     #[test]
     fn mcp_names_split_on_the_first_double_underscore() {
         assert_eq!(
-            act(ClientKind::ClaudeCode, "mcp__my_server__do__it", json!({"a": 1})).unwrap(),
+            act(
+                ClientKind::ClaudeCode,
+                "mcp__my_server__do__it",
+                json!({"a": 1})
+            )
+            .unwrap(),
             Action::Mcp {
                 server: "my_server".into(),
                 tool: "do__it".into(),
@@ -450,7 +455,14 @@ mod tests {
             patch_paths(patch),
             vec!["src/a.rs", "src/b.rs", "/tmp/n.txt", "old.txt"]
         );
-        assert!(act(ClientKind::Codex, "apply_patch", json!({"command": "nothing"})).is_err());
+        assert!(
+            act(
+                ClientKind::Codex,
+                "apply_patch",
+                json!({"command": "nothing"})
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -459,15 +471,22 @@ mod tests {
             first_url("Summarize https://example.com/a?b=c, then http://x.org."),
             Some("https://example.com/a?b=c")
         );
-        assert_eq!(first_url("see (HTTP://Example.com/x)"), Some("HTTP://Example.com/x"));
+        assert_eq!(
+            first_url("see (HTTP://Example.com/x)"),
+            Some("HTTP://Example.com/x")
+        );
         assert_eq!(first_url("no url here"), None);
     }
 
     #[test]
     fn argv_commands_are_quoted() {
         assert_eq!(
-            act(ClientKind::Codex, "shell", json!({"command": ["bash", "-lc", "echo 'hi' > x"]}))
-                .unwrap(),
+            act(
+                ClientKind::Codex,
+                "shell",
+                json!({"command": ["bash", "-lc", "echo 'hi' > x"]})
+            )
+            .unwrap(),
             Action::Shell {
                 command: r#"bash -lc 'echo '\''hi'\'' > x'"#.into()
             }
@@ -477,14 +496,23 @@ mod tests {
     #[test]
     fn glob_keeps_the_pattern_as_a_path() {
         assert_eq!(
-            act(ClientKind::ClaudeCode, "Glob", json!({"pattern": "**/.env"})).unwrap(),
+            act(
+                ClientKind::ClaudeCode,
+                "Glob",
+                json!({"pattern": "**/.env"})
+            )
+            .unwrap(),
             Action::FileRead {
                 paths: vec!["/w".into(), "/w/**/.env".into()]
             }
         );
         assert_eq!(
-            act(ClientKind::ClaudeCode, "Glob", json!({"pattern": "~/.ssh/*", "path": "src"}))
-                .unwrap(),
+            act(
+                ClientKind::ClaudeCode,
+                "Glob",
+                json!({"pattern": "~/.ssh/*", "path": "src"})
+            )
+            .unwrap(),
             Action::FileRead {
                 paths: vec!["src".into(), "~/.ssh/*".into()]
             }
@@ -494,7 +522,12 @@ mod tests {
     #[test]
     fn copilot_mcp_tools_split_on_the_last_dash() {
         assert_eq!(
-            act(ClientKind::Copilot, "github-mcp-server-get_file_contents", json!({})).unwrap(),
+            act(
+                ClientKind::Copilot,
+                "github-mcp-server-get_file_contents",
+                json!({})
+            )
+            .unwrap(),
             Action::Mcp {
                 server: "github-mcp-server".into(),
                 tool: "get_file_contents".into(),

@@ -1,6 +1,13 @@
 //! Replies: every client × outcome, read back the way each client reads a hook's answer
 //! (a port of `verdict` in shared/eval/score_hooks.py, itself measured against the real CLIs).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail the test by panicking"
+)]
+
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use ward_clients::{
@@ -45,7 +52,11 @@ fn verdict(client: &str, rc: i32, out: &str, err: &str) -> &'static str {
         }
         "codex" => {
             if rc == 2 {
-                return if err.trim().is_empty() { "failopen" } else { "deny" };
+                return if err.trim().is_empty() {
+                    "failopen"
+                } else {
+                    "deny"
+                };
             }
             if rc != 0 {
                 return "failopen";
@@ -81,10 +92,10 @@ fn verdict(client: &str, rc: i32, out: &str, err: &str) -> &'static str {
                     "failopen"
                 };
             }
-            if let Some(js) = &js {
-                if matches!(s(js.get("decision")).as_deref(), Some("deny" | "block")) {
-                    return "deny";
-                }
+            if let Some(js) = &js
+                && matches!(s(js.get("decision")).as_deref(), Some("deny" | "block"))
+            {
+                return "deny";
             }
             "allow"
         }
@@ -135,7 +146,12 @@ fn origin() -> Origin {
 }
 
 fn sample(file: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(file)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/samples")
+            .join(file),
+    )
+    .unwrap()
 }
 
 /// A real pre-tool event per client (Cursor has no recorded sample; its payload follows its docs).
@@ -161,15 +177,27 @@ fn all_pretool_events(client: ClientKind) -> Vec<HookEvent> {
     let mut events = vec![pretool_event(client)];
     match client {
         ClientKind::Copilot => events.push(
-            parse(client, &sample("copilot-pascal-PreToolUse.json"), None, &origin()).unwrap(),
+            parse(
+                client,
+                &sample("copilot-pascal-PreToolUse.json"),
+                None,
+                &origin(),
+            )
+            .unwrap(),
         ),
         ClientKind::Cursor => {
             let common = json!({"conversation_id": "c", "workspace_roots": ["/proj"]});
             for (name, extra) in [
-                ("beforeMCPExecution", json!({"tool_name": "q", "tool_input": "{}", "url": "http://x"})),
+                (
+                    "beforeMCPExecution",
+                    json!({"tool_name": "q", "tool_input": "{}", "url": "http://x"}),
+                ),
                 ("beforeReadFile", json!({"file_path": "/proj/.env"})),
                 ("beforeTabFileRead", json!({"file_path": "/proj/.env"})),
-                ("preToolUse", json!({"tool_name": "Shell", "tool_input": {"command": "ls"}})),
+                (
+                    "preToolUse",
+                    json!({"tool_name": "Shell", "tool_input": {"command": "ls"}}),
+                ),
             ] {
                 let mut v = common.clone();
                 v["hook_event_name"] = json!(name);
@@ -202,7 +230,10 @@ fn wanted(client: ClientKind, event: &HookEvent, outcome: Outcome) -> &'static s
         Outcome::Ask => match client {
             ClientKind::ClaudeCode | ClientKind::Copilot => "ask",
             ClientKind::Cursor
-                if !matches!(event.event_name.as_str(), "beforeReadFile" | "beforeTabFileRead") =>
+                if !matches!(
+                    event.event_name.as_str(),
+                    "beforeReadFile" | "beforeTabFileRead"
+                ) =>
             {
                 "ask"
             }
@@ -225,12 +256,18 @@ fn reasons() -> Vec<String> {
 }
 
 fn assert_reply_shape(r: &Reply) {
-    assert!(!r.stdout.trim_end().contains('\n'), "stdout is one line: {r:?}");
+    assert!(
+        !r.stdout.trim_end().contains('\n'),
+        "stdout is one line: {r:?}"
+    );
     if !r.stdout.is_empty() {
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
         assert!(v.is_object());
     }
-    assert!(!r.stderr.trim_end().contains('\n'), "stderr is one line: {r:?}");
+    assert!(
+        !r.stderr.trim_end().contains('\n'),
+        "stderr is one line: {r:?}"
+    );
 }
 
 /// The reason a deny/ask reply carries, wherever the client reads it from.
@@ -296,7 +333,10 @@ fn codex_and_gemini_asks_are_denies_that_say_how_to_get_approval() {
         );
         assert_eq!(read_verdict(client, &r), "deny");
         let reason = reply_reason(&r).unwrap();
-        assert!(reason.starts_with("reading .env needs approval"), "{reason}");
+        assert!(
+            reason.starts_with("reading .env needs approval"),
+            "{reason}"
+        );
         assert!(reason.contains("ask a ward approver"), "{reason}");
         assert!(reason.contains("outside the assistant"), "{reason}");
     }
@@ -305,22 +345,47 @@ fn codex_and_gemini_asks_are_denies_that_say_how_to_get_approval() {
 #[test]
 fn errors_block_in_every_client() {
     let errors = [
-        WardError::new(ErrorCode::PayloadMalformed, "payload is not valid JSON: expected value at line 1 column 1"),
-        WardError::new(ErrorCode::PayloadTooLarge, "payload is 2000000 bytes, over the 1048576-byte limit"),
+        WardError::new(
+            ErrorCode::PayloadMalformed,
+            "payload is not valid JSON: expected value at line 1 column 1",
+        ),
+        WardError::new(
+            ErrorCode::PayloadTooLarge,
+            "payload is 2000000 bytes, over the 1048576-byte limit",
+        ),
         WardError::new(ErrorCode::PayloadUnknownEvent, "unknown codex event `X`"),
         WardError::new(ErrorCode::PayloadInvalid, "missing `tool_name`"),
         WardError::new(ErrorCode::PolicyEval, ""),
-        WardError::new(ErrorCode::InternalPanic, format!("multi\nline {}", "y".repeat(3000))),
+        WardError::new(
+            ErrorCode::InternalPanic,
+            format!("multi\nline {}", "y".repeat(3000)),
+        ),
     ];
     for client in ClientKind::ALL {
-        for hint in [None, Some("PreToolUse"), Some("preToolUse"), Some("PermissionRequest"), Some("permissionRequest"), Some("Stop"), Some("nonsense")] {
+        for hint in [
+            None,
+            Some("PreToolUse"),
+            Some("preToolUse"),
+            Some("PermissionRequest"),
+            Some("permissionRequest"),
+            Some("Stop"),
+            Some("nonsense"),
+        ] {
             for e in &errors {
                 let r = render_error(client, hint, e);
                 assert_eq!(r.exit_code, 2);
                 assert_eq!(read_verdict(client, &r), "deny", "{client} {hint:?} {e}");
                 assert_reply_shape(&r);
-                assert!(r.stderr.starts_with(&format!("ward {}: ", e.code.as_str())), "{r:?}");
-                assert!(r.stderr.trim_end().ends_with("(blocked: ward fails closed)"), "{r:?}");
+                assert!(
+                    r.stderr.starts_with(&format!("ward {}: ", e.code.as_str())),
+                    "{r:?}"
+                );
+                assert!(
+                    r.stderr
+                        .trim_end()
+                        .ends_with("(blocked: ward fails closed)"),
+                    "{r:?}"
+                );
                 assert!(r.stderr.trim_end().chars().count() <= MAX_REASON_CHARS);
                 let reason = reply_reason(&r).unwrap();
                 assert_eq!(reason, r.stderr.trim_end());
@@ -363,11 +428,18 @@ fn permission_event(client: ClientKind) -> HookEvent {
 
 #[test]
 fn permission_requests() {
-    for client in [ClientKind::ClaudeCode, ClientKind::Codex, ClientKind::Copilot] {
+    for client in [
+        ClientKind::ClaudeCode,
+        ClientKind::Codex,
+        ClientKind::Copilot,
+    ] {
         let event = permission_event(client);
         assert_eq!(event.kind, HookKind::PermissionRequest);
         for outcome in [Outcome::Allow, Outcome::Ask] {
-            assert_eq!(render_decision(client, &event, &decision(outcome, "r")), Reply::default());
+            assert_eq!(
+                render_decision(client, &event, &decision(outcome, "r")),
+                Reply::default()
+            );
         }
         let r = render_decision(client, &event, &decision(Outcome::Deny, ""));
         assert_eq!(r.exit_code, 0);
@@ -375,7 +447,10 @@ fn permission_requests() {
         let behavior = match client {
             ClientKind::Copilot => &v,
             _ => {
-                assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PermissionRequest");
+                assert_eq!(
+                    v["hookSpecificOutput"]["hookEventName"],
+                    "PermissionRequest"
+                );
                 &v["hookSpecificOutput"]["decision"]
             }
         };
@@ -402,9 +477,18 @@ fn events_without_a_decision_are_acknowledged() {
     }
     let cursor = |name: &str| {
         let v = json!({"hook_event_name": name, "conversation_id": "c", "prompt": "hi", "status": "completed"});
-        parse(ClientKind::Cursor, v.to_string().as_bytes(), None, &origin()).unwrap()
+        parse(
+            ClientKind::Cursor,
+            v.to_string().as_bytes(),
+            None,
+            &origin(),
+        )
+        .unwrap()
     };
-    assert_eq!(render_ack(ClientKind::Cursor, &cursor("stop")).stdout, "{}\n");
+    assert_eq!(
+        render_ack(ClientKind::Cursor, &cursor("stop")).stdout,
+        "{}\n"
+    );
     assert_eq!(
         render_ack(ClientKind::Cursor, &cursor("beforeSubmitPrompt")).stdout,
         "{\"continue\":true}\n"
@@ -426,7 +510,11 @@ fn snapshot_pretool_replies() {
         let event = pretool_event(client);
         let mut per = Map::new();
         for outcome in OUTCOMES {
-            let r = render_decision(client, &event, &decision(outcome, "ward: `curl` to an unknown host"));
+            let r = render_decision(
+                client,
+                &event,
+                &decision(outcome, "ward: `curl` to an unknown host"),
+            );
             per.insert(outcome.as_str().into(), reply_json(&r));
         }
         all.insert(client.as_str().into(), Value::Object(per));
@@ -437,17 +525,35 @@ fn snapshot_pretool_replies() {
 #[test]
 fn snapshot_permission_and_error_replies() {
     let mut all = Map::new();
-    for client in [ClientKind::ClaudeCode, ClientKind::Codex, ClientKind::Copilot] {
-        let r = render_decision(client, &permission_event(client), &decision(Outcome::Deny, "no"));
+    for client in [
+        ClientKind::ClaudeCode,
+        ClientKind::Codex,
+        ClientKind::Copilot,
+    ] {
+        let r = render_decision(
+            client,
+            &permission_event(client),
+            &decision(Outcome::Deny, "no"),
+        );
         all.insert(format!("{client}/permission-deny"), reply_json(&r));
     }
-    let e = WardError::new(ErrorCode::PayloadMalformed, "payload is not valid JSON: EOF while parsing a value at line 1 column 0");
+    let e = WardError::new(
+        ErrorCode::PayloadMalformed,
+        "payload is not valid JSON: EOF while parsing a value at line 1 column 0",
+    );
     for client in ClientKind::ALL {
-        all.insert(format!("{client}/error"), reply_json(&render_error(client, None, &e)));
+        all.insert(
+            format!("{client}/error"),
+            reply_json(&render_error(client, None, &e)),
+        );
     }
     all.insert(
         "copilot/error-permissionRequest".into(),
-        reply_json(&render_error(ClientKind::Copilot, Some("permissionRequest"), &e)),
+        reply_json(&render_error(
+            ClientKind::Copilot,
+            Some("permissionRequest"),
+            &e,
+        )),
     );
     insta::assert_json_snapshot!("permission_and_error_replies", Value::Object(all));
 }

@@ -69,6 +69,33 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The schema version the migrations bring a database to (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// Apply pending migrations. The version check keeps the common case to one pragma read.
+/// SQLite has no migration lock, so two processes may race on a fresh database: the loser's
+/// migration transaction fails and rolls back, and a retry finds the work done.
+async fn migrate(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    let mut attempt = 0;
+    loop {
+        match migrator.run(&mut *conn).await {
+            Ok(()) => break,
+            Err(_) if attempt < 20 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(10 * attempt));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    sqlx::query("PRAGMA user_version = 1").execute(&mut *conn).await?;
+    Ok(())
+}
+
 impl Store {
     /// Open (creating if needed) the database at `path` and apply migrations.
     pub fn open(path: &Path) -> Result<Store, WardError> {
@@ -84,7 +111,7 @@ impl Store {
             .foreign_keys(true);
         let conn = rt.block_on(async {
             let mut conn = opts.connect().await?;
-            sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+            migrate(&mut conn).await?;
             Ok::<_, sqlx::Error>(conn)
         });
         let conn = conn.map_err(|e| {

@@ -1,7 +1,7 @@
 //! What each program does with its arguments: reads, writes, deletes, network, secrets, and the
 //! programs that run other programs (`sudo`, `xargs`, `find -exec`, `bash -c`, `eval`, …).
 
-use super::opts::{self, Parsed};
+use super::opts;
 use super::walk::{Arg, Origin, Out, Taint, UNKNOWN, Walker};
 use crate::normalize::hosts::HostKind;
 use base64::Engine as _;
@@ -501,7 +501,7 @@ impl Walker<'_> {
                     self.facts.writes_persistence = true;
                     self.note("`crontab` installs scheduled jobs".into());
                     if let Some(text) = stdin.text.as_ref().filter(|_| t.contains(&"-")) {
-                        let f = crate::normalize::shell::analyze_inline(text, self.env, std::time::Instant::now() + std::time::Duration::from_millis(5));
+                        let f = crate::normalize::shell::analyze_inline(&crontab_commands(text), self.env);
                         self.absorb_later(f);
                     }
                 }
@@ -523,7 +523,7 @@ impl Walker<'_> {
                 Out::default()
             }
 
-            _ => self.run_unknown(rest, stdin),
+            _ => self.run_unknown(base, rest, stdin),
         }
     }
 
@@ -1099,7 +1099,7 @@ impl Walker<'_> {
         if matches!(name, "pbcopy" | "xclip" | "xsel" | "wl-copy") && taint.secret {
             self.note("secret data copied to the clipboard".into());
         }
-        Out { taint, text, paths }
+        Out { taint, text, paths, init: false }
     }
 
     fn run_grep(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
@@ -2287,14 +2287,14 @@ impl Walker<'_> {
 
     // ------------------------------------------------------------------ anything else
 
-    fn run_unknown(&mut self, rest: &[Arg], stdin: Out) -> Out {
+    fn run_unknown(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         let mut taint = stdin.taint;
         for a in rest {
             taint = taint.union(a.taint);
             let t = a.text.as_str();
             let value = t.split_once('=').map_or(t, |(k, v)| if k.starts_with('-') { v } else { t });
             if value.contains("://") {
-                let _ = self.contact_arg(&a.derive(value), false, false, "a program");
+                let _ = self.contact_arg(&a.derive(value), false, false, name);
                 continue;
             }
             if value.starts_with('-') || value.is_empty() {
@@ -2323,6 +2323,37 @@ impl Arg {
     pub fn init_subst(&self) -> bool {
         self.init
     }
+}
+
+/// A program that is read-only whatever its (plain) arguments.
+pub(crate) fn plain_read_only(name: &str) -> bool {
+    READ_ONLY.contains(&name)
+        && !matches!(
+            name,
+            "git" | "cargo" | "npm" | "pnpm" | "yarn" | "kubectl" | "terraform" | "aws" | "env" | "printenv" | "set"
+                | "export" | "declare" | "typeset" | "sed" | "awk" | "find" | "sort" | "command" | "dig" | "nslookup"
+                | "host" | "ping" | "ssh-keygen"
+        )
+}
+
+/// The command part of crontab lines (schedule fields dropped).
+fn crontab_commands(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let l = line.trim_start();
+        if l.is_empty() || l.starts_with('#') || is_env_assignment(l.split_whitespace().next().unwrap_or("")) {
+            continue;
+        }
+        let fields = if l.starts_with('@') { 1 } else { 5 };
+        let mut rest = l;
+        for _ in 0..fields {
+            rest = rest.trim_start();
+            rest = rest.find(char::is_whitespace).map_or("", |i| rest.get(i..).unwrap_or(""));
+        }
+        out.push_str(rest.trim());
+        out.push('\n');
+    }
+    out
 }
 
 fn first_pos(rest: &[Arg]) -> String {

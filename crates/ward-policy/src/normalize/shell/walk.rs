@@ -131,7 +131,6 @@ struct Val {
 /// Where a re-parsed source came from (tree-sitter sees substitutions, not `bash -c` strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin {
-    Top,
     Substitution,
     Quoted,
 }
@@ -446,7 +445,7 @@ impl<'e> Walker<'e> {
         }
         if let Some(w) = &sc.word_or_name {
             let arg = self.expand(&w.value);
-            if self.syntactic && arg.literal && !arg.expanded {
+            if self.syntactic && arg.literal && !arg.expanded && !w.value.starts_with('~') {
                 self.syntax.programs.insert(arg.text.clone());
             }
             args.push(arg);
@@ -585,7 +584,7 @@ impl<'e> Walker<'e> {
                     match (kind, target) {
                         (ast::IoFileRedirectKind::Read | ast::IoFileRedirectKind::ReadAndWrite, ast::IoFileRedirectTarget::Filename(w)) => {
                             let arg = self.expand(&w.value);
-                            self.syntax_redirect(&arg);
+                            self.syntax_redirect(&w.value, &arg);
                             let t = self.read_path(&arg);
                             if is_stdin {
                                 stdin = Out::taint(t.union(arg.taint));
@@ -634,7 +633,7 @@ impl<'e> Walker<'e> {
                         ast::IoFileRedirectTarget::Filename(w),
                     ) => {
                         let arg = self.expand(&w.value);
-                        self.syntax_redirect(&arg);
+                        self.syntax_redirect(&w.value, &arg);
                         self.write_output_to(&arg, out);
                     }
                     (ast::IoFileRedirectKind::DuplicateOutput, ast::IoFileRedirectTarget::Duplicate(w))
@@ -650,7 +649,7 @@ impl<'e> Walker<'e> {
                 },
                 ast::IoRedirect::OutputAndError(w, _) => {
                     let arg = self.expand(&w.value);
-                    self.syntax_redirect(&arg);
+                    self.syntax_redirect(&w.value, &arg);
                     self.write_output_to(&arg, out);
                 }
                 _ => {}
@@ -658,8 +657,8 @@ impl<'e> Walker<'e> {
         }
     }
 
-    fn syntax_redirect(&mut self, arg: &Arg) {
-        if self.syntactic && arg.literal && !arg.expanded {
+    fn syntax_redirect(&mut self, raw: &str, arg: &Arg) {
+        if self.syntactic && arg.literal && !arg.expanded && !raw.starts_with('~') {
             self.syntax.redirects.insert(arg.text.clone());
         }
     }
@@ -887,8 +886,11 @@ impl<'e> Walker<'e> {
                 self.facts.obfuscated = true;
                 self.note(format!("prompt expansion `${{{name}@P}}` executes the variable's text"));
                 if let Some(v) = val {
-                    // The value's `$(…)` run on expansion: analyse them.
+                    // The value's `$(…)` run on expansion: analyse them (tree-sitter cannot see them).
+                    let saved = self.syntactic;
+                    self.syntactic = false;
                     let inner = self.expand(&v.text);
+                    self.syntactic = saved;
                     arg.taint = arg.taint.union(inner.taint).union(v.taint);
                 }
                 Self::unknown(arg);
@@ -1040,29 +1042,21 @@ impl<'e> Walker<'e> {
         }
         let mut sub = crate::normalize::content::scan_config(&class.resolved, content, self.env);
         if class.persistence && !class.ci_config && !class.agent_config {
-            let f = crate::normalize::shell::analyze_inline(content, self.env, self.deadline);
-            crate::normalize::merge(&mut sub, f);
+            let f = crate::normalize::shell::analyze_inline(content, self.env);
+            crate::normalize::absorb_later(&mut sub, f, "");
         }
         self.absorb_later(sub);
     }
 
     /// Facts of text that will run later (not now): keep what it would do, not its reads.
     pub fn absorb_later(&mut self, sub: Facts) {
-        let f = &mut self.facts;
-        f.download_to_interpreter |= sub.download_to_interpreter;
-        f.secret_to_network |= sub.secret_to_network;
-        f.network_send |= sub.network_send;
-        f.external_host |= sub.external_host;
-        f.metadata_host |= sub.metadata_host;
-        f.obfuscated |= sub.obfuscated;
-        f.escape_obfuscation |= sub.escape_obfuscation;
-        f.homoglyph |= sub.homoglyph;
-        f.unsafe_agent |= sub.unsafe_agent;
-        f.destroys_outside_workspace |= sub.destroys_outside_workspace;
-        f.destroys_shared |= sub.destroys_shared;
-        f.hosts.extend(sub.hosts);
-        for n in sub.notes {
-            self.note(format!("written content: {n}"));
+        let mut notes = Vec::new();
+        std::mem::swap(&mut notes, &mut self.facts.notes);
+        crate::normalize::absorb_later(&mut self.facts, sub, "written content");
+        let added: Vec<String> = std::mem::take(&mut self.facts.notes);
+        self.facts.notes = notes;
+        for n in added {
+            self.note(n);
         }
     }
 
@@ -1075,8 +1069,7 @@ impl<'e> Walker<'e> {
             self.facts.credential_in_url = true;
             self.note(format!("credential embedded in URL for `{}`", remote.host.replace(UNKNOWN, "…")));
         }
-        let secret_in_url = arg.taint.secret && !arg.secret_vars.is_empty() || (arg.taint.secret && arg.substitution);
-        if arg.taint.secret && (remote.has_credential || secret_in_url) {
+        if arg.taint.secret {
             self.facts.secret_to_network = true;
             self.facts.network_send = true;
             self.note(format!("secret data placed in a URL sent by `{program}`"));
