@@ -61,22 +61,22 @@ pub fn verify(store: &mut Store, verifier: &NoteVerifier) -> Result<VerifySummar
             }
         }
     }
-    if let Some((size, _)) = checkpoints.iter().next_back() {
-        if *size > next {
-            return Err(bad(format!(
-                "checkpoint for size {size} is beyond the {next} stored events: events were removed"
-            )));
-        }
+    if let Some((size, _)) = checkpoints.iter().next_back()
+        && *size > next
+    {
+        return Err(bad(format!(
+            "checkpoint for size {size} is beyond the {next} stored events: events were removed"
+        )));
     }
     if state_size != next {
         return Err(bad(format!(
             "tree state says {state_size} events but {next} are stored"
         )));
     }
-    if let Some(bytes) = state_frontier {
-        if bytes != frontier.to_bytes() {
-            return Err(bad("stored tree frontier does not match the recomputed tree".into()));
-        }
+    if let Some(bytes) = state_frontier
+        && bytes != frontier.to_bytes()
+    {
+        return Err(bad("stored tree frontier does not match the recomputed tree".into()));
     }
     if next > 0 && !checkpoints.contains_key(&next) {
         return Err(bad(format!("no checkpoint covers the latest {next} events")));
