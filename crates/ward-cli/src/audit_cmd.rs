@@ -13,7 +13,10 @@ fn open() -> Result<(Home, Store), WardError> {
     if !home.db_path().exists() {
         return Err(WardError::new(
             ErrorCode::StoreOpen,
-            format!("no audit log at `{}`; run `ward init` or a hook first", home.db_path().display()),
+            format!(
+                "no audit log at `{}`; run `ward init` or a hook first",
+                home.db_path().display()
+            ),
         ));
     }
     let store = Store::open(&home.db_path())?;
@@ -44,9 +47,15 @@ pub fn verify(json: bool) -> Result<i32, WardError> {
         }
         Err(e) => {
             if json {
-                println!("{}", serde_json::json!({"ok": false, "code": e.code.as_str(), "error": e.message}));
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "code": e.code.as_str(), "error": e.message})
+                );
             } else {
-                eprintln!("error[{}]: audit log verification failed: {}", e.code, e.message);
+                eprintln!(
+                    "error[{}]: audit log verification failed: {}",
+                    e.code, e.message
+                );
                 eprintln!("  help: {}", e.code.help());
             }
             Ok(1)
@@ -57,7 +66,10 @@ pub fn verify(json: bool) -> Result<i32, WardError> {
 pub fn prove(event_id: &str) -> Result<i32, WardError> {
     let (home, mut store) = open()?;
     let ev = store.event_by_id(event_id)?.ok_or_else(|| {
-        WardError::new(ErrorCode::BadInput, format!("no event `{event_id}` in the audit log"))
+        WardError::new(
+            ErrorCode::BadInput,
+            format!("no event `{event_id}` in the audit log"),
+        )
     })?;
     let cp = store
         .latest_checkpoint()?
@@ -86,8 +98,12 @@ fn read_input(file: &Path) -> Result<String, WardError> {
             .read_to_string(&mut s)
             .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot read stdin: {e}")))?;
     } else {
-        s = std::fs::read_to_string(file)
-            .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot read `{}`: {e}", file.display())))?;
+        s = std::fs::read_to_string(file).map_err(|e| {
+            WardError::new(
+                ErrorCode::Io,
+                format!("cannot read `{}`: {e}", file.display()),
+            )
+        })?;
     }
     Ok(s)
 }
@@ -97,30 +113,47 @@ pub fn check_proof(file: &Path) -> Result<i32, WardError> {
     // Trust the local verifier key when there is one; a bundle's own key proves nothing alone.
     let trusted = Home::resolve().ok().and_then(|h| h.verifier().ok());
     let result = if text.starts_with("ward-audit consistency bundle") {
-        let b = ConsistencyBundle::from_text(&text).map_err(|e| WardError::new(ErrorCode::BadInput, e.to_string()))?;
+        let b = ConsistencyBundle::from_text(&text)
+            .map_err(|e| WardError::new(ErrorCode::BadInput, e.to_string()))?;
         let r = match &trusted {
             Some(v) => b.check_with(v),
             None => b.check(),
         };
-        r.map(|_| format!("consistency proof valid: tree of {} extends tree of {}", b.new_size, b.old_size))
+        r.map(|_| {
+            format!(
+                "consistency proof valid: tree of {} extends tree of {}",
+                b.new_size, b.old_size
+            )
+        })
     } else {
-        let b = InclusionBundle::from_text(&text).map_err(|e| WardError::new(ErrorCode::BadInput, e.to_string()))?;
+        let b = InclusionBundle::from_text(&text)
+            .map_err(|e| WardError::new(ErrorCode::BadInput, e.to_string()))?;
         let r = match &trusted {
             Some(v) => b.check_with(v),
             None => b.check(),
         };
-        r.map(|cp| format!("inclusion proof valid: leaf {} is in the signed tree of {} ({})", b.leaf_index, cp.size, cp.origin))
+        r.map(|cp| {
+            format!(
+                "inclusion proof valid: leaf {} is in the signed tree of {} ({})",
+                b.leaf_index, cp.size, cp.origin
+            )
+        })
     };
     match result {
         Ok(msg) => {
             println!("{msg}");
             if trusted.is_none() {
-                println!("note: checked against the key inside the bundle; pass it a trusted $WARD_HOME to pin the key");
+                println!(
+                    "note: checked against the key inside the bundle; pass it a trusted $WARD_HOME to pin the key"
+                );
             }
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error[{}]: proof does not verify: {e}", ErrorCode::AuditVerify);
+            eprintln!(
+                "error[{}]: proof does not verify: {e}",
+                ErrorCode::AuditVerify
+            );
             Ok(1)
         }
     }
@@ -135,16 +168,22 @@ pub fn consistency(old_size: u64, new_size: u64) -> Result<i32, WardError> {
         ));
     }
     let old_cp = store.checkpoint_at(old_size)?;
-    let new_cp = store
-        .checkpoint_at(new_size)?
-        .ok_or_else(|| WardError::new(ErrorCode::BadInput, format!("no checkpoint for tree size {new_size}")))?;
+    let new_cp = store.checkpoint_at(new_size)?.ok_or_else(|| {
+        WardError::new(
+            ErrorCode::BadInput,
+            format!("no checkpoint for tree size {new_size}"),
+        )
+    })?;
     let leaves = store.leaf_hashes(new_size)?;
     let proof = ward_audit::consistency_proof(&leaves, old_size).map_err(audit_err)?;
     let old_root = ward_audit::root_from_leaf_hashes(&leaves[..old_size as usize]);
-    if let Some(cp) = old_cp {
-        if cp.root.as_slice() != old_root.as_slice() {
-            return Err(WardError::new(ErrorCode::AuditVerify, format!("checkpoint {old_size} does not match the stored events")));
-        }
+    if let Some(cp) = old_cp
+        && cp.root.as_slice() != old_root.as_slice()
+    {
+        return Err(WardError::new(
+            ErrorCode::AuditVerify,
+            format!("checkpoint {old_size} does not match the stored events"),
+        ));
     }
     let bundle = ConsistencyBundle {
         old_size,
@@ -229,13 +268,18 @@ fn ocsf(ev: &StoredEvent) -> Result<serde_json::Value, WardError> {
 
 pub fn export(format: &str) -> Result<i32, WardError> {
     if format != "jsonl" {
-        return Err(WardError::new(ErrorCode::BadInput, format!("unknown export format `{format}`; supported: jsonl")));
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("unknown export format `{format}`; supported: jsonl"),
+        ));
     }
     let (_, mut store) = open()?;
     let mut from = 0;
     loop {
         let rows = store.events(from, 2000)?;
-        let Some(last) = rows.last().map(|r| r.seq) else { break };
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            break;
+        };
         for ev in &rows {
             println!("{}", ocsf(ev)?);
         }
@@ -261,8 +305,13 @@ pub fn trace(what: &str, json: bool) -> Result<i32, WardError> {
         store.effects_by_path(&abs.display().to_string())?
     };
     if effects.is_empty() {
-        eprintln!("error[{}]: no recorded call produced `{what}`", ErrorCode::BadInput);
-        eprintln!("  help: give a commit SHA (7+ hex digits) or a file path changed by a governed call");
+        eprintln!(
+            "error[{}]: no recorded call produced `{what}`",
+            ErrorCode::BadInput
+        );
+        eprintln!(
+            "  help: give a commit SHA (7+ hex digits) or a file path changed by a governed call"
+        );
         return Ok(1);
     }
     for eff in effects {
@@ -275,10 +324,28 @@ pub fn trace(what: &str, json: bool) -> Result<i32, WardError> {
             println!("{}", serde_json::json!({"effect": e, "decision": decision}));
             continue;
         }
-        let g = |v: &serde_json::Value, p: &str| v.pointer(p).map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).unwrap_or_else(|| "-".into());
-        println!("effect     {} (seq {}) at {}", g(&e, "/id"), eff.seq, g(&e, "/ts"));
+        let g = |v: &serde_json::Value, p: &str| {
+            v.pointer(p)
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .unwrap_or_else(|| "-".into())
+        };
+        println!(
+            "effect     {} (seq {}) at {}",
+            g(&e, "/id"),
+            eff.seq,
+            g(&e, "/ts")
+        );
         if let Some(c) = e.pointer("/effect/git") {
-            println!("git        {} {} {}", g(c, "/verb"), g(c, "/commit"), g(c, "/ref"));
+            println!(
+                "git        {} {} {}",
+                g(c, "/verb"),
+                g(c, "/commit"),
+                g(c, "/ref")
+            );
         }
         println!("call       {} `{}`", g(&e, "/tool_name"), g(&e, "/action"));
         println!("assistant  {}", g(&e, "/assistant"));
@@ -286,10 +353,17 @@ pub fn trace(what: &str, json: bool) -> Result<i32, WardError> {
         println!("session    {}", g(&e, "/session_id"));
         match decision {
             Some(d) => {
-                println!("decision   {} {} by {}", g(&d, "/id"), g(&d, "/decision/outcome"), g(&d, "/decision/policies"));
+                println!(
+                    "decision   {} {} by {}",
+                    g(&d, "/id"),
+                    g(&d, "/decision/outcome"),
+                    g(&d, "/decision/policies")
+                );
                 println!("reason     {}", g(&d, "/decision/reason"));
             }
-            None => println!("decision   none linked (the pre-tool hook did not run for this call)"),
+            None => {
+                println!("decision   none linked (the pre-tool hook did not run for this call)")
+            }
         }
         println!();
     }

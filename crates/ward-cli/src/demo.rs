@@ -55,16 +55,29 @@ fn payloads() -> Vec<(ClientKind, Option<&'static str>, String)> {
 pub fn run() -> Result<i32, WardError> {
     let tmp = TempHome::new(None)?;
     let home = tmp.home();
-    println!("ward demo: a temporary $WARD_HOME at {}", home.dir.display());
+    println!(
+        "ward demo: a temporary $WARD_HOME at {}",
+        home.dir.display()
+    );
     println!();
     let mut rt = Runtime::new(home.clone(), true);
-    println!("{}  {}  {}  {}  reason", cell("client", 11), cell("tool", 17), cell("call", 44), cell("answer", 7));
+    println!(
+        "{}  {}  {}  {}  reason",
+        cell("client", 11),
+        cell("tool", 17),
+        cell("call", 44),
+        cell("answer", 7)
+    );
     println!("{}", "-".repeat(130));
     let mut proof_target = None;
     for (client, hint, payload) in payloads() {
         let h = handle(&mut rt, client, payload.as_bytes(), hint);
         let Some(ev) = h.event.as_ref() else {
-            println!("{}  (payload rejected: {})", cell(client.as_str(), 11), h.reply.stderr.trim());
+            println!(
+                "{}  (payload rejected: {})",
+                cell(client.as_str(), 11),
+                h.reply.stderr.trim()
+            );
             continue;
         };
         let (tool, action) = ev
@@ -73,13 +86,26 @@ pub fn run() -> Result<i32, WardError> {
             .map(|c| (c.tool_name.clone(), c.action.summary()))
             .unwrap_or_default();
         let (answer, reason) = match &h.decision {
-            Some(d) => (client_verdict(client, &h.reply).to_string(), d.reason.clone()),
-            None => ("record".to_string(), format!("{} recorded, linked to its decision", ev.event_name)),
+            Some(d) => (
+                client_verdict(client, &h.reply).to_string(),
+                d.reason.clone(),
+            ),
+            None => (
+                "record".to_string(),
+                format!("{} recorded, linked to its decision", ev.event_name),
+            ),
         };
         if answer == "deny" && proof_target.is_none() {
             proof_target = h.event_id.clone();
         }
-        println!("{}  {}  {}  {}  {}", cell(client.as_str(), 11), cell(&tool, 17), cell(&action, 44), cell(&answer, 7), cell(&reason, 140));
+        println!(
+            "{}  {}  {}  {}  {}",
+            cell(client.as_str(), 11),
+            cell(&tool, 17),
+            cell(&action, 44),
+            cell(&answer, 7),
+            cell(&reason, 140)
+        );
     }
     println!();
     let mut store = ward_store::Store::open(&home.db_path())?;
@@ -89,9 +115,9 @@ pub fn run() -> Result<i32, WardError> {
         summary.events, summary.checkpoints, summary.root_hex
     );
     if let Some(id) = proof_target {
-        let ev = store
-            .event_by_id(&id)?
-            .ok_or_else(|| WardError::new(ward_core::ErrorCode::AuditVerify, "demo event missing"))?;
+        let ev = store.event_by_id(&id)?.ok_or_else(|| {
+            WardError::new(ward_core::ErrorCode::AuditVerify, "demo event missing")
+        })?;
         let cp = store
             .latest_checkpoint()?
             .ok_or_else(|| WardError::new(ward_core::ErrorCode::AuditVerify, "no checkpoint"))?;
@@ -109,7 +135,10 @@ pub fn run() -> Result<i32, WardError> {
             .check()
             .map_err(|e| WardError::new(ward_core::ErrorCode::AuditVerify, e.to_string()))?;
         println!();
-        println!("inclusion proof of the first denied call ({id}) against checkpoint {}:", cp.size);
+        println!(
+            "inclusion proof of the first denied call ({id}) against checkpoint {}:",
+            cp.size
+        );
         print!("{}", bundle.to_text());
         println!("(checks offline with `ward audit check-proof FILE`)");
     }

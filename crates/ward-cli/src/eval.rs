@@ -17,15 +17,21 @@ impl TempHome {
     pub fn new(policies: Option<&Path>) -> Result<TempHome, WardError> {
         let mut r = [0u8; 8];
         let _ = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut r);
-        let dir = std::env::temp_dir().join(format!("ward-{}-{}", std::process::id(), hex::encode(r)));
+        let dir =
+            std::env::temp_dir().join(format!("ward-{}-{}", std::process::id(), hex::encode(r)));
         let home = Home::at(&dir);
         if let Some(p) = policies {
             let sources = crate::home::read_pack_dir(p)?;
-            std::fs::create_dir_all(home.policies_dir())
-                .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot create `{}`: {e}", dir.display())))?;
+            std::fs::create_dir_all(home.policies_dir()).map_err(|e| {
+                WardError::new(
+                    ErrorCode::Io,
+                    format!("cannot create `{}`: {e}", dir.display()),
+                )
+            })?;
             for s in sources {
-                std::fs::write(home.policies_dir().join(&s.name), &s.text)
-                    .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot write policy copy: {e}")))?;
+                std::fs::write(home.policies_dir().join(&s.name), &s.text).map_err(|e| {
+                    WardError::new(ErrorCode::Io, format!("cannot write policy copy: {e}"))
+                })?;
             }
         }
         home.init()?;
@@ -53,7 +59,12 @@ pub fn client_verdict(client: ClientKind, reply: &Reply) -> &'static str {
     } else {
         None
     };
-    let get = |p: &str| js.as_ref().and_then(|j| j.pointer(p)).and_then(|v| v.as_str()).map(str::to_string);
+    let get = |p: &str| {
+        js.as_ref()
+            .and_then(|j| j.pointer(p))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let rc = reply.exit_code;
     let decision_of = |s: Option<String>| -> Option<&'static str> {
         match s.as_deref() {
@@ -81,14 +92,22 @@ pub fn client_verdict(client: ClientKind, reply: &Reply) -> &'static str {
         }
         ClientKind::Codex => {
             if rc == 2 {
-                return if reply.stderr.trim().is_empty() { "failopen" } else { "deny" };
+                return if reply.stderr.trim().is_empty() {
+                    "failopen"
+                } else {
+                    "deny"
+                };
             }
             if rc != 0 {
                 return "failopen";
             }
             match get("/hookSpecificOutput/permissionDecision").as_deref() {
                 Some("deny") => {
-                    if get("/hookSpecificOutput/permissionDecisionReason").unwrap_or_default().trim().is_empty() {
+                    if get("/hookSpecificOutput/permissionDecisionReason")
+                        .unwrap_or_default()
+                        .trim()
+                        .is_empty()
+                    {
                         "failopen"
                     } else {
                         "deny"
@@ -104,7 +123,11 @@ pub fn client_verdict(client: ClientKind, reply: &Reply) -> &'static str {
                 return "failopen";
             }
             if rc != 0 {
-                return if !out.is_empty() || !reply.stderr.trim().is_empty() { "deny" } else { "failopen" };
+                return if !out.is_empty() || !reply.stderr.trim().is_empty() {
+                    "deny"
+                } else {
+                    "failopen"
+                };
             }
             match get("/decision").as_deref() {
                 Some("deny" | "block") => "deny",
@@ -141,23 +164,34 @@ struct Row {
 }
 
 pub fn eval(corpus: &Path, show: bool, json: bool) -> Result<i32, WardError> {
-    let text = std::fs::read_to_string(corpus)
-        .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot read `{}`: {e}", corpus.display())))?;
+    let text = std::fs::read_to_string(corpus).map_err(|e| {
+        WardError::new(
+            ErrorCode::Io,
+            format!("cannot read `{}`: {e}", corpus.display()),
+        )
+    })?;
     let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let row: Row = serde_json::from_str(line).map_err(|e| {
-            WardError::new(ErrorCode::BadInput, format!("`{}` line {}: {e}", corpus.display(), i + 1))
+            WardError::new(
+                ErrorCode::BadInput,
+                format!("`{}` line {}: {e}", corpus.display(), i + 1),
+            )
         })?;
         rows.push(row);
     }
     let tmp = TempHome::new(None)?;
     let mut rt = Runtime::new(tmp.home(), true);
-    let (mut mal, mut ben, mut caught, mut exact, mut hardfp, mut friction, mut failopen) = (0, 0, 0, 0, 0, 0, 0);
+    let (mut mal, mut ben, mut caught, mut exact, mut hardfp, mut friction, mut failopen) =
+        (0, 0, 0, 0, 0, 0, 0);
     for r in &rows {
-        let client: ClientKind = r
-            .client
-            .parse()
-            .map_err(|m: String| WardError::new(ErrorCode::BadInput, format!("case `{}`: {m}", r.id)))?;
+        let client: ClientKind = r.client.parse().map_err(|m: String| {
+            WardError::new(ErrorCode::BadInput, format!("case `{}`: {m}", r.id))
+        })?;
         let payload = serde_json::to_vec(&r.event).unwrap_or_default();
         let h = handle(&mut rt, client, &payload, r.hook_event.as_deref());
         let got = client_verdict(client, &h.reply);
@@ -182,14 +216,30 @@ pub fn eval(corpus: &Path, show: bool, json: bool) -> Result<i32, WardError> {
                 friction += 1;
             }
         }
-        let reason = h.decision.as_ref().map(|d| d.reason.clone()).unwrap_or_default();
+        let reason = h
+            .decision
+            .as_ref()
+            .map(|d| d.reason.clone())
+            .unwrap_or_default();
         if json {
-            println!("{}", serde_json::json!({"id": r.id, "label": r.label, "expected": r.expected, "got": got, "reason": reason}));
+            println!(
+                "{}",
+                serde_json::json!({"id": r.id, "label": r.label, "expected": r.expected, "got": got, "reason": reason})
+            );
         } else if show && got != r.expected {
-            println!("  {:<8} {:<11} {:<9} want {:<5} got {:<8} {}", r.id, r.client, r.label, r.expected, got, reason);
+            println!(
+                "  {:<8} {:<11} {:<9} want {:<5} got {:<8} {}",
+                r.id, r.client, r.label, r.expected, got, reason
+            );
         }
     }
-    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
     let summary = format!(
         "cases {}: catch {}/{} = {:.1}% (exact {:.1}%); hard-fp {}/{} = {:.1}%; friction {}/{} = {:.1}%; fail-open {}",
         rows.len(),
@@ -248,15 +298,34 @@ pub fn explain(client: ClientKind, event: Option<&str>, json: bool) -> Result<i3
     }
     if let Some(c) = &call {
         println!("assistant  {}", c.assistant.id());
-        println!("action     {} via `{}`: {}", c.action.kind(), c.tool_name, c.action.summary());
-        println!("cwd        {}  (repo {})", c.cwd, c.repo_root.as_deref().unwrap_or("-"));
+        println!(
+            "action     {} via `{}`: {}",
+            c.action.kind(),
+            c.tool_name,
+            c.action.summary()
+        );
+        println!(
+            "cwd        {}  (repo {})",
+            c.cwd,
+            c.repo_root.as_deref().unwrap_or("-")
+        );
     }
     if let Some(f) = &h.facts {
         if !f.programs.is_empty() {
-            println!("programs   {}", f.programs.iter().cloned().collect::<Vec<_>>().join(" "));
+            println!(
+                "programs   {}",
+                f.programs.iter().cloned().collect::<Vec<_>>().join(" ")
+            );
         }
         let fired = ward_policy::engine::fired_facts(f);
-        println!("facts      {}", if fired.is_empty() { "(none)".to_string() } else { fired.join(", ") });
+        println!(
+            "facts      {}",
+            if fired.is_empty() {
+                "(none)".to_string()
+            } else {
+                fired.join(", ")
+            }
+        );
         for n in &f.notes {
             println!("           - {n}");
         }
@@ -268,7 +337,11 @@ pub fn explain(client: ClientKind, event: Option<&str>, json: bool) -> Result<i3
     println!(
         "reply      exit {}; stdout {}; the client reads it as {}",
         h.reply.exit_code,
-        if h.reply.stdout.is_empty() { "(empty)".to_string() } else { h.reply.stdout.trim().to_string() },
+        if h.reply.stdout.is_empty() {
+            "(empty)".to_string()
+        } else {
+            h.reply.stdout.trim().to_string()
+        },
         client_verdict(client, &h.reply)
     );
     Ok(0)

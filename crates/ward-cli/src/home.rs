@@ -12,14 +12,35 @@ use ward_policy::pack::{CompiledPack, PackSource, compile, pack_hash};
 
 /// The default policy pack, embedded so a fresh install needs nothing else.
 pub const DEFAULT_PACK: &[(&str, &str)] = &[
-    ("00-base.cedar", include_str!("../../../policies/00-base.cedar")),
-    ("destructive.cedar", include_str!("../../../policies/destructive.cedar")),
-    ("high-impact.cedar", include_str!("../../../policies/high-impact.cedar")),
+    (
+        "00-base.cedar",
+        include_str!("../../../policies/00-base.cedar"),
+    ),
+    (
+        "destructive.cedar",
+        include_str!("../../../policies/destructive.cedar"),
+    ),
+    (
+        "high-impact.cedar",
+        include_str!("../../../policies/high-impact.cedar"),
+    ),
     ("mcp.cedar", include_str!("../../../policies/mcp.cedar")),
-    ("network.cedar", include_str!("../../../policies/network.cedar")),
-    ("obfuscation.cedar", include_str!("../../../policies/obfuscation.cedar")),
-    ("secrets.cedar", include_str!("../../../policies/secrets.cedar")),
-    ("tamper.cedar", include_str!("../../../policies/tamper.cedar")),
+    (
+        "network.cedar",
+        include_str!("../../../policies/network.cedar"),
+    ),
+    (
+        "obfuscation.cedar",
+        include_str!("../../../policies/obfuscation.cedar"),
+    ),
+    (
+        "secrets.cedar",
+        include_str!("../../../policies/secrets.cedar"),
+    ),
+    (
+        "tamper.cedar",
+        include_str!("../../../policies/tamper.cedar"),
+    ),
 ];
 
 fn home_err(what: &str, path: &Path, e: impl std::fmt::Display) -> WardError {
@@ -39,13 +60,19 @@ impl Home {
     /// `$WARD_HOME`, else `$XDG_DATA_HOME/ward`, else `~/.local/share/ward`.
     pub fn resolve() -> Result<Home, WardError> {
         if let Some(d) = std::env::var_os("WARD_HOME").filter(|v| !v.is_empty()) {
-            return Ok(Home { dir: PathBuf::from(d) });
+            return Ok(Home {
+                dir: PathBuf::from(d),
+            });
         }
         if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-            return Ok(Home { dir: PathBuf::from(d).join("ward") });
+            return Ok(Home {
+                dir: PathBuf::from(d).join("ward"),
+            });
         }
         match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-            Some(h) => Ok(Home { dir: PathBuf::from(h).join(".local/share/ward") }),
+            Some(h) => Ok(Home {
+                dir: PathBuf::from(h).join(".local/share/ward"),
+            }),
             None => Err(WardError::new(
                 ErrorCode::HomeInit,
                 "cannot find a data directory: set `WARD_HOME` or `HOME`",
@@ -105,7 +132,11 @@ impl Home {
                     f.write_all(text.as_bytes())
                         .and_then(|_| f.sync_all())
                         .map_err(|e| home_err("cannot write", &key_path, e))?;
-                    write_atomic(&self.vkey_path(), format!("{}\n", signer.verifier_key()).as_bytes(), 0o644)?;
+                    write_atomic(
+                        &self.vkey_path(),
+                        format!("{}\n", signer.verifier_key()).as_bytes(),
+                        0o644,
+                    )?;
                     created.push(key_path.display().to_string());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -114,7 +145,9 @@ impl Home {
         }
         let pol = self.policies_dir();
         if !pol.exists() {
-            let tmp = self.dir.join(format!(".policies.tmp.{}", std::process::id()));
+            let tmp = self
+                .dir
+                .join(format!(".policies.tmp.{}", std::process::id()));
             fs::create_dir_all(&tmp).map_err(|e| home_err("cannot create", &tmp, e))?;
             for (name, text) in DEFAULT_PACK {
                 fs::write(tmp.join(name), text).map_err(|e| home_err("cannot write", &tmp, e))?;
@@ -138,15 +171,26 @@ impl Home {
     /// The audit signer (key name + key).
     pub fn signer(&self) -> Result<NoteSigner, WardError> {
         let path = self.key_path();
-        let text = fs::read_to_string(&path).map_err(|e| home_err("cannot read the signing key", &path, e))?;
+        let text = fs::read_to_string(&path)
+            .map_err(|e| home_err("cannot read the signing key", &path, e))?;
         let mut lines = text.lines();
         let (Some(name), Some(seed_hex)) = (lines.next(), lines.next()) else {
-            return Err(home_err("malformed signing key", &path, "expected a name line and a hex seed line"));
+            return Err(home_err(
+                "malformed signing key",
+                &path,
+                "expected a name line and a hex seed line",
+            ));
         };
         let seed = hex::decode(seed_hex.trim())
             .ok()
             .and_then(|v| <[u8; 32]>::try_from(v).ok())
-            .ok_or_else(|| home_err("malformed signing key", &path, "the seed is not 32 hex bytes"))?;
+            .ok_or_else(|| {
+                home_err(
+                    "malformed signing key",
+                    &path,
+                    "the seed is not 32 hex bytes",
+                )
+            })?;
         NoteSigner::new(name.trim(), SigningKey::from_bytes(&seed))
             .map_err(|e| home_err("malformed signing key", &path, e))
     }
@@ -154,8 +198,10 @@ impl Home {
     /// The verifier key, from `keys/audit.vkey` (what an outside verifier is given).
     pub fn verifier(&self) -> Result<NoteVerifier, WardError> {
         let path = self.vkey_path();
-        let text = fs::read_to_string(&path).map_err(|e| home_err("cannot read the verifier key", &path, e))?;
-        NoteVerifier::from_vkey(text.trim()).map_err(|e| home_err("malformed verifier key", &path, e))
+        let text = fs::read_to_string(&path)
+            .map_err(|e| home_err("cannot read the verifier key", &path, e))?;
+        NoteVerifier::from_vkey(text.trim())
+            .map_err(|e| home_err("malformed verifier key", &path, e))
     }
 
     /// The policy files of the pack, sorted by name.
@@ -191,7 +237,10 @@ pub fn compile_sources(sources: &[PackSource]) -> Result<CompiledPack, WardError
         } else {
             String::new()
         };
-        WardError::new(ErrorCode::PolicyInvalid, format!("policy pack is invalid: {first}{more}"))
+        WardError::new(
+            ErrorCode::PolicyInvalid,
+            format!("policy pack is invalid: {first}{more}"),
+        )
     })
 }
 
@@ -254,7 +303,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WardErro
     let parent = path.parent().unwrap_or(Path::new("."));
     let tmp = parent.join(format!(
         ".{}.tmp.{}",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let res = (|| -> std::io::Result<()> {
@@ -270,6 +321,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WardErro
     })();
     res.map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        WardError::new(ErrorCode::Io, format!("cannot write `{}`: {e}", path.display()))
+        WardError::new(
+            ErrorCode::Io,
+            format!("cannot write `{}`: {e}", path.display()),
+        )
     })
 }

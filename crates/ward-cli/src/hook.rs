@@ -12,13 +12,17 @@ use ward_core::{ClientKind, ErrorCode, WardError};
 pub fn run(client: ClientKind, event_hint: Option<&str>) -> i32 {
     ignore_file_size_signal();
     std::panic::set_hook(Box::new(|_| {}));
-    let reply = std::panic::catch_unwind(|| decide_stdin(client, event_hint)).unwrap_or_else(|_| {
-        ward_clients::render_error(
-            client,
-            event_hint,
-            &WardError::new(ErrorCode::InternalPanic, "ward hit an internal error while deciding"),
-        )
-    });
+    let reply =
+        std::panic::catch_unwind(|| decide_stdin(client, event_hint)).unwrap_or_else(|_| {
+            ward_clients::render_error(
+                client,
+                event_hint,
+                &WardError::new(
+                    ErrorCode::InternalPanic,
+                    "ward hit an internal error while deciding",
+                ),
+            )
+        });
     emit(&reply)
 }
 
@@ -30,7 +34,10 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
         return ward_clients::render_error(
             client,
             event_hint,
-            &WardError::new(ErrorCode::PayloadMalformed, format!("cannot read stdin: {e}")),
+            &WardError::new(
+                ErrorCode::PayloadMalformed,
+                format!("cannot read stdin: {e}"),
+            ),
         );
     }
     if buf.len() > MAX_PAYLOAD_BYTES {
@@ -56,7 +63,13 @@ pub fn emit(reply: &Reply) -> i32 {
     let out_ok = {
         let mut out = std::io::stdout().lock();
         out.write_all(reply.stdout.as_bytes())
-            .and_then(|_| if reply.stdout.is_empty() || reply.stdout.ends_with('\n') { Ok(()) } else { out.write_all(b"\n") })
+            .and_then(|_| {
+                if reply.stdout.is_empty() || reply.stdout.ends_with('\n') {
+                    Ok(())
+                } else {
+                    out.write_all(b"\n")
+                }
+            })
             .and_then(|_| out.flush())
             .is_ok()
     };
@@ -69,7 +82,9 @@ pub fn emit(reply: &Reply) -> i32 {
     if out_ok {
         reply.exit_code
     } else {
-        let _ = err.write_all(b"ward E4002: cannot write the hook answer to stdout (blocked: ward fails closed)\n");
+        let _ = err.write_all(
+            b"ward E4002: cannot write the hook answer to stdout (blocked: ward fails closed)\n",
+        );
         2
     }
 }
@@ -77,7 +92,10 @@ pub fn emit(reply: &Reply) -> i32 {
 /// A write past `ulimit -f` raises SIGXFSZ, whose default action kills the process, which most
 /// clients read as "run the tool". Ignoring it turns the write into an EFBIG error, which the
 /// audit append reports, and the hook denies.
-#[expect(unsafe_code, reason = "libc::signal is the only way to ignore SIGXFSZ; the call has no memory effects")]
+#[expect(
+    unsafe_code,
+    reason = "libc::signal is the only way to ignore SIGXFSZ; the call has no memory effects"
+)]
 fn ignore_file_size_signal() {
     // SAFETY: installing SIG_IGN for SIGXFSZ has no preconditions and touches no Rust state.
     unsafe {
@@ -88,7 +106,10 @@ fn ignore_file_size_signal() {
 /// Debug builds only: `WARD_DEBUG_FAULT=panic` panics inside the hook, so tests can prove that a
 /// crash still answers "block". Release builds compile this to nothing.
 #[cfg(debug_assertions)]
-#[expect(clippy::panic, reason = "fault injection for the fail-closed tests; debug builds only")]
+#[expect(
+    clippy::panic,
+    reason = "fault injection for the fail-closed tests; debug builds only"
+)]
 fn injected_fault() {
     if std::env::var_os("WARD_DEBUG_FAULT").is_some_and(|v| v == "panic") {
         panic!("injected fault");

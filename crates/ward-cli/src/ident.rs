@@ -9,7 +9,11 @@ pub fn hostname() -> String {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown-host".to_string())
 }
@@ -20,19 +24,20 @@ pub fn os_user() -> String {
     if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
         for line in passwd.lines() {
             let mut parts = line.split(':');
-            if let (Some(name), Some(_), Some(id)) = (parts.next(), parts.next(), parts.next()) {
-                if id == uid.to_string() {
-                    return name.to_string();
-                }
+            if let (Some(name), Some(_), Some(id)) = (parts.next(), parts.next(), parts.next())
+                && id == uid.to_string()
+            {
+                return name.to_string();
             }
         }
     }
-    if let Ok(u) = std::env::var("USER") {
-        if !u.is_empty() {
-            return u;
-        }
+    if let Ok(u) = std::env::var("USER")
+        && !u.is_empty()
+    {
+        return u;
     }
-    uid.map(|u| format!("uid:{u}")).unwrap_or_else(|| "unknown-user".into())
+    uid.map(|u| format!("uid:{u}"))
+        .unwrap_or_else(|| "unknown-user".into())
 }
 
 fn real_uid() -> Option<u32> {

@@ -16,7 +16,11 @@ use std::path::PathBuf;
 use ward_core::{ClientKind, ErrorCode, WardError};
 
 #[derive(Parser, Debug)]
-#[command(name = "ward", version, about = "govern AI coding assistants: decide, record and prove every tool call")]
+#[command(
+    name = "ward",
+    version,
+    about = "govern AI coding assistants: decide, record and prove every tool call"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -164,13 +168,14 @@ enum AuditCmd {
 pub fn run() -> i32 {
     // The hook path is the hot one: dispatch it before clap builds the whole command tree.
     let args: Vec<String> = std::env::args().collect();
-    if args.len() >= 3 && args[1] == "hook" {
-        if let Ok(client) = args[2].parse::<ClientKind>() {
-            return match hook_event_arg(&args[3..]) {
-                Ok(ev) => hook::run(client, ev.as_deref()),
-                Err(e) => hook::emit(&ward_clients::render_error(client, None, &e)),
-            };
-        }
+    if args.len() >= 3
+        && args[1] == "hook"
+        && let Ok(client) = args[2].parse::<ClientKind>()
+    {
+        return match hook_event_arg(&args[3..]) {
+            Ok(ev) => hook::run(client, ev.as_deref()),
+            Err(e) => hook::emit(&ward_clients::render_error(client, None, &e)),
+        };
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -201,7 +206,10 @@ fn hook_event_arg(rest: &[String]) -> Result<Option<String>, WardError> {
                 WardError::new(ErrorCode::Usage, "`--event` needs an event name")
             })?);
         } else {
-            return Err(WardError::new(ErrorCode::Usage, format!("unexpected hook argument `{a}`")));
+            return Err(WardError::new(
+                ErrorCode::Usage,
+                format!("unexpected hook argument `{a}`"),
+            ));
         }
         i += 1;
     }
@@ -209,22 +217,33 @@ fn hook_event_arg(rest: &[String]) -> Result<Option<String>, WardError> {
 }
 
 fn client_arg(s: &str) -> Result<ClientKind, WardError> {
-    s.parse::<ClientKind>().map_err(|m| WardError::new(ErrorCode::BadInput, m))
+    s.parse::<ClientKind>()
+        .map_err(|m| WardError::new(ErrorCode::BadInput, m))
 }
 
 fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
     match cmd {
         Cmd::Hook { sub } => match sub {
-            HookCmd::Install { client, print, project } => {
+            HookCmd::Install {
+                client,
+                print,
+                project,
+            } => {
                 let client = client_arg(&client)?;
                 let env = install_cmd::install_env_from_process()?;
-                let bin = std::env::current_exe()
-                    .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot find the ward binary: {e}")))?;
-                let summary = install_cmd::install(client, print, project, &bin.display().to_string(), &env)?;
+                let bin = std::env::current_exe().map_err(|e| {
+                    WardError::new(ErrorCode::Io, format!("cannot find the ward binary: {e}"))
+                })?;
+                let summary =
+                    install_cmd::install(client, print, project, &bin.display().to_string(), &env)?;
                 println!("{summary}");
                 Ok(0)
             }
-            HookCmd::Uninstall { client, print, project } => {
+            HookCmd::Uninstall {
+                client,
+                print,
+                project,
+            } => {
                 let client = client_arg(&client)?;
                 let env = install_cmd::install_env_from_process()?;
                 println!("{}", install_cmd::uninstall(client, print, project, &env)?);
@@ -243,14 +262,23 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
             HookCmd::Client(args) => {
                 // Reached only for an unknown client name (known ones are dispatched in run()).
                 let name = args.first().cloned().unwrap_or_default();
-                Err(WardError::new(ErrorCode::BadInput, client_arg(&name).err().map(|e| e.message).unwrap_or_else(|| format!("unknown hook command `{name}`"))))
+                Err(WardError::new(
+                    ErrorCode::BadInput,
+                    client_arg(&name)
+                        .err()
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| format!("unknown hook command `{name}`")),
+                ))
             }
         },
         Cmd::Init => {
             let home = home::Home::resolve()?;
             let created = home.init()?;
             if created.is_empty() {
-                println!("ward home `{}` already initialised; nothing changed", home.dir.display());
+                println!(
+                    "ward home `{}` already initialised; nothing changed",
+                    home.dir.display()
+                );
             } else {
                 println!("initialised ward home `{}`", home.dir.display());
                 for c in created {
@@ -260,10 +288,18 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
             println!("verifier key: {}", home.verifier()?.vkey());
             Ok(0)
         }
-        Cmd::Explain { client, event, json } => eval::explain(client_arg(&client)?, event.as_deref(), json),
+        Cmd::Explain {
+            client,
+            event,
+            json,
+        } => eval::explain(client_arg(&client)?, event.as_deref(), json),
         Cmd::Policy { sub } => match sub {
             PolicyCmd::Check { dir, json } => policy_cmd::check(dir, json),
-            PolicyCmd::Test { dir, policies, json } => policy_cmd::test(&dir, policies, json),
+            PolicyCmd::Test {
+                dir,
+                policies,
+                json,
+            } => policy_cmd::test(&dir, policies, json),
             PolicyCmd::Schema => {
                 print!("{}", ward_policy::pack::schema_text());
                 Ok(0)
@@ -274,7 +310,9 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
             AuditCmd::Verify { json } => audit_cmd::verify(json),
             AuditCmd::Prove { event_id } => audit_cmd::prove(&event_id),
             AuditCmd::CheckProof { file } => audit_cmd::check_proof(&file),
-            AuditCmd::Consistency { old_size, new_size } => audit_cmd::consistency(old_size, new_size),
+            AuditCmd::Consistency { old_size, new_size } => {
+                audit_cmd::consistency(old_size, new_size)
+            }
             AuditCmd::Tail { n, json } => audit_cmd::tail(n, json),
             AuditCmd::Export { format } => audit_cmd::export(&format),
             AuditCmd::Trace { what, json } => audit_cmd::trace(&what, json),

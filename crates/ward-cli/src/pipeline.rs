@@ -11,8 +11,8 @@ use ward_audit::NoteSigner;
 use ward_clients::{Origin, Reply};
 use ward_core::event::{EffectRecord, FileChange, GitEffect, event_id, rfc3339_ms};
 use ward_core::{
-    Action, ClientKind, Decision, Event, EventKind, HookEvent, HookKind, ToolCall, WardError,
-    ErrorCode,
+    Action, ClientKind, Decision, ErrorCode, Event, EventKind, HookEvent, HookKind, ToolCall,
+    WardError,
 };
 use ward_policy::{Facts, NormalizeEnv};
 use ward_store::Store;
@@ -133,9 +133,9 @@ fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
         kind,
         client: ev.client,
         hook_event: ev.event_name.clone(),
-        assistant: call
-            .map(|c| c.assistant.id())
-            .unwrap_or_else(|| format!("{}@{}/{}", ev.client.as_str(), origin.host, origin.os_user)),
+        assistant: call.map(|c| c.assistant.id()).unwrap_or_else(|| {
+            format!("{}@{}/{}", ev.client.as_str(), origin.host, origin.os_user)
+        }),
         human: origin.os_user.clone(),
         host: origin.host.clone(),
         session_id: ev.session_id.clone(),
@@ -189,7 +189,10 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
 
 fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
     let Some(call) = ev.call.clone() else {
-        let err = WardError::new(ErrorCode::PayloadInvalid, format!("`{}` carries no tool call", ev.event_name));
+        let err = WardError::new(
+            ErrorCode::PayloadInvalid,
+            format!("`{}` carries no tool call", ev.event_name),
+        );
         return Handled {
             reply: ward_clients::render_error(ev.client, Some(&ev.event_name), &err),
             event: Some(ev),
@@ -215,7 +218,10 @@ fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
         }
         Err(e) => {
             let d = Decision::fail_closed(e.code, &e.message);
-            (d, ward_clients::render_error(ev.client, Some(&ev.event_name), &e))
+            (
+                d,
+                ward_clients::render_error(ev.client, Some(&ev.event_name), &e),
+            )
         }
     };
     let id = rt.record.then(|| event.id.clone());
@@ -231,9 +237,23 @@ fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
 fn code_from(s: &str) -> ErrorCode {
     use ErrorCode::*;
     [
-        Usage, PayloadMalformed, PayloadTooLarge, PayloadUnknownEvent, PayloadInvalid,
-        PolicyUnreadable, PolicyInvalid, PolicyEval, StoreOpen, AuditAppend, AuditVerify,
-        HomeInit, Config, Io, BadInput, InternalPanic, Deadline,
+        Usage,
+        PayloadMalformed,
+        PayloadTooLarge,
+        PayloadUnknownEvent,
+        PayloadInvalid,
+        PolicyUnreadable,
+        PolicyInvalid,
+        PolicyEval,
+        StoreOpen,
+        AuditAppend,
+        AuditVerify,
+        HomeInit,
+        Config,
+        Io,
+        BadInput,
+        InternalPanic,
+        Deadline,
     ]
     .into_iter()
     .find(|c| c.as_str() == s)
@@ -244,7 +264,8 @@ fn code_from(s: &str) -> ErrorCode {
 fn strip_prefix(reason: &str) -> String {
     let r = reason.strip_prefix("ward ").unwrap_or(reason);
     let r = r.split_once(": ").map(|(_, rest)| rest).unwrap_or(r);
-    r.trim_end_matches(" (blocked: ward fails closed)").to_string()
+    r.trim_end_matches(" (blocked: ward fails closed)")
+        .to_string()
 }
 
 fn handle_effect(rt: &mut Runtime, ev: HookEvent) -> Handled {

@@ -23,7 +23,10 @@ pub fn check(dir: Option<PathBuf>, json: bool) -> Result<i32, WardError> {
     match compile(&sources) {
         Ok(pack) => {
             if json {
-                println!("{}", serde_json::json!({"ok": true, "policies": pack.policies.len(), "hash": pack.hash}));
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": true, "policies": pack.policies.len(), "hash": pack.hash})
+                );
             } else {
                 let per: Vec<String> = pack
                     .slices
@@ -46,12 +49,22 @@ pub fn check(dir: Option<PathBuf>, json: bool) -> Result<i32, WardError> {
                     .iter()
                     .map(|d| serde_json::json!({"location": d.location, "message": d.message}))
                     .collect();
-                println!("{}", serde_json::json!({"ok": false, "code": ErrorCode::PolicyInvalid.as_str(), "diagnostics": d}));
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "code": ErrorCode::PolicyInvalid.as_str(), "diagnostics": d})
+                );
             } else {
                 for d in &diags {
-                    eprintln!("error[{}]: {}: {}", ErrorCode::PolicyInvalid, d.location, d.message);
+                    eprintln!(
+                        "error[{}]: {}: {}",
+                        ErrorCode::PolicyInvalid,
+                        d.location,
+                        d.message
+                    );
                 }
-                eprintln!("  help: the schema is printed by `ward policy schema`; every policy needs @id and @reason");
+                eprintln!(
+                    "  help: the schema is printed by `ward policy schema`; every policy needs @id and @reason"
+                );
             }
             Ok(1)
         }
@@ -68,7 +81,13 @@ pub fn list(dir: Option<PathBuf>, json: bool) -> Result<i32, WardError> {
                 serde_json::json!({"id": p.id, "file": p.file, "outcome": p.outcome, "actions": p.actions, "reason": p.reason})
             );
         } else {
-            println!("{:<28} {:<6} {:<40} {}", p.id, p.outcome, p.actions.join(","), p.reason);
+            println!(
+                "{:<28} {:<6} {:<40} {}",
+                p.id,
+                p.outcome,
+                p.actions.join(","),
+                p.reason
+            );
         }
     }
     Ok(0)
@@ -90,34 +109,57 @@ struct Case {
 
 fn load_cases(dir: &Path) -> Result<Vec<(String, Case)>, WardError> {
     let bad = |p: &Path, e: &dyn std::fmt::Display| {
-        WardError::new(ErrorCode::BadInput, format!("test case file `{}`: {e}", p.display()))
+        WardError::new(
+            ErrorCode::BadInput,
+            format!("test case file `{}`: {e}", p.display()),
+        )
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| bad(dir, &e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "jsonl")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "jsonl")
+            )
+        })
         .collect();
     files.sort();
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| bad(&f, &e))?;
         let docs: Vec<String> = if f.extension().and_then(|e| e.to_str()) == Some("jsonl") {
-            text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect()
         } else {
             vec![text]
         };
         for (i, d) in docs.iter().enumerate() {
-            let case: Case = serde_json::from_str(d).map_err(|e| bad(&f, &format!("case {}: {e}", i + 1)))?;
+            let case: Case =
+                serde_json::from_str(d).map_err(|e| bad(&f, &format!("case {}: {e}", i + 1)))?;
             let label = case
                 .name
                 .clone()
                 .or_else(|| case.id.clone())
-                .unwrap_or_else(|| format!("{}#{}", f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), i + 1));
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}#{}",
+                        f.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        i + 1
+                    )
+                });
             out.push((label, case));
         }
     }
     if out.is_empty() {
-        return Err(WardError::new(ErrorCode::BadInput, format!("no test cases (*.json, *.jsonl) in `{}`", dir.display())));
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("no test cases (*.json, *.jsonl) in `{}`", dir.display()),
+        ));
     }
     Ok(out)
 }
@@ -128,22 +170,35 @@ pub fn test(dir: &Path, policies: Option<PathBuf>, json: bool) -> Result<i32, Wa
     let mut rt = Runtime::new(tmp.home(), false);
     let mut failed = 0;
     for (label, case) in &cases {
-        let client: ClientKind = case
-            .client
-            .parse()
-            .map_err(|m: String| WardError::new(ErrorCode::BadInput, format!("case `{label}`: {m}")))?;
+        let client: ClientKind = case.client.parse().map_err(|m: String| {
+            WardError::new(ErrorCode::BadInput, format!("case `{label}`: {m}"))
+        })?;
         let payload = serde_json::to_vec(&case.event).unwrap_or_default();
         let h = handle(&mut rt, client, &payload, case.hook_event.as_deref());
-        let got = h.decision.as_ref().map(|d| d.outcome.as_str()).unwrap_or("error");
+        let got = h
+            .decision
+            .as_ref()
+            .map(|d| d.outcome.as_str())
+            .unwrap_or("error");
         let ok = got == case.expected;
         if !ok {
             failed += 1;
         }
-        let reason = h.decision.as_ref().map(|d| d.reason.clone()).unwrap_or_else(|| h.reply.stderr.clone());
+        let reason = h
+            .decision
+            .as_ref()
+            .map(|d| d.reason.clone())
+            .unwrap_or_else(|| h.reply.stderr.clone());
         if json {
-            println!("{}", serde_json::json!({"case": label, "expected": case.expected, "got": got, "ok": ok, "reason": reason}));
+            println!(
+                "{}",
+                serde_json::json!({"case": label, "expected": case.expected, "got": got, "ok": ok, "reason": reason})
+            );
         } else if !ok {
-            println!("FAIL {label}: expected {} got {got}: {reason}", case.expected);
+            println!(
+                "FAIL {label}: expected {} got {got}: {reason}",
+                case.expected
+            );
         }
     }
     if !json {

@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "integration tests: a failure should fail the test")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "integration tests: a failure should fail the test"
+)]
 //! Integration tests: the real `ward` binary, real client payloads, a fresh `$WARD_HOME` each.
 
 use std::io::Write;
@@ -59,7 +64,9 @@ fn claude_blocks(o: &Output) -> bool {
         return false;
     }
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-    v.pointer("/hookSpecificOutput/permissionDecision").and_then(|x| x.as_str()) == Some("deny")
+    v.pointer("/hookSpecificOutput/permissionDecision")
+        .and_then(|x| x.as_str())
+        == Some("deny")
 }
 
 fn event_count(home: &Path) -> usize {
@@ -72,7 +79,12 @@ fn event_count(home: &Path) -> usize {
 fn first_use_creates_home_with_private_key_and_never_overwrites_it() {
     let t = tempfile::tempdir().unwrap();
     let home = t.path().join("wh");
-    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "t1"), &[]);
+    let o = ward_in(
+        &home,
+        &["hook", "claude-code"],
+        &claude_bash("ls", "/tmp", "t1"),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let key = home.join("keys/audit.key");
     let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
@@ -94,7 +106,10 @@ fn every_failure_blocks_in_the_clients_form_with_a_code() {
     let oversize = vec![b' '; (1 << 20) + 10];
     let cases: [(&[u8], &str); 3] = [
         (b"{not json", "E1001"),
-        (br#"{"session_id":"s","cwd":"/","hook_event_name":"NoSuchEvent"}"#, "E1003"),
+        (
+            br#"{"session_id":"s","cwd":"/","hook_event_name":"NoSuchEvent"}"#,
+            "E1003",
+        ),
         (&oversize, "E1002"),
     ];
     for client in ["claude-code", "codex", "gemini", "cursor", "copilot"] {
@@ -102,11 +117,21 @@ fn every_failure_blocks_in_the_clients_form_with_a_code() {
             let o = ward_in(&home, &["hook", client], payload, &[]);
             assert_eq!(o.status.code(), Some(2), "{client} {code}: {}", err(&o));
             assert!(err(&o).contains(code), "{client}: {}", err(&o));
-            assert_eq!(err(&o).trim().lines().count(), 1, "one-line reason: {}", err(&o));
+            assert_eq!(
+                err(&o).trim().lines().count(),
+                1,
+                "one-line reason: {}",
+                err(&o)
+            );
         }
     }
     // A panic inside the hook (debug-build fault injection).
-    let o = ward_in(&home, &["hook", "codex"], &claude_bash("ls", "/tmp", "p"), &[("WARD_DEBUG_FAULT", "panic")]);
+    let o = ward_in(
+        &home,
+        &["hook", "codex"],
+        &claude_bash("ls", "/tmp", "p"),
+        &[("WARD_DEBUG_FAULT", "panic")],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("E9001"), "{}", err(&o));
 }
@@ -123,18 +148,32 @@ fn unreadable_or_invalid_policy_denies() {
         "@id(\"bad\") @reason(\"r\") forbid(principal, action, resource) when { context.facts.nope };",
     )
     .unwrap();
-    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "b1"), &[]);
+    let o = ward_in(
+        &home,
+        &["hook", "claude-code"],
+        &claude_bash("ls", "/tmp", "b1"),
+        &[],
+    );
     assert!(claude_blocks(&o), "{}", out(&o));
     assert!(err(&o).contains("E2002"), "{}", err(&o));
     let o = ward_in(&home, &["policy", "check"], b"", &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("zz-bad.cedar: policy `bad`"), "{}", err(&o));
+    assert!(
+        err(&o).contains("zz-bad.cedar: policy `bad`"),
+        "{}",
+        err(&o)
+    );
     // Unreadable: no policy files at all.
     std::fs::remove_file(home.join("policies/zz-bad.cedar")).unwrap();
     for f in std::fs::read_dir(home.join("policies")).unwrap() {
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
-    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "b2"), &[]);
+    let o = ward_in(
+        &home,
+        &["hook", "claude-code"],
+        &claude_bash("ls", "/tmp", "b2"),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("E2001"), "{}", err(&o));
     // Denied calls are still recorded, as denies.
@@ -145,11 +184,18 @@ fn unreadable_or_invalid_policy_denies() {
 fn a_full_disk_denies_and_records_nothing_it_could_not_make_durable() {
     let t = tempfile::tempdir().unwrap();
     let home = t.path().join("wh");
-    assert!(ward_in(&home, &["hook", "claude-code"], &claude_bash("ls", "/tmp", "d0"), &[]).status.success());
-    // Limit file size to what exists now: the next append cannot grow the database or WAL.
-    let script = format!(
-        "ulimit -f 1; exec {WARD} hook claude-code",
+    assert!(
+        ward_in(
+            &home,
+            &["hook", "claude-code"],
+            &claude_bash("ls", "/tmp", "d0"),
+            &[]
+        )
+        .status
+        .success()
     );
+    // Limit file size to what exists now: the next append cannot grow the database or WAL.
+    let script = format!("ulimit -f 1; exec {WARD} hook claude-code",);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(&script)
@@ -159,10 +205,19 @@ fn a_full_disk_denies_and_records_nothing_it_could_not_make_durable() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&claude_bash("ls", "/tmp", "d1")).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&claude_bash("ls", "/tmp", "d1"))
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(claude_blocks(&o), "stdout {} stderr {}", out(&o), err(&o));
-    assert!(err(&o).contains("E3002") || err(&o).contains("E3001"), "{}", err(&o));
+    assert!(
+        err(&o).contains("E3002") || err(&o).contains("E3001"),
+        "{}",
+        err(&o)
+    );
     let o = ward_in(&home, &["audit", "verify"], b"", &[]);
     assert!(o.status.success(), "{}", err(&o));
 }
@@ -173,9 +228,19 @@ fn every_real_sample_payload_is_understood() {
     let t = tempfile::tempdir().unwrap();
     let home = t.path().join("wh");
     let mut n = 0;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    paths.extend(std::fs::read_dir(dir.join("extra")).unwrap().map(|e| e.unwrap().path()));
-    for p in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.extend(
+        std::fs::read_dir(dir.join("extra"))
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for p in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         let client = match name.split('-').next().unwrap() {
             "claude" => "claude-code",
@@ -188,7 +253,11 @@ fn every_real_sample_payload_is_understood() {
     }
     assert!(n >= 40, "only {n} samples found in {}", dir.display());
     assert_eq!(event_count(&home), n);
-    assert!(ward_in(&home, &["audit", "verify"], b"", &[]).status.success());
+    assert!(
+        ward_in(&home, &["audit", "verify"], b"", &[])
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -207,7 +276,11 @@ fn concurrent_hooks_never_fork_or_corrupt_the_log() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            c.stdin.take().unwrap().write_all(&claude_bash(&format!("echo {i}"), "/tmp", &format!("c{i}"))).unwrap();
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(&claude_bash(&format!("echo {i}"), "/tmp", &format!("c{i}")))
+                .unwrap();
             c
         })
         .collect();
@@ -237,10 +310,22 @@ fn verify_names_the_first_altered_entry_and_proofs_check_offline() {
     let t = tempfile::tempdir().unwrap();
     let home = t.path().join("wh");
     for i in 0..6 {
-        assert!(ward_in(&home, &["hook", "claude-code"], &claude_bash(&format!("echo {i}"), "/tmp", &format!("v{i}")), &[]).status.success());
+        assert!(
+            ward_in(
+                &home,
+                &["hook", "claude-code"],
+                &claude_bash(&format!("echo {i}"), "/tmp", &format!("v{i}")),
+                &[]
+            )
+            .status
+            .success()
+        );
     }
     let o = ward_in(&home, &["audit", "export", "--format", "jsonl"], b"", &[]);
-    let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 6);
     let id = lines[3]["id"].as_str().unwrap().to_string();
     assert_eq!(lines[3]["class_uid"], 6003);
@@ -250,16 +335,40 @@ fn verify_names_the_first_altered_entry_and_proofs_check_offline() {
     let bundle = out(&o);
     let f = t.path().join("proof.txt");
     std::fs::write(&f, &bundle).unwrap();
-    let o = ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]);
+    let o = ward_in(
+        &home,
+        &["audit", "check-proof", f.to_str().unwrap()],
+        b"",
+        &[],
+    );
     assert!(o.status.success(), "{} {}", out(&o), err(&o));
     let tampered = bundle.replacen("leaf-index 3", "leaf-index 2", 1);
     std::fs::write(&f, tampered).unwrap();
-    assert_eq!(ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]).status.code(), Some(1));
+    assert_eq!(
+        ward_in(
+            &home,
+            &["audit", "check-proof", f.to_str().unwrap()],
+            b"",
+            &[]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
     // Consistency proof between two sizes.
     let o = ward_in(&home, &["audit", "consistency", "2", "6"], b"", &[]);
     assert!(o.status.success(), "{}", err(&o));
     std::fs::write(&f, out(&o)).unwrap();
-    assert!(ward_in(&home, &["audit", "check-proof", f.to_str().unwrap()], b"", &[]).status.success());
+    assert!(
+        ward_in(
+            &home,
+            &["audit", "check-proof", f.to_str().unwrap()],
+            b"",
+            &[]
+        )
+        .status
+        .success()
+    );
     // One changed byte of one stored event: verify fails and names it.
     sqlite(
         &home.join("ward.db"),
@@ -277,8 +386,17 @@ fn effects_link_to_decisions_and_trace_finds_the_commit() {
     let repo = t.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     let git = |args: &[&str]| {
-        let o = Command::new("git").arg("-C").arg(&repo).args(args).output().unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
     git(&["init", "-q", "-b", "main"]);
@@ -288,7 +406,12 @@ fn effects_link_to_decisions_and_trace_finds_the_commit() {
     git(&["add", "a.txt"]);
     let cwd = repo.to_str().unwrap();
     let cmd = "git commit -q -m 'add a'";
-    let o = ward_in(&home, &["hook", "claude-code"], &claude_bash(cmd, cwd, "toolu_commit"), &[]);
+    let o = ward_in(
+        &home,
+        &["hook", "claude-code"],
+        &claude_bash(cmd, cwd, "toolu_commit"),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0));
     assert!(!claude_blocks(&o));
     git(&["commit", "-q", "-m", "add a"]);
@@ -296,7 +419,12 @@ fn effects_link_to_decisions_and_trace_finds_the_commit() {
     let post = serde_json::json!({"session_id": "s-test", "cwd": cwd, "hook_event_name": "PostToolUse",
         "tool_name": "Bash", "tool_input": {"command": cmd}, "tool_use_id": "toolu_commit",
         "tool_response": {"stdout": "", "stderr": "", "interrupted": false}});
-    let o = ward_in(&home, &["hook", "claude-code"], post.to_string().as_bytes(), &[]);
+    let o = ward_in(
+        &home,
+        &["hook", "claude-code"],
+        post.to_string().as_bytes(),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let o = ward_in(&home, &["audit", "trace", &sha[..10]], b"", &[]);
     assert!(o.status.success(), "{}", err(&o));
@@ -311,20 +439,55 @@ fn effects_link_to_decisions_and_trace_finds_the_commit() {
     let post = serde_json::json!({"session_id": "s-test", "cwd": cwd, "hook_event_name": "PostToolUse",
         "tool_name": "Write", "tool_input": {"file_path": file.to_str().unwrap(), "content": "b\n"}, "tool_use_id": "toolu_w",
         "tool_response": {"filePath": file.to_str().unwrap()}});
-    assert!(ward_in(&home, &["hook", "claude-code"], post.to_string().as_bytes(), &[]).status.success());
-    let o = ward_in(&home, &["audit", "trace", file.to_str().unwrap(), "--json"], b"", &[]);
+    assert!(
+        ward_in(
+            &home,
+            &["hook", "claude-code"],
+            post.to_string().as_bytes(),
+            &[]
+        )
+        .status
+        .success()
+    );
+    let o = ward_in(
+        &home,
+        &["audit", "trace", file.to_str().unwrap(), "--json"],
+        b"",
+        &[],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let v: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
     // sha256("b\n")
-    let got = v.pointer("/effect/effect/files/0/sha256").and_then(|x| x.as_str()).unwrap();
-    assert_eq!(got, "0263829989b6fd954f72baaf2fc64bc2e2f01d692d4de72986ea808f6e99813f");
+    let got = v
+        .pointer("/effect/effect/files/0/sha256")
+        .and_then(|x| x.as_str())
+        .unwrap();
+    assert_eq!(
+        got,
+        "0263829989b6fd954f72baaf2fc64bc2e2f01d692d4de72986ea808f6e99813f"
+    );
 }
 
 #[test]
 fn public_corpus_meets_the_bar() {
-    let corpus = shared().join("eval/public-hooks.jsonl");
+    corpus_meets_the_bar(&shared().join("eval/public-hooks.jsonl"));
+}
+
+#[test]
+fn own_corpus_of_every_client_meets_the_bar() {
+    corpus_meets_the_bar(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/ward-cases.jsonl"),
+    );
+}
+
+fn corpus_meets_the_bar(corpus: &Path) {
     let t = tempfile::tempdir().unwrap();
-    let o = ward_in(&t.path().join("wh"), &["eval", corpus.to_str().unwrap(), "--json"], b"", &[]);
+    let o = ward_in(
+        &t.path().join("wh"),
+        &["eval", corpus.to_str().unwrap(), "--json"],
+        b"",
+        &[],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let last: serde_json::Value = serde_json::from_str(out(&o).lines().last().unwrap()).unwrap();
     let catch = last["catch_rate"].as_f64().unwrap();
@@ -352,11 +515,27 @@ fn demo_runs_offline_and_verifies() {
 fn default_pack_validates_and_its_tests_pass() {
     let t = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let o = ward_in(&t.path().join("wh"), &["policy", "check", "--dir", root.join("policies").to_str().unwrap()], b"", &[]);
+    let o = ward_in(
+        &t.path().join("wh"),
+        &[
+            "policy",
+            "check",
+            "--dir",
+            root.join("policies").to_str().unwrap(),
+        ],
+        b"",
+        &[],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let o = ward_in(
         &t.path().join("wh"),
-        &["policy", "test", root.join("policies/tests").to_str().unwrap(), "--policies", root.join("policies").to_str().unwrap()],
+        &[
+            "policy",
+            "test",
+            root.join("policies/tests").to_str().unwrap(),
+            "--policies",
+            root.join("policies").to_str().unwrap(),
+        ],
         b"",
         &[],
     );
@@ -369,7 +548,11 @@ fn usage_errors_have_a_code_and_help() {
     let t = tempfile::tempdir().unwrap();
     let o = ward_in(t.path(), &["hook", "install", "vim"], b"", &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).starts_with("error[E4003]: unknown client `vim`"), "{}", err(&o));
+    assert!(
+        err(&o).starts_with("error[E4003]: unknown client `vim`"),
+        "{}",
+        err(&o)
+    );
     assert!(err(&o).contains("help:"));
     let o = ward_in(t.path(), &["audit", "prove", "evt_nope"], b"", &[]);
     assert_eq!(o.status.code(), Some(1));

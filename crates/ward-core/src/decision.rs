@@ -47,7 +47,10 @@ impl Decision {
         Decision {
             outcome: Outcome::Deny,
             policies: Vec::new(),
-            reason: format!("ward {}: {message} (blocked: ward fails closed)", code.as_str()),
+            reason: format!(
+                "ward {}: {message} (blocked: ward fails closed)",
+                code.as_str()
+            ),
             facts: Vec::new(),
             error_code: Some(code.as_str().to_string()),
         }

@@ -78,16 +78,24 @@ impl ErrorCode {
             ErrorCode::PolicyUnreadable | ErrorCode::PolicyInvalid => {
                 "run `ward policy check` to see what is wrong with the policy pack"
             }
-            ErrorCode::PolicyEval => "run `ward explain` with the payload to see the failing evaluation",
+            ErrorCode::PolicyEval => {
+                "run `ward explain` with the payload to see the failing evaluation"
+            }
             ErrorCode::StoreOpen | ErrorCode::AuditAppend | ErrorCode::HomeInit => {
                 "check that $WARD_HOME is writable and the disk is not full; run `ward init`"
             }
-            ErrorCode::AuditVerify => "the log was altered; keep a copy and investigate the named entry",
+            ErrorCode::AuditVerify => {
+                "the log was altered; keep a copy and investigate the named entry"
+            }
             ErrorCode::Config => "fix the named setting; `ward hook doctor` checks client settings",
             ErrorCode::Io => "check the path and its permissions",
             ErrorCode::BadInput => "check the argument against `ward <command> --help`",
-            ErrorCode::InternalPanic => "this is a bug in ward; please report it with `ward explain` output",
-            ErrorCode::Deadline => "the input was too complex to analyse in time; simplify the command",
+            ErrorCode::InternalPanic => {
+                "this is a bug in ward; please report it with `ward explain` output"
+            }
+            ErrorCode::Deadline => {
+                "the input was too complex to analyse in time; simplify the command"
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ pub mod decision;
 pub mod error;
 pub mod event;
 
-pub use call::{Action, Assistant, HookEvent, HookKind, Effect, ToolCall};
+pub use call::{Action, Assistant, Effect, HookEvent, HookKind, ToolCall};
 pub use client::ClientKind;
 pub use decision::{Decision, Outcome};
 pub use error::{ErrorCode, WardError};

@@ -34,7 +34,10 @@ impl Engine {
         let parsed = PolicySet::from_str(text).map_err(|e| {
             WardError::new(
                 ErrorCode::PolicyInvalid,
-                format!("policy slice `{action}` does not parse: {}", one_line(&e.to_string())),
+                format!(
+                    "policy slice `{action}` does not parse: {}",
+                    one_line(&e.to_string())
+                ),
             )
         })?;
         let mut set = PolicySet::new();
@@ -148,7 +151,9 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
             let mut ids: Vec<String> = deciding.iter().map(|m| m.id.clone()).collect();
             ids.sort();
             let reason = match deciding.first() {
-                Some(m) if !m.reason.is_empty() => format!("allowed by ward policy `{}`: {}", m.id, m.reason),
+                Some(m) if !m.reason.is_empty() => {
+                    format!("allowed by ward policy `{}`: {}", m.id, m.reason)
+                }
                 _ => "allowed by ward policy".to_string(),
             };
             Decision {
@@ -175,11 +180,19 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
             } else {
                 Outcome::Ask
             };
-            let mut chosen: Vec<&Meta> = deciding.iter().copied().filter(|m| m.outcome == outcome).collect();
+            let mut chosen: Vec<&Meta> = deciding
+                .iter()
+                .copied()
+                .filter(|m| m.outcome == outcome)
+                .collect();
             chosen.sort_by(|a, b| a.id.cmp(&b.id));
             let mut ids: Vec<String> = deciding.iter().map(|m| m.id.clone()).collect();
             ids.sort();
-            let verb = if outcome == Outcome::Deny { "blocked" } else { "needs approval" };
+            let verb = if outcome == Outcome::Deny {
+                "blocked"
+            } else {
+                "needs approval"
+            };
             let mut reason = String::new();
             for (i, m) in chosen.iter().enumerate() {
                 if i == 0 {
@@ -224,7 +237,7 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::{compile, PackSource};
+    use crate::pack::{PackSource, compile};
     use ward_core::{Assistant, ClientKind};
 
     fn call(action: Action) -> ToolCall {
@@ -254,14 +267,20 @@ mod tests {
     "#;
 
     fn engine(action: &str) -> Engine {
-        let pack = compile(&[PackSource { name: "p.cedar".into(), text: PACK.into() }]).unwrap();
+        let pack = compile(&[PackSource {
+            name: "p.cedar".into(),
+            text: PACK.into(),
+        }])
+        .unwrap();
         Engine::from_slice(action, &pack.slices[action]).unwrap()
     }
 
     #[test]
     fn allow_ask_deny_and_deny_wins() {
         let e = engine("shell");
-        let c = call(Action::Shell { command: "x".into() });
+        let c = call(Action::Shell {
+            command: "x".into(),
+        });
         let mut f = Facts::default();
         assert_eq!(decide(&e, &c, &f).unwrap().outcome, Outcome::Allow);
         f.publish = true;
@@ -273,7 +292,11 @@ mod tests {
         f.notes.push("`curl` uploads `.env`".into());
         let d = decide(&e, &c, &f).unwrap();
         assert_eq!(d.outcome, Outcome::Deny);
-        assert!(d.reason.contains("`exfil`") && d.reason.contains("uploads `.env`"), "{}", d.reason);
+        assert!(
+            d.reason.contains("`exfil`") && d.reason.contains("uploads `.env`"),
+            "{}",
+            d.reason
+        );
         assert!(d.facts.contains(&"secret_to_network".to_string()));
     }
 
@@ -285,7 +308,14 @@ mod tests {
         }])
         .unwrap();
         let e = Engine::from_slice("shell", &pack.slices["shell"]).unwrap();
-        let d = decide(&e, &call(Action::Shell { command: "ls".into() }), &Facts::default()).unwrap();
+        let d = decide(
+            &e,
+            &call(Action::Shell {
+                command: "ls".into(),
+            }),
+            &Facts::default(),
+        )
+        .unwrap();
         assert_eq!(d.outcome, Outcome::Deny);
         assert!(d.reason.contains("default deny"));
     }
@@ -293,8 +323,20 @@ mod tests {
     #[test]
     fn wrong_slice_and_bad_text_are_errors() {
         let e = engine("file_read");
-        assert!(decide(&e, &call(Action::Shell { command: "ls".into() }), &Facts::default()).is_err());
-        assert_eq!(Engine::from_slice("shell", "permit(").unwrap_err().code, ErrorCode::PolicyInvalid);
+        assert!(
+            decide(
+                &e,
+                &call(Action::Shell {
+                    command: "ls".into()
+                }),
+                &Facts::default()
+            )
+            .is_err()
+        );
+        assert_eq!(
+            Engine::from_slice("shell", "permit(").unwrap_err().code,
+            ErrorCode::PolicyInvalid
+        );
     }
 
     #[test]
@@ -307,7 +349,14 @@ mod tests {
                @id("bad") @reason("r") forbid(principal, action, resource) when { context.facts.missing_attr };"#,
         )
         .unwrap();
-        let err = decide(&e, &call(Action::Shell { command: "ls".into() }), &Facts::default()).unwrap_err();
+        let err = decide(
+            &e,
+            &call(Action::Shell {
+                command: "ls".into(),
+            }),
+            &Facts::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::PolicyEval);
     }
 }

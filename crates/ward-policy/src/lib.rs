@@ -10,4 +10,4 @@ pub mod pack;
 
 pub use engine::{Engine, decide};
 pub use facts::{Facts, NormalizeEnv};
-pub use pack::{CompiledPack, PackSource, compile, SCHEMA};
+pub use pack::{CompiledPack, PackSource, SCHEMA, compile};

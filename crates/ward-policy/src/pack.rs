@@ -133,8 +133,10 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
     };
     let mut all = PolicySet::new();
     let mut infos = Vec::new();
-    let mut slices: BTreeMap<String, Vec<String>> =
-        ACTIONS.iter().map(|a| (a.to_string(), Vec::new())).collect();
+    let mut slices: BTreeMap<String, Vec<String>> = ACTIONS
+        .iter()
+        .map(|a| (a.to_string(), Vec::new()))
+        .collect();
     let mut seen_ids = BTreeSet::new();
     let mut sorted: Vec<&PackSource> = sources.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -155,7 +157,10 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
             let Some(id) = policy.annotation("id").map(str::to_string) else {
                 diags.push(PackDiagnostic {
                     location: src.name.clone(),
-                    message: format!("a policy has no `@id(\"…\")` annotation: `{}`", first_line(&policy.to_string())),
+                    message: format!(
+                        "a policy has no `@id(\"…\")` annotation: `{}`",
+                        first_line(&policy.to_string())
+                    ),
                 });
                 continue;
             };
@@ -171,7 +176,9 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
             if reason.is_empty() {
                 diags.push(PackDiagnostic {
                     location: location.clone(),
-                    message: "missing `@reason(\"…\")`: every policy needs a sentence a human can act on".into(),
+                    message:
+                        "missing `@reason(\"…\")`: every policy needs a sentence a human can act on"
+                            .into(),
                 });
             }
             let effect = policy.effect().to_string();
@@ -180,7 +187,9 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
                 ("permit", Some(o)) => {
                     diags.push(PackDiagnostic {
                         location: location.clone(),
-                        message: format!("`@outcome(\"{o}\")` is only meaningful on forbid policies"),
+                        message: format!(
+                            "`@outcome(\"{o}\")` is only meaningful on forbid policies"
+                        ),
                     });
                     "allow".to_string()
                 }
@@ -189,7 +198,9 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
                 (_, Some(other)) => {
                     diags.push(PackDiagnostic {
                         location: location.clone(),
-                        message: format!("unknown `@outcome(\"{other}\")`; use \"deny\" or \"ask\""),
+                        message: format!(
+                            "unknown `@outcome(\"{other}\")`; use \"deny\" or \"ask\""
+                        ),
                     });
                     "deny".to_string()
                 }
@@ -197,7 +208,10 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
             let actions = match policy.action_constraint() {
                 ActionConstraint::Any => ACTIONS.iter().map(|s| s.to_string()).collect(),
                 ActionConstraint::Eq(uid) => vec![uid.id().unescaped().to_string()],
-                ActionConstraint::In(uids) => uids.iter().map(|u| u.id().unescaped().to_string()).collect(),
+                ActionConstraint::In(uids) => uids
+                    .iter()
+                    .map(|u| u.id().unescaped().to_string())
+                    .collect(),
             };
             let text = policy.to_string();
             for a in &actions {
@@ -205,7 +219,10 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
                     Some(v) => v.push(text.clone()),
                     None => diags.push(PackDiagnostic {
                         location: location.clone(),
-                        message: format!("unknown action `{a}`; actions are {}", ACTIONS.join(", ")),
+                        message: format!(
+                            "unknown action `{a}`; actions are {}",
+                            ACTIONS.join(", ")
+                        ),
                     }),
                 }
             }
@@ -265,7 +282,12 @@ fn one_line(s: &str) -> String {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(80).collect()
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(80)
+        .collect()
 }
 
 #[cfg(test)]
@@ -313,7 +335,11 @@ mod tests {
                @id("z") @reason("r") @outcome("maybe") forbid(principal, action, resource);"#,
         )])
         .unwrap_err();
-        let all = errs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+        let all = errs
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(all.contains("no `@id"), "{all}");
         assert!(all.contains("missing `@reason"), "{all}");
         assert!(all.contains("policy `y`"), "{all}");

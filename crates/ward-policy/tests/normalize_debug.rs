@@ -6,7 +6,9 @@ use ward_policy::normalize::{analyze_shell, default_allow_hosts};
 
 #[test]
 fn print_facts_of_env_command() {
-    let Ok(cmd) = std::env::var("WARD_DEBUG_CMD") else { return };
+    let Ok(cmd) = std::env::var("WARD_DEBUG_CMD") else {
+        return;
+    };
     let env = NormalizeEnv {
         home: "/home/dev".into(),
         cwd: "/home/dev/src/webapp".into(),
@@ -15,6 +17,6 @@ fn print_facts_of_env_command() {
     };
     for line in cmd.split("\n--\n") {
         let f = analyze_shell(line, &env);
-        println!("== {line}\n{}", serde_json::to_string_pretty(&f).unwrap());
+        println!("@@ {}", serde_json::json!({"cmd": line, "facts": f}));
     }
 }

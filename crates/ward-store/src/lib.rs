@@ -26,7 +26,10 @@ impl StoredEvent {
     /// The event as JSON (the canonical bytes parse as JSON).
     pub fn json(&self) -> Result<serde_json::Value, WardError> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            WardError::new(ErrorCode::AuditVerify, format!("event {} body is not JSON: {e}", self.seq))
+            WardError::new(
+                ErrorCode::AuditVerify,
+                format!("event {} body is not JSON: {e}", self.seq),
+            )
         })
     }
 }
@@ -76,7 +79,9 @@ const SCHEMA_VERSION: i64 = 1;
 /// SQLite has no migration lock, so two processes may race on a fresh database: the loser's
 /// migration transaction fails and rolls back, and a retry finds the work done.
 async fn migrate(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&mut *conn)
+        .await?;
     if version >= SCHEMA_VERSION {
         return Ok(());
     }
@@ -92,7 +97,9 @@ async fn migrate(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
             Err(e) => return Err(e.into()),
         }
     }
-    sqlx::query("PRAGMA user_version = 1").execute(&mut *conn).await?;
+    sqlx::query("PRAGMA user_version = 1")
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -125,17 +132,28 @@ impl Store {
     }
 
     /// Append one event as the next leaf and sign a checkpoint for the new tree size.
-    pub fn append(&mut self, event: &Event, signer: &NoteSigner, origin: &str) -> Result<Receipt, WardError> {
+    pub fn append(
+        &mut self,
+        event: &Event,
+        signer: &NoteSigner,
+        origin: &str,
+    ) -> Result<Receipt, WardError> {
         let body = event.canonical_bytes();
         if body.is_empty() {
-            return Err(WardError::new(ErrorCode::AuditAppend, "event did not serialise"));
+            return Err(WardError::new(
+                ErrorCode::AuditAppend,
+                "event did not serialise",
+            ));
         }
         let leaf = ward_audit::leaf_hash(&body);
         let kind = serde_json::to_value(event.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let outcome = event.decision.as_ref().map(|d| d.outcome.as_str().to_string());
+        let outcome = event
+            .decision
+            .as_ref()
+            .map(|d| d.outcome.as_str().to_string());
         let commit = event
             .effect
             .as_ref()
@@ -144,7 +162,12 @@ impl Store {
         let files: Vec<(String, Option<String>)> = event
             .effect
             .as_ref()
-            .map(|e| e.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect())
+            .map(|e| {
+                e.files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.sha256.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         let Store { rt, conn } = self;
         let res: Result<Receipt, sqlx::Error> = rt.block_on(async {
@@ -300,7 +323,10 @@ impl Store {
 
     pub fn event_by_id(&mut self, id: &str) -> Result<Option<StoredEvent>, WardError> {
         Ok(self
-            .rows("SELECT seq, id, body, leaf_hash FROM events WHERE id = ?", &[id.to_string()])?
+            .rows(
+                "SELECT seq, id, body, leaf_hash FROM events WHERE id = ?",
+                &[id.to_string()],
+            )?
             .into_iter()
             .next())
     }
@@ -329,7 +355,10 @@ impl Store {
                 .fetch_optional(&mut *conn)
                 .await?;
             match row {
-                Some(r) => Ok((to_u64(r.try_get::<i64, _>("size")?), Some(r.try_get::<Vec<u8>, _>("frontier")?))),
+                Some(r) => Ok((
+                    to_u64(r.try_get::<i64, _>("size")?),
+                    Some(r.try_get::<Vec<u8>, _>("frontier")?),
+                )),
                 None => Ok((0, None)),
             }
         });
@@ -357,9 +386,17 @@ impl Store {
             .next())
     }
 
-    fn checkpoints_where(&mut self, clause: &'static str, binds: &[String]) -> Result<Vec<StoredCheckpoint>, WardError> {
+    fn checkpoints_where(
+        &mut self,
+        clause: &'static str,
+        binds: &[String],
+    ) -> Result<Vec<StoredCheckpoint>, WardError> {
         let Store { rt, conn } = self;
-        let order = if clause.contains("ORDER") { "" } else { " ORDER BY size" };
+        let order = if clause.contains("ORDER") {
+            ""
+        } else {
+            " ORDER BY size"
+        };
         let sql = format!("SELECT size, root, note FROM checkpoints {clause}{order}");
         let res = rt.block_on(async {
             // Built only from the static clauses of this module.

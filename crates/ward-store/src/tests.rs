@@ -63,27 +63,49 @@ fn append_then_verify_and_roots_match_the_math() {
 #[test]
 fn links_post_events_by_id_or_by_input() {
     let (_d, mut store) = filled(3);
-    let by_id = store.find_decision("s1", Some("toolu_1"), None, None).unwrap();
+    let by_id = store
+        .find_decision("s1", Some("toolu_1"), None, None)
+        .unwrap();
     assert_eq!(by_id.as_deref(), Some(event(1).id.as_str()));
-    let by_input = store.find_decision("s1", None, Some("Bash"), Some("h2")).unwrap();
+    let by_input = store
+        .find_decision("s1", None, Some("Bash"), Some("h2"))
+        .unwrap();
     assert_eq!(by_input.as_deref(), Some(event(2).id.as_str()));
-    assert!(store.find_decision("s2", None, Some("Bash"), Some("h2")).unwrap().is_none());
+    assert!(
+        store
+            .find_decision("s2", None, Some("Bash"), Some("h2"))
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn tamper(dir: &tempfile::TempDir, sql: &'static str) {
     let mut store = Store::open(&dir.path().join("ward.db")).unwrap();
     let Store { rt, conn } = &mut store;
-    rt.block_on(async { sqlx::query(sql).execute(&mut *conn).await }).unwrap();
+    rt.block_on(async { sqlx::query(sql).execute(&mut *conn).await })
+        .unwrap();
 }
 
 #[test]
 fn any_tampering_is_named() {
     let cases = [
-        ("UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'echo 4', 'echo 5') AS BLOB) WHERE seq = 4", "event 4"),
-        ("UPDATE events SET leaf_hash = zeroblob(32) WHERE seq = 2", "event 2"),
+        (
+            "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'echo 4', 'echo 5') AS BLOB) WHERE seq = 4",
+            "event 4",
+        ),
+        (
+            "UPDATE events SET leaf_hash = zeroblob(32) WHERE seq = 2",
+            "event 2",
+        ),
         ("DELETE FROM events WHERE seq = 6", "event 6"),
-        ("UPDATE checkpoints SET note = replace(note, 'ward.test', 'ward.evil') WHERE size = 3", "checkpoint 3"),
-        ("UPDATE checkpoints SET root = zeroblob(32) WHERE size = 5", "checkpoint 5"),
+        (
+            "UPDATE checkpoints SET note = replace(note, 'ward.test', 'ward.evil') WHERE size = 3",
+            "checkpoint 3",
+        ),
+        (
+            "UPDATE checkpoints SET root = zeroblob(32) WHERE size = 5",
+            "checkpoint 5",
+        ),
         ("DELETE FROM events WHERE seq = 8", "events were removed"),
         ("UPDATE tree_state SET frontier = zeroblob(64)", "frontier"),
     ];
@@ -101,7 +123,11 @@ fn any_tampering_is_named() {
 #[test]
 fn wrong_key_fails_verification() {
     let (_d, mut store) = filled(2);
-    let other = NoteSigner::new("ward.test/log", ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])).unwrap();
+    let other = NoteSigner::new(
+        "ward.test/log",
+        ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
+    )
+    .unwrap();
     assert!(verify::verify(&mut store, &other.verifier()).is_err());
 }
 
@@ -117,7 +143,9 @@ fn concurrent_writers_never_fork_the_log() {
                 let mut store = Store::open(&path).unwrap();
                 let s = signer();
                 for i in 0..15 {
-                    store.append(&event(t * 100 + i), &s, "ward.test/log").unwrap();
+                    store
+                        .append(&event(t * 100 + i), &s, "ward.test/log")
+                        .unwrap();
                 }
             })
         })

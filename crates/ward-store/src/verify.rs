@@ -76,10 +76,14 @@ pub fn verify(store: &mut Store, verifier: &NoteVerifier) -> Result<VerifySummar
     if let Some(bytes) = state_frontier
         && bytes != frontier.to_bytes()
     {
-        return Err(bad("stored tree frontier does not match the recomputed tree".into()));
+        return Err(bad(
+            "stored tree frontier does not match the recomputed tree".into(),
+        ));
     }
     if next > 0 && !checkpoints.contains_key(&next) {
-        return Err(bad(format!("no checkpoint covers the latest {next} events")));
+        return Err(bad(format!(
+            "no checkpoint covers the latest {next} events"
+        )));
     }
     Ok(VerifySummary {
         events: next,
@@ -109,4 +113,3 @@ fn check_checkpoint(
 fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
-

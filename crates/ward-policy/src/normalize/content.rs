@@ -30,7 +30,8 @@ pub(crate) fn scan_config(path: &str, content: &str, env: &NormalizeEnv) -> Fact
     }
     if text::has_invisible(content) {
         f.obfuscated = true;
-        f.notes.push("invisible or bidirectional characters in configuration text".into());
+        f.notes
+            .push("invisible or bidirectional characters in configuration text".into());
     }
     f
 }
@@ -40,18 +41,24 @@ pub(crate) fn scan_config(path: &str, content: &str, env: &NormalizeEnv) -> Fact
 fn scan_ci(content: &str, env: &NormalizeEnv, f: &mut Facts) {
     let lower = content.to_ascii_lowercase();
     if lower.contains("tojson(secrets)") {
-        f.notes.push("workflow serialises every repository secret (`toJSON(secrets)`)".into());
+        f.notes
+            .push("workflow serialises every repository secret (`toJSON(secrets)`)".into());
     }
     if lower.contains("pull_request_target")
-        && (lower.contains("github.event.pull_request.head") || lower.contains("github.head_ref") || lower.contains("refs/pull/"))
+        && (lower.contains("github.event.pull_request.head")
+            || lower.contains("github.head_ref")
+            || lower.contains("refs/pull/"))
     {
-        f.notes.push("`pull_request_target` workflow checks out untrusted pull-request code".into());
+        f.notes
+            .push("`pull_request_target` workflow checks out untrusted pull-request code".into());
     }
     if lower.contains("self-hosted") {
         f.notes.push("workflow runs on a self-hosted runner".into());
     }
     for script in ci_scripts(content).into_iter().take(MAX_SNIPPETS) {
-        let uses_secrets = script.contains("secrets.") || script.contains("secrets)") || script.contains("secrets[");
+        let uses_secrets = script.contains("secrets.")
+            || script.contains("secrets)")
+            || script.contains("secrets[");
         let shell = replace_expressions(&script);
         let sub = super::analyze_shell(&shell, env);
         let sends = sub.network_send || sub.external_host;
@@ -61,7 +68,8 @@ fn scan_ci(content: &str, env: &NormalizeEnv, f: &mut Facts) {
             f.secret_to_network = true;
             f.network_send = true;
             let to = host.map_or_else(|| "the network".to_string(), |h| format!("`{h}`"));
-            f.notes.push(format!("CI step sends repository secrets to {to}"));
+            f.notes
+                .push(format!("CI step sends repository secrets to {to}"));
         }
     }
 }
@@ -89,7 +97,18 @@ fn replace_expressions(s: &str) -> String {
 
 /// Shell steps of a CI file: `run:`, `script:`, `command:` values (inline, block or list).
 fn ci_scripts(content: &str) -> Vec<String> {
-    const KEYS: &[&str] = &["run", "script", "command", "commands", "before_script", "after_script", "cmd", "sh", "bash", "powershell"];
+    const KEYS: &[&str] = &[
+        "run",
+        "script",
+        "command",
+        "commands",
+        "before_script",
+        "after_script",
+        "cmd",
+        "sh",
+        "bash",
+        "powershell",
+    ];
     let lines: Vec<&str> = content.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -159,7 +178,14 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-fn walk_json(v: &Value, key: &str, env: &NormalizeEnv, f: &mut Facts, budget: &mut usize, depth: usize) {
+fn walk_json(
+    v: &Value,
+    key: &str,
+    env: &NormalizeEnv,
+    f: &mut Facts,
+    budget: &mut usize,
+    depth: usize,
+) {
     if *budget == 0 || depth > 32 {
         return;
     }
@@ -168,21 +194,33 @@ fn walk_json(v: &Value, key: &str, env: &NormalizeEnv, f: &mut Facts, budget: &m
         Value::Object(map) => {
             if let Some(Value::String(cmd)) = map.get("command") {
                 let args: Vec<String> = match map.get("args") {
-                    Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(quote)).collect(),
+                    Some(Value::Array(a)) => {
+                        a.iter().filter_map(|x| x.as_str().map(quote)).collect()
+                    }
                     _ => Vec::new(),
                 };
-                let line = if args.is_empty() { cmd.clone() } else { format!("{} {}", cmd, args.join(" ")) };
+                let line = if args.is_empty() {
+                    cmd.clone()
+                } else {
+                    format!("{} {}", cmd, args.join(" "))
+                };
                 let sub = super::analyze_shell(&line, env);
                 super::absorb_later(f, sub, "configured command");
             }
-            if let Some(Value::String(url)) = map.get("url").or_else(|| map.get("serverUrl")).or_else(|| map.get("httpUrl"))
+            if let Some(Value::String(url)) = map
+                .get("url")
+                .or_else(|| map.get("serverUrl"))
+                .or_else(|| map.get("httpUrl"))
                 && let Some(r) = super::hosts::parse_url(url)
             {
                 let class = super::hosts::classify_host(&r.host, env);
                 f.hosts.insert(class.host.clone());
                 if class.is_external() {
                     f.external_host = true;
-                    f.notes.push(format!("configuration points an MCP server at external host `{}`", class.host));
+                    f.notes.push(format!(
+                        "configuration points an MCP server at external host `{}`",
+                        class.host
+                    ));
                 }
                 f.homoglyph |= class.homoglyph;
             }
@@ -201,7 +239,12 @@ fn walk_json(v: &Value, key: &str, env: &NormalizeEnv, f: &mut Facts, budget: &m
             if k == "defaultmode" && s == "bypassPermissions" {
                 mark_unsafe(f, "`defaultMode: bypassPermissions`");
             }
-            if (k == "allow" || k == "allowedtools") && matches!(s.as_str(), "Bash" | "Bash(*)" | "Bash(*:*)" | "*" | "shell(*)") {
+            if (k == "allow" || k == "allowedtools")
+                && matches!(
+                    s.as_str(),
+                    "Bash" | "Bash(*)" | "Bash(*:*)" | "*" | "shell(*)"
+                )
+            {
                 mark_unsafe(f, &format!("every shell command pre-approved (`{s}`)"));
             }
         }
@@ -211,9 +254,17 @@ fn walk_json(v: &Value, key: &str, env: &NormalizeEnv, f: &mut Facts, budget: &m
 
 fn unsafe_setting(key: &str, v: &Value, f: &mut Facts) {
     let k = key.to_ascii_lowercase();
-    let flagged = (k.contains("autoapprove") || k.contains("auto_approve") || k.contains("yolo") || k.contains("dangerously")
-        || k == "alwaysallow" || k == "trust" || k.contains("allowalltools") || k.contains("skippermission")
-        || k == "bypasspermissions" || k.contains("autorun") || k == "approval_policy" && v.as_str() == Some("never"))
+    let flagged = (k.contains("autoapprove")
+        || k.contains("auto_approve")
+        || k.contains("yolo")
+        || k.contains("dangerously")
+        || k == "alwaysallow"
+        || k == "trust"
+        || k.contains("allowalltools")
+        || k.contains("skippermission")
+        || k == "bypasspermissions"
+        || k.contains("autorun")
+        || k == "approval_policy" && v.as_str() == Some("never"))
         && truthy(v)
         && !matches!(v, Value::String(s) if k.contains("autoapprove") && s == "off");
     if flagged {
@@ -229,9 +280,18 @@ fn mark_unsafe(f: &mut Facts, what: &str) {
 fn scan_agent_text(content: &str, env: &NormalizeEnv, f: &mut Facts) {
     let lower = content.to_ascii_lowercase();
     for (needle, what) in [
-        ("approval_policy = \"never\"", "`approval_policy = \"never\"`"),
-        ("danger-full-access", "`sandbox_mode = \"danger-full-access\"`"),
-        ("dangerously-skip-permissions", "`--dangerously-skip-permissions`"),
+        (
+            "approval_policy = \"never\"",
+            "`approval_policy = \"never\"`",
+        ),
+        (
+            "danger-full-access",
+            "`sandbox_mode = \"danger-full-access\"`",
+        ),
+        (
+            "dangerously-skip-permissions",
+            "`--dangerously-skip-permissions`",
+        ),
         ("bypasspermissions", "`bypassPermissions`"),
         ("autoapprove", "auto-approval"),
         ("--yolo", "`--yolo`"),
@@ -243,7 +303,9 @@ fn scan_agent_text(content: &str, env: &NormalizeEnv, f: &mut Facts) {
     }
     for line in content.lines().take(2000) {
         let l = line.trim();
-        let pipes_to_shell = ["| sh", "|sh", "| bash", "|bash", "| zsh"].iter().any(|p| l.contains(p));
+        let pipes_to_shell = ["| sh", "|sh", "| bash", "|bash", "| zsh"]
+            .iter()
+            .any(|p| l.contains(p));
         if pipes_to_shell && (l.contains("curl") || l.contains("wget")) {
             let start = l.find("curl").or_else(|| l.find("wget")).unwrap_or(0);
             let snippet = l.get(start..).unwrap_or(l).trim_end_matches('`');
@@ -255,7 +317,10 @@ fn scan_agent_text(content: &str, env: &NormalizeEnv, f: &mut Facts) {
 
 /// Single-quote one argument for re-joining into shell text.
 fn quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

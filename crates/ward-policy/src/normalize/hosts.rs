@@ -88,12 +88,17 @@ pub fn default_allow_hosts() -> Vec<String> {
 /// Classify one host name or IP literal (a port or brackets are tolerated).
 pub fn classify_host(host: &str, env: &NormalizeEnv) -> HostClass {
     let canonical = canonical_host(host);
-    let homoglyph = super::text::suspicious_unicode(&canonical) || canonical.chars().any(|c| c.is_control());
+    let homoglyph =
+        super::text::suspicious_unicode(&canonical) || canonical.chars().any(|c| c.is_control());
     let kind = match parse_ip(&canonical) {
         Some(ip) => ip_kind(ip),
         None => name_kind(&canonical, env),
     };
-    HostClass { host: canonical, kind, homoglyph }
+    HostClass {
+        host: canonical,
+        kind,
+        homoglyph,
+    }
 }
 
 /// Lowercase; strip brackets, port, trailing dot, userinfo.
@@ -134,7 +139,9 @@ fn parse_ip(host: &str) -> Option<IpAddr> {
         return None;
     }
     value |= last;
-    u32::try_from(value).ok().map(|v| IpAddr::V4(Ipv4Addr::from(v)))
+    u32::try_from(value)
+        .ok()
+        .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
 }
 
 fn parse_inet_num(part: &str) -> Option<u64> {
@@ -166,7 +173,10 @@ fn v4_kind(ip: Ipv4Addr) -> HostKind {
     let o = ip.octets();
     if ip.is_loopback() || ip.is_unspecified() {
         HostKind::Loopback
-    } else if o == [169, 254, 169, 254] || o == [169, 254, 170, 2] || o == [100, 100, 100, 200] || o == [169, 254, 169, 123]
+    } else if o == [169, 254, 169, 254]
+        || o == [169, 254, 170, 2]
+        || o == [100, 100, 100, 200]
+        || o == [169, 254, 169, 123]
     {
         HostKind::Metadata
     } else if ip.is_private() || ip.is_link_local() || (o[0] == 100 && (64..128).contains(&o[1])) {
@@ -193,22 +203,39 @@ fn name_kind(host: &str, env: &NormalizeEnv) -> HostKind {
     if host == "localhost" || host.ends_with(".localhost") || host == "ip6-localhost" {
         return HostKind::Loopback;
     }
-    if matches!(host, "metadata.google.internal" | "metadata" | "metadata.goog" | "instance-data" | "instance-data.ec2.internal")
-    {
+    if matches!(
+        host,
+        "metadata.google.internal"
+            | "metadata"
+            | "metadata.goog"
+            | "instance-data"
+            | "instance-data.ec2.internal"
+    ) {
         return HostKind::Metadata;
     }
     let allow: &[String] = &env.allow_hosts;
     let listed = |suffix: &String| {
-        let s = suffix.trim_start_matches("*.").trim_start_matches('.').to_lowercase();
+        let s = suffix
+            .trim_start_matches("*.")
+            .trim_start_matches('.')
+            .to_lowercase();
         !s.is_empty() && (host == s || host.ends_with(&format!(".{s}")))
     };
     if allow.iter().any(listed) {
         return HostKind::Allowlisted;
     }
     if !host.contains('.')
-        || [".local", ".internal", ".lan", ".localdomain", ".home.arpa", ".intranet", ".corp"]
-            .iter()
-            .any(|s| host.ends_with(s))
+        || [
+            ".local",
+            ".internal",
+            ".lan",
+            ".localdomain",
+            ".home.arpa",
+            ".intranet",
+            ".corp",
+        ]
+        .iter()
+        .any(|s| host.ends_with(s))
     {
         return HostKind::Private;
     }
@@ -228,7 +255,11 @@ pub(crate) struct Remote {
 /// Parse `scheme://[userinfo@]host[:port]/…`. Returns `None` when there is no `://`.
 pub(crate) fn parse_url(s: &str) -> Option<Remote> {
     let (scheme, after) = s.split_once("://")?;
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
         return None;
     }
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
@@ -242,9 +273,17 @@ pub(crate) fn parse_url(s: &str) -> Option<Remote> {
         return None;
     }
     let has_credential = userinfo.is_some_and(|u| {
-        u.contains(':') || u.starts_with("ghp_") || u.starts_with("github_pat_") || u.starts_with("glpat-") || u.len() >= 32
+        u.contains(':')
+            || u.starts_with("ghp_")
+            || u.starts_with("github_pat_")
+            || u.starts_with("glpat-")
+            || u.len() >= 32
     });
-    Some(Remote { host, has_credential, rest: rest.to_string() })
+    Some(Remote {
+        host,
+        has_credential,
+        rest: rest.to_string(),
+    })
 }
 
 /// A URL, an scp-style `[user@]host:path`, or (when `bare_ok`) a bare `host[/path]`.
@@ -263,7 +302,11 @@ pub(crate) fn parse_remote(s: &str, bare_ok: bool) -> Option<Remote> {
     {
         let host = left.rsplit_once('@').map_or(left, |(_, h)| h);
         if looks_like_host(host) && (left.contains('@') || host.contains('.') || bare_ok) {
-            return Some(Remote { host: canonical_host(host), has_credential: false, rest: rest.to_string() });
+            return Some(Remote {
+                host: canonical_host(host),
+                has_credential: false,
+                rest: rest.to_string(),
+            });
         }
     }
     if bare_ok {
@@ -271,7 +314,11 @@ pub(crate) fn parse_remote(s: &str, bare_ok: bool) -> Option<Remote> {
         let (hostpart, rest) = s.split_at(end);
         let host = hostpart.rsplit_once('@').map_or(hostpart, |(_, h)| h);
         if looks_like_host(&canonical_host(host)) {
-            return Some(Remote { host: canonical_host(host), has_credential: false, rest: rest.to_string() });
+            return Some(Remote {
+                host: canonical_host(host),
+                has_credential: false,
+                rest: rest.to_string(),
+            });
         }
     }
     None
@@ -282,7 +329,9 @@ pub(crate) fn looks_like_host(h: &str) -> bool {
     let h = h.trim_start_matches('[').trim_end_matches(']');
     !h.is_empty()
         && !h.starts_with('-')
-        && h.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':' | '\u{1}') || !c.is_ascii())
+        && h.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':' | '\u{1}') || !c.is_ascii()
+        })
 }
 
 #[cfg(test)]
@@ -290,7 +339,10 @@ mod tests {
     use super::*;
 
     fn env() -> NormalizeEnv {
-        NormalizeEnv { allow_hosts: default_allow_hosts(), ..NormalizeEnv::default() }
+        NormalizeEnv {
+            allow_hosts: default_allow_hosts(),
+            ..NormalizeEnv::default()
+        }
     }
 
     #[test]
@@ -299,12 +351,21 @@ mod tests {
         assert_eq!(classify_host("127.0.0.1:3000", &e).kind, HostKind::Loopback);
         assert_eq!(classify_host("2130706433", &e).kind, HostKind::Loopback);
         assert_eq!(classify_host("[::1]", &e).kind, HostKind::Loopback);
-        assert_eq!(classify_host("169.254.169.254", &e).kind, HostKind::Metadata);
-        assert_eq!(classify_host("metadata.google.internal", &e).kind, HostKind::Metadata);
+        assert_eq!(
+            classify_host("169.254.169.254", &e).kind,
+            HostKind::Metadata
+        );
+        assert_eq!(
+            classify_host("metadata.google.internal", &e).kind,
+            HostKind::Metadata
+        );
         assert_eq!(classify_host("10.1.2.3", &e).kind, HostKind::Private);
         assert_eq!(classify_host("db", &e).kind, HostKind::Private);
         assert_eq!(classify_host("GitHub.com.", &e).kind, HostKind::Allowlisted);
-        assert_eq!(classify_host("api.github.com", &e).kind, HostKind::Allowlisted);
+        assert_eq!(
+            classify_host("api.github.com", &e).kind,
+            HostKind::Allowlisted
+        );
         assert_eq!(classify_host("notgithub.com", &e).kind, HostKind::External);
         assert_eq!(classify_host("203.0.113.7", &e).kind, HostKind::External);
         let g = classify_host("g\u{0456}thub.com", &e);
@@ -317,8 +378,14 @@ mod tests {
         let r = parse_url("https://x-access-token:abc@github.com/a/b.git").unwrap();
         assert_eq!(r.host, "github.com");
         assert!(r.has_credential);
-        assert_eq!(parse_remote("git@github.com:a/b.git", false).unwrap().host, "github.com");
-        assert_eq!(parse_remote("example.com/x", true).unwrap().host, "example.com");
+        assert_eq!(
+            parse_remote("git@github.com:a/b.git", false).unwrap().host,
+            "github.com"
+        );
+        assert_eq!(
+            parse_remote("example.com/x", true).unwrap().host,
+            "example.com"
+        );
         assert!(parse_remote("./file", true).is_none());
         assert!(parse_remote("src/main.rs", false).is_none());
     }

@@ -9,16 +9,69 @@ const MAX_NODES: usize = 10_000;
 /// Nesting followed.
 const MAX_DEPTH: usize = 32;
 
-const SHELL_KEYS: &[&str] = &["command", "cmd", "script", "shell", "bash", "commandline", "command_line", "shell_command"];
-const PATH_KEYS: &[&str] = &[
-    "path", "paths", "file", "files", "file_path", "filepath", "filename", "directory", "dir", "source", "src", "target",
-    "destination", "dest", "root", "cwd", "folder", "uri",
+const SHELL_KEYS: &[&str] = &[
+    "command",
+    "cmd",
+    "script",
+    "shell",
+    "bash",
+    "commandline",
+    "command_line",
+    "shell_command",
 ];
-const TO_KEYS: &[&str] = &["to", "recipient", "recipients", "to_address", "to_addresses", "email", "emails"];
-const HIDDEN_KEYS: &[&str] = &["cc", "bcc", "reply_to", "replyto", "forward_to", "forwardto", "cc_addresses", "bcc_addresses"];
+const PATH_KEYS: &[&str] = &[
+    "path",
+    "paths",
+    "file",
+    "files",
+    "file_path",
+    "filepath",
+    "filename",
+    "directory",
+    "dir",
+    "source",
+    "src",
+    "target",
+    "destination",
+    "dest",
+    "root",
+    "cwd",
+    "folder",
+    "uri",
+];
+const TO_KEYS: &[&str] = &[
+    "to",
+    "recipient",
+    "recipients",
+    "to_address",
+    "to_addresses",
+    "email",
+    "emails",
+];
+const HIDDEN_KEYS: &[&str] = &[
+    "cc",
+    "bcc",
+    "reply_to",
+    "replyto",
+    "forward_to",
+    "forwardto",
+    "cc_addresses",
+    "bcc_addresses",
+];
 const DEST_KEYS: &[&str] = &[
-    "webhook", "webhook_url", "callback", "callback_url", "endpoint", "destination_url", "target_url", "upload_url",
-    "post_url", "forward_url", "exfil", "report_url", "notify_url",
+    "webhook",
+    "webhook_url",
+    "callback",
+    "callback_url",
+    "endpoint",
+    "destination_url",
+    "target_url",
+    "upload_url",
+    "post_url",
+    "forward_url",
+    "exfil",
+    "report_url",
+    "notify_url",
 ];
 
 struct Scan<'e> {
@@ -33,10 +86,21 @@ struct Scan<'e> {
 /// Facts of one MCP call.
 pub(crate) fn scan(server: &str, tool: &str, args: &Value, env: &NormalizeEnv) -> Facts {
     let t = tool.to_ascii_lowercase();
-    let writes = ["write", "create", "edit", "update", "move", "delete", "remove", "put", "upload", "save"].iter().any(|w| t.contains(w))
+    let writes = [
+        "write", "create", "edit", "update", "move", "delete", "remove", "put", "upload", "save",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
         && !t.contains("pull_request")
         && !t.contains("issue");
-    let mut s = Scan { env, facts: Facts::default(), writes, to_domains: Vec::new(), hidden: Vec::new(), nodes: 0 };
+    let mut s = Scan {
+        env,
+        facts: Facts::default(),
+        writes,
+        to_domains: Vec::new(),
+        hidden: Vec::new(),
+        nodes: 0,
+    };
     s.walk(args, "", 0);
     s.recipients();
     let _ = server;
@@ -50,7 +114,9 @@ impl Scan<'_> {
         self.nodes += 1;
         if self.nodes > MAX_NODES || depth > MAX_DEPTH {
             if self.nodes == MAX_NODES + 1 || depth == MAX_DEPTH + 1 {
-                self.facts.notes.push("MCP arguments too large or deep to scan completely".into());
+                self.facts
+                    .notes
+                    .push("MCP arguments too large or deep to scan completely".into());
             }
             return;
         }
@@ -74,7 +140,9 @@ impl Scan<'_> {
         let k = key.to_ascii_lowercase();
         if let Some(label) = text::find_token(s) {
             self.facts.mcp_secret_in_args = true;
-            self.facts.notes.push(format!("{label} in MCP argument `{key}`"));
+            self.facts
+                .notes
+                .push(format!("{label} in MCP argument `{key}`"));
         }
         if SHELL_KEYS.contains(&k.as_str()) {
             let sub = super::analyze_shell(s, self.env);
@@ -96,9 +164,18 @@ impl Scan<'_> {
         for url in text::find_urls(s) {
             self.url(&k, url);
         }
-        let pathish = s.starts_with("~/") || s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with(".env")
+        let pathish = s.starts_with("~/")
+            || s.starts_with('/')
+            || s.starts_with("./")
+            || s.starts_with("../")
+            || s.starts_with(".env")
             || s.starts_with("file://");
-        if (pathish || PATH_KEYS.contains(&k.as_str())) && !s.contains('\n') && s.len() < 4096 && !s.contains("://") || s.starts_with("file://") {
+        if (pathish || PATH_KEYS.contains(&k.as_str()))
+            && !s.contains('\n')
+            && s.len() < 4096
+            && !s.contains("://")
+            || s.starts_with("file://")
+        {
             self.path(key, s.trim_start_matches("file://"));
         }
     }
@@ -115,22 +192,31 @@ impl Scan<'_> {
         self.facts.hosts.insert(class.host.clone());
         if class.homoglyph {
             self.facts.homoglyph = true;
-            self.facts.notes.push(format!("host `{}` mixes scripts or uses look-alike characters", class.host));
+            self.facts.notes.push(format!(
+                "host `{}` mixes scripts or uses look-alike characters",
+                class.host
+            ));
         }
         if class.kind == super::hosts::HostKind::Metadata {
             self.facts.metadata_host = true;
         }
         if r.has_credential {
             self.facts.credential_in_url = true;
-            self.facts.notes.push(format!("credential embedded in URL for `{}`", class.host));
+            self.facts
+                .notes
+                .push(format!("credential embedded in URL for `{}`", class.host));
         }
         if class.is_external() {
             self.facts.external_host = true;
-            let dest = DEST_KEYS.contains(&key) || key.contains("webhook") || key.contains("callback");
+            let dest =
+                DEST_KEYS.contains(&key) || key.contains("webhook") || key.contains("callback");
             if dest {
                 self.facts.mcp_external_recipient = true;
                 self.facts.network_send = true;
-                self.facts.notes.push(format!("MCP argument `{key}` sends to external host `{}`", class.host));
+                self.facts.notes.push(format!(
+                    "MCP argument `{key}` sends to external host `{}`",
+                    class.host
+                ));
             }
         }
     }
@@ -157,11 +243,15 @@ impl Scan<'_> {
             if !self.writes {
                 self.facts.reads_secret = true;
             }
-            self.facts.notes.push(format!("MCP argument `{key}` names secret file `{shown}` ({kind})"));
+            self.facts.notes.push(format!(
+                "MCP argument `{key}` names secret file `{shown}` ({kind})"
+            ));
         } else if class.workspace_env {
             self.facts.mcp_secret_in_args = true;
             self.facts.reads_workspace_env |= !self.writes;
-            self.facts.notes.push(format!("MCP argument `{key}` names env file `{shown}`"));
+            self.facts
+                .notes
+                .push(format!("MCP argument `{key}` names env file `{shown}`"));
         }
         if class.homoglyph {
             self.facts.homoglyph = true;
@@ -169,7 +259,11 @@ impl Scan<'_> {
     }
 
     fn recipients(&mut self) {
-        let to_bases: Vec<String> = self.to_domains.iter().map(|d| text::base_domain(d)).collect();
+        let to_bases: Vec<String> = self
+            .to_domains
+            .iter()
+            .map(|d| text::base_domain(d))
+            .collect();
         for (key, domain) in std::mem::take(&mut self.hidden) {
             let base = text::base_domain(&domain);
             if to_bases.contains(&base) {
@@ -180,7 +274,9 @@ impl Scan<'_> {
                 continue;
             }
             self.facts.mcp_external_recipient = true;
-            self.facts.notes.push(format!("`{key}` recipient on `{domain}`, a different domain from the `to` recipients"));
+            self.facts.notes.push(format!(
+                "`{key}` recipient on `{domain}`, a different domain from the `to` recipients"
+            ));
         }
     }
 }

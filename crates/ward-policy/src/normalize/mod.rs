@@ -37,8 +37,15 @@ pub fn normalize(call: &ToolCall, env: &NormalizeEnv) -> Facts {
         Action::FileRead { paths } => file_read(paths, env),
         Action::FileWrite { paths, content } => file_write(paths, content.as_deref(), env),
         Action::WebFetch { url } => web_fetch(url, env),
-        Action::Mcp { server, tool, arguments } => mcp::scan(server, tool, arguments, env),
-        Action::Other { .. } => Facts { parsed: true, ..Facts::default() },
+        Action::Mcp {
+            server,
+            tool,
+            arguments,
+        } => mcp::scan(server, tool, arguments, env),
+        Action::Other { .. } => Facts {
+            parsed: true,
+            ..Facts::default()
+        },
     };
     f.notes.truncate(MAX_NOTES);
     f
@@ -61,7 +68,10 @@ fn effective_env<'a>(call: &ToolCall, env: &'a NormalizeEnv) -> Cow<'a, Normaliz
 }
 
 fn file_read(list: &[String], env: &NormalizeEnv) -> Facts {
-    let mut f = Facts { parsed: true, ..Facts::default() };
+    let mut f = Facts {
+        parsed: true,
+        ..Facts::default()
+    };
     for p in list {
         let class = classify_path(p, env);
         let shown = paths::display(&class.resolved, env);
@@ -75,11 +85,13 @@ fn file_read(list: &[String], env: &NormalizeEnv) -> Facts {
         }
         if class.read_outside_workspace() {
             f.reads_outside_workspace = true;
-            f.notes.push(format!("`{shown}` read outside the workspace"));
+            f.notes
+                .push(format!("`{shown}` read outside the workspace"));
         }
         if class.homoglyph {
             f.homoglyph = true;
-            f.notes.push(format!("path `{shown}` mixes scripts or hides characters"));
+            f.notes
+                .push(format!("path `{shown}` mixes scripts or hides characters"));
         }
     }
     f.read_only = !f.reads_secret && !f.reads_workspace_env && !f.homoglyph;
@@ -87,7 +99,10 @@ fn file_read(list: &[String], env: &NormalizeEnv) -> Facts {
 }
 
 fn file_write(list: &[String], content: Option<&str>, env: &NormalizeEnv) -> Facts {
-    let mut f = Facts { parsed: true, ..Facts::default() };
+    let mut f = Facts {
+        parsed: true,
+        ..Facts::default()
+    };
     for p in list {
         let class = classify_path(p, env);
         let shown = paths::display(&class.resolved, env);
@@ -105,15 +120,18 @@ fn file_write(list: &[String], content: Option<&str>, env: &NormalizeEnv) -> Fac
         }
         if class.agent_config {
             f.writes_agent_config = true;
-            f.notes.push(format!("agent configuration `{shown}` written"));
+            f.notes
+                .push(format!("agent configuration `{shown}` written"));
         }
         if class.persistence {
             f.writes_persistence = true;
-            f.notes.push(format!("persistence target `{shown}` written"));
+            f.notes
+                .push(format!("persistence target `{shown}` written"));
         }
         if class.write_outside_workspace() {
             f.writes_outside_workspace = true;
-            f.notes.push(format!("`{shown}` written outside the workspace"));
+            f.notes
+                .push(format!("`{shown}` written outside the workspace"));
         }
         if class.block_device {
             f.destroys_outside_workspace = true;
@@ -121,7 +139,8 @@ fn file_write(list: &[String], content: Option<&str>, env: &NormalizeEnv) -> Fac
         }
         if class.homoglyph {
             f.homoglyph = true;
-            f.notes.push(format!("path `{shown}` mixes scripts or hides characters"));
+            f.notes
+                .push(format!("path `{shown}` mixes scripts or hides characters"));
         }
         let Some(text) = content else { continue };
         if class.ci_config || class.agent_config {
@@ -136,12 +155,19 @@ fn file_write(list: &[String], content: Option<&str>, env: &NormalizeEnv) -> Fac
 }
 
 fn web_fetch(url: &str, env: &NormalizeEnv) -> Facts {
-    let mut f = Facts { parsed: true, network: true, ..Facts::default() };
+    let mut f = Facts {
+        parsed: true,
+        network: true,
+        ..Facts::default()
+    };
     if let Some(path) = url.strip_prefix("file://") {
         return file_read(&[path.to_string()], env);
     }
     let Some(remote) = hosts::parse_url(url).or_else(|| hosts::parse_remote(url, true)) else {
-        f.notes.push(format!("URL `{}` has no host", url.chars().take(80).collect::<String>()));
+        f.notes.push(format!(
+            "URL `{}` has no host",
+            url.chars().take(80).collect::<String>()
+        ));
         return f;
     };
     let class = classify_host(&remote.host, env);
@@ -149,21 +175,27 @@ fn web_fetch(url: &str, env: &NormalizeEnv) -> Facts {
     match class.kind {
         HostKind::External => {
             f.external_host = true;
-            f.notes.push(format!("fetch from external host `{}`", class.host));
+            f.notes
+                .push(format!("fetch from external host `{}`", class.host));
         }
         HostKind::Metadata => {
             f.metadata_host = true;
-            f.notes.push(format!("cloud metadata endpoint `{}` fetched", class.host));
+            f.notes
+                .push(format!("cloud metadata endpoint `{}` fetched", class.host));
         }
         _ => {}
     }
     if class.homoglyph {
         f.homoglyph = true;
-        f.notes.push(format!("host `{}` mixes scripts or uses look-alike characters", class.host));
+        f.notes.push(format!(
+            "host `{}` mixes scripts or uses look-alike characters",
+            class.host
+        ));
     }
     if remote.has_credential {
         f.credential_in_url = true;
-        f.notes.push(format!("credential embedded in URL for `{}`", class.host));
+        f.notes
+            .push(format!("credential embedded in URL for `{}`", class.host));
     }
     if let Some(label) = text::find_token(url) {
         f.secret_to_network = true;
@@ -258,7 +290,11 @@ fn push_note(into: &mut Facts, prefix: &str, note: String) {
     if into.notes.len() >= MAX_NOTES {
         return;
     }
-    let n = if prefix.is_empty() { note } else { format!("{prefix}: {note}") };
+    let n = if prefix.is_empty() {
+        note
+    } else {
+        format!("{prefix}: {note}")
+    };
     if !into.notes.contains(&n) {
         into.notes.push(n);
     }

@@ -29,6 +29,8 @@ pub struct PathClass {
     pub scratch: bool,
     /// A system or toolchain location whose reads are unremarkable (`/usr`, `/etc`, `~/.cargo/registry`).
     pub system: bool,
+    /// A per-user package or build cache (`~/.cache`, `~/.npm`, `~/.cargo/registry`): clearing it is routine.
+    pub cache: bool,
     /// A harmless pseudo-device (`/dev/null`, `/dev/stdout`, `/dev/fd/N`).
     pub null_device: bool,
     /// A block device or raw disk (`/dev/sda`, `/dev/nvme0n1`): writing it destroys data.
@@ -71,7 +73,10 @@ pub(crate) fn classify_resolved(resolved: String, env: &NormalizeEnv) -> PathCla
     let basename = comps.last().copied().unwrap_or("");
 
     let env_file = is_env_file(basename);
-    let mut secret = homes.iter().find_map(|rel| home_secret(rel)).or_else(|| abs_secret(&resolved, &comps));
+    let mut secret = homes
+        .iter()
+        .find_map(|rel| home_secret(rel))
+        .or_else(|| abs_secret(&resolved, &comps));
     if secret.is_none() && env_file && !in_workspace {
         secret = Some("environment file");
     }
@@ -91,6 +96,7 @@ pub(crate) fn classify_resolved(resolved: String, env: &NormalizeEnv) -> PathCla
         workspace_root: !workspace.is_empty() && resolved == workspace,
         scratch: is_scratch(&resolved),
         system,
+        cache: homes.iter().any(|rel| home_cache(rel)),
         null_device: is_null_device(&resolved),
         block_device: is_block_device(&resolved),
         critical_dir: resolved == "/"
@@ -104,7 +110,11 @@ pub(crate) fn classify_resolved(resolved: String, env: &NormalizeEnv) -> PathCla
 
 /// The workspace root: `repo_root` when known, else `cwd`; normalized.
 pub(crate) fn workspace_root(env: &NormalizeEnv) -> String {
-    let raw = env.repo_root.as_deref().filter(|r| !r.is_empty()).unwrap_or(&env.cwd);
+    let raw = env
+        .repo_root
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .unwrap_or(&env.cwd);
     if raw.is_empty() {
         return String::new();
     }
@@ -121,13 +131,13 @@ pub(crate) fn resolve(path: &str, home: &str, cwd: &str) -> String {
         format!("{home}/{rest}")
     } else if let Some(rest) = path.strip_prefix('~') {
         // `~user/…`: a sibling of our home directory.
-        let parent = home.rsplit_once('/').map_or("/home", |(p, _)| if p.is_empty() { "/" } else { p });
+        let parent = home
+            .rsplit_once('/')
+            .map_or("/home", |(p, _)| if p.is_empty() { "/" } else { p });
         format!("{parent}/{rest}")
     } else if let Some(rest) = strip_home_var(&path) {
         format!("{home}{rest}")
-    } else if path.starts_with('/') {
-        path
-    } else if is_drive_path(&path) {
+    } else if path.starts_with('/') || is_drive_path(&path) {
         path
     } else {
         format!("{}/{path}", slashes(cwd))
@@ -148,17 +158,25 @@ fn strip_home_var(path: &str) -> Option<&str> {
 
 fn is_drive_path(path: &str) -> bool {
     let b = path.as_bytes();
-    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
 }
 
 /// Windows clients send `C:\Users\…`: treat backslashes as separators there.
 fn slashes(path: &str) -> String {
-    if is_drive_path(path) { path.replace('\\', "/") } else { path.to_string() }
+    if is_drive_path(path) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    }
 }
 
 /// Lexical normalization of an absolute path: collapse `//`, `.`, `..` (never above the root).
 pub(crate) fn normalize_abs(path: &str) -> String {
-    let (prefix, rest) = if is_drive_path(path) { path.split_at(2) } else { ("", path) };
+    let (prefix, rest) = if is_drive_path(path) {
+        path.split_at(2)
+    } else {
+        ("", path)
+    };
     let mut out: Vec<&str> = Vec::new();
     for part in rest.split('/') {
         match part {
@@ -190,7 +208,8 @@ pub(crate) fn is_under(child: &str, parent: &str) -> bool {
     if parent == "/" {
         return child.starts_with('/');
     }
-    child == parent || (child.starts_with(parent) && child.as_bytes().get(parent.len()) == Some(&b'/'))
+    child == parent
+        || (child.starts_with(parent) && child.as_bytes().get(parent.len()) == Some(&b'/'))
 }
 
 /// Paths relative to every home directory the path may lie in: ours, `/root`, `/home/<u>`, `/Users/<u>`.
@@ -207,12 +226,12 @@ fn home_relative<'a>(path: &'a str, home: &str) -> Vec<&'a str> {
             }
         }
     }
-    if let Some(rest) = path.strip_prefix("/root") {
-        if rest.is_empty() || rest.starts_with('/') {
-            let rel = rest.trim_start_matches('/');
-            if !out.contains(&rel) {
-                out.push(rel);
-            }
+    if let Some(rest) = path.strip_prefix("/root")
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        let rel = rest.trim_start_matches('/');
+        if !out.contains(&rel) {
+            out.push(rel);
         }
     }
     out
@@ -261,9 +280,15 @@ const HOME_SECRETS: &[(&str, &str)] = &[
     (".config/chromium", "browser profile"),
     (".config/BraveSoftware", "browser profile"),
     (".config/microsoft-edge", "browser profile"),
-    ("Library/Application Support/Google/Chrome", "browser profile"),
+    (
+        "Library/Application Support/Google/Chrome",
+        "browser profile",
+    ),
     ("Library/Application Support/Firefox", "browser profile"),
-    ("Library/Application Support/BraveSoftware", "browser profile"),
+    (
+        "Library/Application Support/BraveSoftware",
+        "browser profile",
+    ),
     ("Library/Cookies", "browser profile"),
     ("Library/Keychains", "keychain"),
     (".local/share/keyrings", "keychain"),
@@ -286,7 +311,11 @@ const HOME_SECRETS: &[(&str, &str)] = &[
 ];
 
 fn home_secret(rel: &str) -> Option<&'static str> {
-    if let Some(label) = HOME_SECRETS.iter().find(|(p, _)| rel_under(rel, p)).map(|(_, l)| *l) {
+    if let Some(label) = HOME_SECRETS
+        .iter()
+        .find(|(p, _)| rel_under(rel, p))
+        .map(|(_, l)| *l)
+    {
         return Some(label);
     }
     if rel == ".ssh" {
@@ -297,7 +326,13 @@ fn home_secret(rel: &str) -> Option<&'static str> {
     let public = base.ends_with(".pub")
         || matches!(
             base,
-            "known_hosts" | "known_hosts.old" | "config" | "authorized_keys" | "authorized_keys2" | "rc" | "environment"
+            "known_hosts"
+                | "known_hosts.old"
+                | "config"
+                | "authorized_keys"
+                | "authorized_keys2"
+                | "rc"
+                | "environment"
         );
     (!public).then_some("ssh private key")
 }
@@ -315,7 +350,11 @@ fn abs_secret(path: &str, comps: &[&str]) -> Option<&'static str> {
         ("/var/run/secrets", "mounted secrets"),
         ("/run/secrets", "mounted secrets"),
     ];
-    if let Some(label) = SYSTEM.iter().find(|(p, _)| is_under(path, p)).map(|(_, l)| *l) {
+    if let Some(label) = SYSTEM
+        .iter()
+        .find(|(p, _)| is_under(path, p))
+        .map(|(_, l)| *l)
+    {
         return Some(label);
     }
     if let Some(key) = path.strip_prefix("/etc/ssh/")
@@ -341,24 +380,58 @@ pub(crate) fn is_env_file(base: &str) -> bool {
     let last = suffix.rsplit('.').next().unwrap_or(suffix);
     !matches!(
         last,
-        "example" | "sample" | "template" | "tmpl" | "tpl" | "dist" | "defaults" | "default" | "schema" | "md" | "txt"
+        "example"
+            | "sample"
+            | "template"
+            | "tmpl"
+            | "tpl"
+            | "dist"
+            | "defaults"
+            | "default"
+            | "schema"
+            | "md"
+            | "txt"
     ) && !matches!(suffix, "example.local")
 }
 
 fn file_secret(base: &str) -> Option<&'static str> {
     let lower = base.to_ascii_lowercase();
-    for ext in [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".ppk", ".kdbx", ".p8"] {
+    for ext in [
+        ".pem",
+        ".key",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".ppk",
+        ".kdbx",
+        ".p8",
+    ] {
         if lower.ends_with(ext) && lower.len() > ext.len() {
             return Some("private key file");
         }
     }
-    for stem in ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"] {
+    for stem in [
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+        "id_ecdsa_sk",
+        "id_ed25519_sk",
+    ] {
         if lower.starts_with(stem) && !lower.ends_with(".pub") {
             return Some("ssh private key");
         }
     }
-    if matches!(lower.as_str(), "credentials.json" | ".htpasswd" | "wallet.dat" | "terraform.tfstate" | ".git-credentials" | ".netrc")
-        || (lower.starts_with("client_secret") && lower.ends_with(".json"))
+    if matches!(
+        lower.as_str(),
+        "credentials.json"
+            | ".htpasswd"
+            | "wallet.dat"
+            | "terraform.tfstate"
+            | ".git-credentials"
+            | ".netrc"
+    ) || (lower.starts_with("client_secret") && lower.ends_with(".json"))
         || (lower.starts_with("service-account") && lower.ends_with(".json"))
     {
         return Some("credentials file");
@@ -378,7 +451,15 @@ fn is_ci_config(comps: &[&str]) -> bool {
         || has_pair(comps, ".forgejo", "workflows")
         || has_pair(comps, ".gitlab", "ci")
         || comps.iter().any(|c| {
-            matches!(*c, ".circleci" | ".buildkite" | ".tekton" | ".woodpecker" | ".azure-pipelines" | ".semaphore")
+            matches!(
+                *c,
+                ".circleci"
+                    | ".buildkite"
+                    | ".tekton"
+                    | ".woodpecker"
+                    | ".azure-pipelines"
+                    | ".semaphore"
+            )
         })
         || base.starts_with("Jenkinsfile")
         || matches!(
@@ -407,7 +488,16 @@ fn is_agent_config(comps: &[&str]) -> bool {
     let in_dir = comps.iter().rev().skip(1).any(|c| {
         matches!(
             *c,
-            ".claude" | ".cursor" | ".codex" | ".gemini" | ".windsurf" | ".amazonq" | ".continue" | ".roo" | ".kiro" | ".clinerules"
+            ".claude"
+                | ".cursor"
+                | ".codex"
+                | ".gemini"
+                | ".windsurf"
+                | ".amazonq"
+                | ".continue"
+                | ".roo"
+                | ".kiro"
+                | ".clinerules"
         )
     });
     in_dir
@@ -454,10 +544,35 @@ fn home_agent_config(rel: &str) -> bool {
 
 fn home_persistence(rel: &str) -> bool {
     const EXACT: &[&str] = &[
-        ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zprofile", ".zshenv",
-        ".zlogin", ".zlogout", ".kshrc", ".mkshrc", ".tcshrc", ".cshrc", ".login", ".xinitrc", ".xprofile",
-        ".xsession", ".xsessionrc", ".pam_environment", ".ssh/authorized_keys", ".ssh/authorized_keys2", ".ssh/rc",
-        ".ssh/config", ".ssh/environment", ".config/fish/config.fish", ".inputrc", ".gitconfig", ".config/git/config",
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".bash_logout",
+        ".profile",
+        ".zshrc",
+        ".zprofile",
+        ".zshenv",
+        ".zlogin",
+        ".zlogout",
+        ".kshrc",
+        ".mkshrc",
+        ".tcshrc",
+        ".cshrc",
+        ".login",
+        ".xinitrc",
+        ".xprofile",
+        ".xsession",
+        ".xsessionrc",
+        ".pam_environment",
+        ".ssh/authorized_keys",
+        ".ssh/authorized_keys2",
+        ".ssh/rc",
+        ".ssh/config",
+        ".ssh/environment",
+        ".config/fish/config.fish",
+        ".inputrc",
+        ".gitconfig",
+        ".config/git/config",
     ];
     const DIRS: &[&str] = &[
         ".config/fish/conf.d",
@@ -512,32 +627,108 @@ fn abs_persistence(path: &str) -> bool {
 
 fn abs_system(path: &str) -> bool {
     const DIRS: &[&str] = &[
-        "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/etc", "/proc", "/sys", "/dev",
-        "/nix", "/snap", "/System", "/Library", "/Applications", "/var/lib", "/var/log", "/var/cache", "/boot",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/opt",
+        "/etc",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/nix",
+        "/snap",
+        "/System",
+        "/Library",
+        "/Applications",
+        "/var/lib",
+        "/var/log",
+        "/var/cache",
+        "/boot",
     ];
     DIRS.iter().any(|d| is_under(path, d))
 }
 
+fn home_cache(rel: &str) -> bool {
+    const DIRS: &[&str] = &[
+        ".cache",
+        ".npm/_cacache",
+        ".npm/_npx",
+        ".cargo/registry",
+        ".cargo/git",
+        ".m2/repository",
+        ".gradle/caches",
+        "go/pkg/mod",
+        ".pnpm-store",
+        ".yarn/berry/cache",
+        ".bun/install/cache",
+        "Library/Caches",
+    ];
+    DIRS.iter().any(|d| rel != *d && rel_under(rel, d))
+}
+
 fn home_toolchain(rel: &str) -> bool {
     const DIRS: &[&str] = &[
-        ".cargo/registry", ".cargo/git", ".cargo/bin", ".rustup", ".cache", ".npm", ".nvm", ".pyenv", ".rbenv",
-        ".local/lib", ".local/bin", ".local/share/virtualenvs", "go/pkg", ".m2/repository", ".gradle/caches",
-        ".gradle/wrapper", ".deno", ".bun", ".volta", ".sdkman", ".conda", "miniconda3", "anaconda3", ".gitconfig",
-        ".config/git/config", ".tool-versions", ".asdf", ".pnpm-store", ".yarn/berry/cache",
+        ".cargo/registry",
+        ".cargo/git",
+        ".cargo/bin",
+        ".rustup",
+        ".cache",
+        ".npm",
+        ".nvm",
+        ".pyenv",
+        ".rbenv",
+        ".local/lib",
+        ".local/bin",
+        ".local/share/virtualenvs",
+        "go/pkg",
+        ".m2/repository",
+        ".gradle/caches",
+        ".gradle/wrapper",
+        ".deno",
+        ".bun",
+        ".volta",
+        ".sdkman",
+        ".conda",
+        "miniconda3",
+        "anaconda3",
+        ".gitconfig",
+        ".config/git/config",
+        ".tool-versions",
+        ".asdf",
+        ".pnpm-store",
+        ".yarn/berry/cache",
     ];
     DIRS.iter().any(|d| rel_under(rel, d))
 }
 
 fn is_scratch(path: &str) -> bool {
-    ["/tmp", "/var/tmp", "/dev/shm", "/private/tmp", "/private/var/folders", "/var/folders"]
-        .iter()
-        .any(|d| is_under(path, d))
+    [
+        "/tmp",
+        "/var/tmp",
+        "/dev/shm",
+        "/private/tmp",
+        "/private/var/folders",
+        "/var/folders",
+    ]
+    .iter()
+    .any(|d| is_under(path, d))
 }
 
 fn is_null_device(path: &str) -> bool {
     matches!(
         path,
-        "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "/dev/zero" | "/dev/random" | "/dev/urandom"
+        "/dev/null"
+            | "/dev/stdout"
+            | "/dev/stderr"
+            | "/dev/stdin"
+            | "/dev/tty"
+            | "/dev/zero"
+            | "/dev/random"
+            | "/dev/urandom"
     ) || path.starts_with("/dev/fd/")
         || path.starts_with("/proc/self/fd/")
 }
@@ -546,9 +737,12 @@ fn is_block_device(path: &str) -> bool {
     let Some(dev) = path.strip_prefix("/dev/") else {
         return false;
     };
-    ["sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "rdisk", "mapper/", "md", "dm-", "loop", "nbd"]
-        .iter()
-        .any(|p| dev.starts_with(p))
+    [
+        "sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "rdisk", "mapper/", "md", "dm-", "loop",
+        "nbd",
+    ]
+    .iter()
+    .any(|p| dev.starts_with(p))
 }
 
 /// Show a path the way a person writes it: `~/…` under the home directory.
@@ -575,12 +769,18 @@ mod tests {
 
     #[test]
     fn resolves_lexically() {
-        assert_eq!(resolve("~/.ssh/../.aws/credentials", "/home/dev", "/x"), "/home/dev/.aws/credentials");
+        assert_eq!(
+            resolve("~/.ssh/../.aws/credentials", "/home/dev", "/x"),
+            "/home/dev/.aws/credentials"
+        );
         assert_eq!(resolve("../../..", "/home/dev", "/a/b"), "/");
         assert_eq!(resolve("./a//b/.", "/h", "/w"), "/w/a/b");
         assert_eq!(resolve("$HOME/.netrc", "/h", "/w"), "/h/.netrc");
         assert_eq!(resolve("~bob/x", "/home/dev", "/w"), "/home/bob/x");
-        assert_eq!(resolve("C:\\Users\\me\\.env", "/h", "/w"), "C:/Users/me/.env");
+        assert_eq!(
+            resolve("C:\\Users\\me\\.env", "/h", "/w"),
+            "C:/Users/me/.env"
+        );
     }
 
     #[test]
@@ -600,7 +800,14 @@ mod tests {
         ] {
             assert!(classify_path(p, &e).is_secret(), "{p}");
         }
-        for p in ["~/.ssh/id_ed25519.pub", "~/.ssh/known_hosts", ".env.example", "src/main.rs", "/etc/hosts", "src/.envelope"] {
+        for p in [
+            "~/.ssh/id_ed25519.pub",
+            "~/.ssh/known_hosts",
+            ".env.example",
+            "src/main.rs",
+            "/etc/hosts",
+            "src/.envelope",
+        ] {
             assert!(!classify_path(p, &e).is_secret(), "{p}");
         }
         let dotenv = classify_path("../.env", &e);

@@ -32,7 +32,11 @@ fn mixed_confusable_scripts(s: &str) -> bool {
     for c in s.chars() {
         match c.script() {
             Script::Latin => latin = true,
-            Script::Cyrillic | Script::Greek | Script::Armenian | Script::Cherokee | Script::Coptic => confusable = true,
+            Script::Cyrillic
+            | Script::Greek
+            | Script::Armenian
+            | Script::Cherokee
+            | Script::Coptic => confusable = true,
             _ => {}
         }
     }
@@ -41,22 +45,46 @@ fn mixed_confusable_scripts(s: &str) -> bool {
 
 /// Invisible or bidi characters anywhere in a command (Trojan-Source style hiding).
 pub(crate) fn has_invisible(s: &str) -> bool {
-    !s.is_ascii() && s.chars().any(|c| invisible(c) && !('\u{FF01}'..='\u{FF5E}').contains(&c))
+    !s.is_ascii()
+        && s.chars()
+            .any(|c| invisible(c) && !('\u{FF01}'..='\u{FF5E}').contains(&c))
 }
 
 /// An environment variable name that conventionally holds a secret.
 pub(crate) fn is_secret_env_name(name: &str) -> bool {
     let up = name.to_ascii_uppercase();
-    if matches!(up.as_str(), "TOKENIZERS_PARALLELISM" | "GPG_TTY" | "KEYTIMEOUT" | "HISTFILE") {
+    if matches!(
+        up.as_str(),
+        "TOKENIZERS_PARALLELISM" | "GPG_TTY" | "KEYTIMEOUT" | "HISTFILE"
+    ) {
         return false;
     }
     const PARTS: &[&str] = &[
-        "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "APIKEY",
-        "ACCESS_KEY", "AUTH_KEY", "CLIENT_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY", "WEBHOOK_URL",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "CREDENTIAL",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "AUTH_KEY",
+        "CLIENT_KEY",
+        "SIGNING_KEY",
+        "ENCRYPTION_KEY",
+        "MASTER_KEY",
+        "WEBHOOK_URL",
     ];
     PARTS.iter().any(|p| up.contains(p))
-        || ["_KEY", "_PAT", "_PASS", "_PWD", "_AUTH"].iter().any(|s| up.ends_with(s))
-        || matches!(up.as_str(), "KEY" | "PAT" | "PASS" | "PGPASSWORD" | "MYSQL_PWD")
+        || ["_KEY", "_PAT", "_PASS", "_PWD", "_AUTH"]
+            .iter()
+            .any(|s| up.ends_with(s))
+        || matches!(
+            up.as_str(),
+            "KEY" | "PAT" | "PASS" | "PGPASSWORD" | "MYSQL_PWD"
+        )
 }
 
 /// Decode ANSI-C (`$'…'`) or `printf`/`echo -e` escapes. The flag says whether a character-code
@@ -164,11 +192,20 @@ pub(crate) fn find_token(s: &str) -> Option<&'static str> {
         let mut from = 0;
         while let Some(pos) = s.get(from..).and_then(|t| t.find(prefix)) {
             let start = from + pos;
-            let boundary = s.get(..start).and_then(|h| h.chars().last()).is_none_or(|c| !c.is_ascii_alphanumeric());
+            let boundary = s
+                .get(..start)
+                .and_then(|h| h.chars().last())
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
             let tail = s.get(start + prefix.len()..).unwrap_or("");
-            let run = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).count();
+            let run = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                .count();
             let upper_ok = !prefix.starts_with("AKIA") && !prefix.starts_with("ASIA")
-                || tail.chars().take(16).all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                || tail
+                    .chars()
+                    .take(16)
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if boundary && run >= *min_tail && upper_ok {
                 return Some(label);
             }
@@ -185,11 +222,21 @@ pub(crate) fn find_urls(s: &str) -> Vec<&str> {
     while let Some(pos) = s.get(from..).and_then(|t| t.find("://")) {
         let at = from + pos;
         let head = s.get(..at).unwrap_or("");
-        let scheme_len = head.chars().rev().take_while(|c| c.is_ascii_alphanumeric()).count();
+        let scheme_len = head
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
         let start = at - scheme_len;
         let tail = s.get(at..).unwrap_or("");
-        let len = tail.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')' | '|')).unwrap_or(tail.len());
-        if scheme_len > 0 && let Some(url) = s.get(start..at + len) {
+        let len = tail
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')' | '|')
+            })
+            .unwrap_or(tail.len());
+        if scheme_len > 0
+            && let Some(url) = s.get(start..at + len)
+        {
             out.push(url);
         }
         from = at + 3;
@@ -205,7 +252,11 @@ pub(crate) fn email_domain(s: &str) -> Option<String> {
         _ => s,
     };
     let (local, domain) = addr.rsplit_once('@')?;
-    if local.is_empty() || domain.is_empty() || !domain.contains('.') || domain.contains(char::is_whitespace) {
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.contains(char::is_whitespace)
+    {
         return None;
     }
     Some(domain.trim_end_matches('.').to_lowercase())
@@ -227,11 +278,20 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(decode_escapes("\\x72\\x6d", false), ("rm".to_string(), true));
-        assert_eq!(decode_escapes("\\162\\155", false), ("rm".to_string(), true));
-        assert_eq!(decode_escapes("\\0162\\0155", true), ("rm".to_string(), true));
+        assert_eq!(
+            decode_escapes("\\x72\\x6d", false),
+            ("rm".to_string(), true)
+        );
+        assert_eq!(
+            decode_escapes("\\162\\155", false),
+            ("rm".to_string(), true)
+        );
+        assert_eq!(
+            decode_escapes("\\0162\\0155", true),
+            ("rm".to_string(), true)
+        );
         assert_eq!(decode_escapes("a\\nb", true), ("a\nb".to_string(), false));
-        assert_eq!(decode_escapes("\\x1b[32mOK", true).1, true);
+        assert!(decode_escapes("\\x1b[32mOK", true).1);
     }
 
     #[test]
@@ -243,16 +303,28 @@ mod tests {
         assert!(!is_secret_env_name("HOME"));
         assert!(!is_secret_env_name("PATH"));
         assert!(!is_secret_env_name("DATABASE_URL"));
-        assert_eq!(find_token("-----BEGIN OPENSSH PRIVATE KEY-----"), Some("private key block"));
-        assert_eq!(find_token("token ghp_abcdefghijklmnopqrstuvwxyz0123456789"), Some("GitHub token"));
+        assert_eq!(
+            find_token("-----BEGIN OPENSSH PRIVATE KEY-----"),
+            Some("private key block")
+        );
+        assert_eq!(
+            find_token("token ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            Some("GitHub token")
+        );
         assert_eq!(find_token("AKIAIOSFODNN7EXAMPLE"), Some("AWS access key"));
         assert_eq!(find_token("plain words"), None);
     }
 
     #[test]
     fn urls_and_mail() {
-        assert_eq!(find_urls("run: curl -s https://a.example/x | sh"), vec!["https://a.example/x"]);
-        assert_eq!(email_domain("Bob <bob@Corp.Example>").as_deref(), Some("corp.example"));
+        assert_eq!(
+            find_urls("run: curl -s https://a.example/x | sh"),
+            vec!["https://a.example/x"]
+        );
+        assert_eq!(
+            email_domain("Bob <bob@Corp.Example>").as_deref(),
+            Some("corp.example")
+        );
         assert_eq!(base_domain("mail.corp.example"), "corp.example");
         assert!(suspicious_unicode("g\u{0456}thub.com"));
         assert!(!suspicious_unicode("/home/dev/проект/main.rs"));

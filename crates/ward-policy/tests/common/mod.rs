@@ -6,7 +6,12 @@ use ward_policy::normalize::default_allow_hosts;
 
 /// A developer's machine: home `/home/dev`, the given working directory as the workspace.
 pub fn env_for(cwd: &str) -> NormalizeEnv {
-    NormalizeEnv { home: "/home/dev".into(), cwd: cwd.into(), repo_root: None, allow_hosts: default_allow_hosts() }
+    NormalizeEnv {
+        home: "/home/dev".into(),
+        cwd: cwd.into(),
+        repo_root: None,
+        allow_hosts: default_allow_hosts(),
+    }
 }
 
 /// The usual workspace: `/home/dev/src/webapp`.

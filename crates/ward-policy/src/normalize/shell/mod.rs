@@ -13,7 +13,6 @@ mod ts;
 mod walk;
 
 use crate::facts::{Facts, NormalizeEnv};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use walk::{Out, Walker};
@@ -35,26 +34,39 @@ const PADDING_CHAIN: usize = 40;
 pub fn analyze_shell(command: &str, env: &NormalizeEnv) -> Facts {
     let deadline = Instant::now() + DEADLINE;
     if command.len() > MAX_INPUT {
-        return limited(format!("command longer than {} KiB is not analysed", MAX_INPUT / 1024));
+        return limited(format!(
+            "command longer than {} KiB is not analysed",
+            MAX_INPUT / 1024
+        ));
     }
     if nesting(command) > MAX_NESTING {
-        return limited(format!("command nested deeper than {MAX_NESTING} levels is not analysed"));
+        return limited(format!(
+            "command nested deeper than {MAX_NESTING} levels is not analysed"
+        ));
     }
-    let (tx, rx) = mpsc::sync_channel(1);
-    let cmd = command.to_string();
-    let owned_env = env.clone();
-    let spawned = std::thread::Builder::new().name("ward-shell-parse".into()).stack_size(STACK).spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| judge(&cmd, &owned_env, deadline)));
-        let _ = tx.send(result);
-    });
+    let (reply, answer) = mpsc::sync_channel(1);
+    let job = Job {
+        command: command.to_string(),
+        env: env.clone(),
+        deadline,
+        reply,
+    };
+    let sent = pool::submit(job);
     let second = ts::parse(command, deadline);
-    let judged = match spawned {
-        Ok(_) => match rx.recv_timeout(deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(1)) {
-            Ok(Ok(r)) => Judged::Done(r),
-            Ok(Err(_)) => Judged::Failed("the shell parser crashed on this input"),
-            Err(_) => Judged::Failed("parsing exceeded its time limit"),
+    let judged = match sent {
+        Some(worker) => match pool::wait(&answer, deadline) {
+            Ok(Ok(r)) => {
+                pool::give_back(worker);
+                Judged::Done(r)
+            }
+            Ok(Err(_)) => {
+                pool::give_back(worker);
+                Judged::Failed("the shell parser crashed on this input")
+            }
+            // The worker is still busy: it is not given back; it exits once it finishes.
+            Err(()) => Judged::Failed("parsing exceeded its time limit"),
         },
-        Err(_) => Judged::Failed("the parser thread could not start"),
+        None => Judged::Failed("the parser thread could not start"),
     };
     combine(judged, second)
 }
@@ -64,17 +76,123 @@ pub(crate) fn analyze_inline(text: &str, env: &NormalizeEnv) -> Facts {
     analyze_shell(text, env)
 }
 
+/// brush's answer for one command.
+type Verdict = std::thread::Result<Option<(Facts, ts::SyntaxView)>>;
+
+/// One command for a parser worker.
+struct Job {
+    command: String,
+    env: NormalizeEnv,
+    deadline: Instant,
+    reply: mpsc::SyncSender<Verdict>,
+}
+
+/// Parser worker threads with big stacks, kept between calls: spawning one per command
+/// costs more than the analysis. A worker that misses its deadline is abandoned.
+mod pool {
+    use super::{Job, STACK, judge};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::{Mutex, mpsc};
+    use std::time::{Duration, Instant};
+
+    /// Idle workers kept.
+    const IDLE: usize = 8;
+    /// How long a worker keeps polling for the next job, and a caller for its answer, before
+    /// sleeping. Waking a sleeping thread costs tens of microseconds on a virtual machine,
+    /// more than the parse itself; polling with `yield_now` leaves the core to others.
+    const POLL: Duration = Duration::from_micros(200);
+
+    pub(super) struct Worker(mpsc::Sender<Job>);
+
+    static IDLE_WORKERS: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+
+    /// Hand `job` to an idle worker (or a new one). `None`: no thread could run it.
+    pub(super) fn submit(job: Job) -> Option<Worker> {
+        let idle = IDLE_WORKERS.lock().ok().and_then(|mut w| w.pop());
+        let worker = match idle {
+            Some(w) => w,
+            None => spawn()?,
+        };
+        match worker.0.send(job) {
+            Ok(()) => Some(worker),
+            Err(mpsc::SendError(job)) => {
+                let fresh = spawn()?;
+                fresh.0.send(job).ok()?;
+                Some(fresh)
+            }
+        }
+    }
+
+    pub(super) fn give_back(worker: Worker) {
+        if let Ok(mut idle) = IDLE_WORKERS.lock()
+            && idle.len() < IDLE
+        {
+            idle.push(worker);
+        }
+    }
+
+    fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
+        let start = Instant::now();
+        while start.elapsed() < POLL {
+            match rx.try_recv() {
+                Ok(job) => return Some(job),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+        }
+        rx.recv().ok()
+    }
+
+    /// The worker's answer, or `Err` when the deadline passes (or the worker is gone).
+    pub(super) fn wait(
+        answer: &mpsc::Receiver<super::Verdict>,
+        deadline: Instant,
+    ) -> Result<super::Verdict, ()> {
+        let start = Instant::now();
+        while start.elapsed() < POLL {
+            match answer.try_recv() {
+                Ok(v) => return Ok(v),
+                Err(mpsc::TryRecvError::Disconnected) => return Err(()),
+                Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(1);
+        answer.recv_timeout(left).map_err(|_| ())
+    }
+
+    fn spawn() -> Option<Worker> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ward-shell-parse".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                while let Some(job) = next_job(&rx) {
+                    let verdict = catch_unwind(AssertUnwindSafe(|| {
+                        judge(&job.command, &job.env, job.deadline)
+                    }));
+                    let _ = job.reply.send(verdict);
+                }
+            })
+            .ok()?;
+        Some(Worker(tx))
+    }
+}
+
 enum Judged {
     Done(Option<(Facts, ts::SyntaxView)>),
     Failed(&'static str),
 }
 
 fn limited(note: String) -> Facts {
-    Facts { unparseable: true, notes: vec![note], ..Facts::default() }
+    Facts {
+        unparseable: true,
+        notes: vec![note],
+        ..Facts::default()
+    }
 }
 
 /// Bracket/paren/brace/backtick depth, counted without regard to quoting (an over-estimate).
-fn nesting(s: &str) -> usize {
+pub(crate) fn nesting(s: &str) -> usize {
     let mut depth: usize = 0;
     let mut max = 0;
     let mut backtick = false;
@@ -95,6 +213,72 @@ fn nesting(s: &str) -> usize {
         max = max.max(depth);
     }
     max
+}
+
+/// brush-parser 0.4.0 loops forever, allocating, when a here-document operator's line opens a
+/// quote or expansion it never closes (`<<E$[` + two blanks: ~10 GB in seconds; fixed upstream
+/// after 0.4.0 in reubeno/brush 49b7c968). Such text is never handed to brush.
+pub(crate) fn heredoc_hazard(s: &str) -> bool {
+    let mut from = 0;
+    while let Some(pos) = s.get(from..).and_then(|t| t.find("<<")) {
+        let start = from + pos + 2;
+        let rest = s.get(start..).unwrap_or("");
+        if let Some(after) = rest.strip_prefix('<') {
+            from = s.len() - after.len();
+            continue;
+        }
+        let line = rest.split('\n').next().unwrap_or(rest);
+        if unbalanced(line) {
+            return true;
+        }
+        from = start;
+    }
+    false
+}
+
+/// Quotes, backquotes or `$(`/`$[`/`${` left open at the end of `line`.
+fn unbalanced(line: &str) -> bool {
+    let mut stack: Vec<char> = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        let top = stack.last().copied();
+        if top == Some('\'') {
+            if c == '\'' {
+                stack.pop();
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' if top != Some('"') => stack.push('\''),
+            '"' | '`' if top == Some(c) => {
+                stack.pop();
+            }
+            '"' | '`' => stack.push(c),
+            '$' => {
+                if let Some(&n) = chars.peek()
+                    && matches!(n, '(' | '[' | '{')
+                {
+                    chars.next();
+                    stack.push(n);
+                }
+            }
+            '(' if top != Some('"') => stack.push('('),
+            ')' if top == Some('(') => {
+                stack.pop();
+            }
+            ']' if top == Some('[') => {
+                stack.pop();
+            }
+            '}' if top == Some('{') => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    !stack.is_empty()
 }
 
 /// brush's verdict: `None` when it cannot parse the top level.
@@ -150,11 +334,16 @@ fn raw_checks(command: &str, w: &mut Walker<'_>) {
     }
     if longest >= PADDING_RUN {
         w.facts.padding = true;
-        w.note(format!("a run of {longest} blanks hides part of the command"));
+        w.note(format!(
+            "a run of {longest} blanks hides part of the command"
+        ));
     }
     if w.longest_chain() > PADDING_CHAIN {
         w.facts.padding = true;
-        w.note(format!("an `&&`/`||` chain of {} commands", w.longest_chain()));
+        w.note(format!(
+            "an `&&`/`||` chain of {} commands",
+            w.longest_chain()
+        ));
     }
     if w.commands() > 200 {
         w.facts.padding = true;
@@ -165,7 +354,11 @@ fn raw_checks(command: &str, w: &mut Walker<'_>) {
         w.note("invisible or bidirectional characters in the command".into());
     }
     let bytes = command.as_bytes();
-    if bytes.iter().enumerate().any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+    if bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    {
         w.facts.obfuscated = true;
         w.note("a bare carriage return can hide part of the command on screen".into());
     }
@@ -180,10 +373,14 @@ fn combine(judged: Judged, second: Option<ts::TsView>) -> Facts {
                     f.parser_disagreement = true;
                     f.read_only = false;
                     for p in tv.syntax.programs.difference(&brush_view.programs) {
-                        f.programs.insert(p.rsplit('/').next().unwrap_or(p).to_string());
+                        f.programs
+                            .insert(p.rsplit('/').next().unwrap_or(p).to_string());
                     }
                     let shown: Vec<String> = diff.into_iter().take(4).collect();
-                    f.notes.push(format!("the two shell parsers disagree on {}", shown.join(", ")));
+                    f.notes.push(format!(
+                        "the two shell parsers disagree on {}",
+                        shown.join(", ")
+                    ));
                 }
             }
             f
@@ -191,7 +388,9 @@ fn combine(judged: Judged, second: Option<ts::TsView>) -> Facts {
         Judged::Done(None) => match second {
             Some(tv) if !tv.has_error => {
                 let programs: Vec<String> = tv.syntax.programs.iter().cloned().collect();
-                let plain = tv.plain && !programs.is_empty() && programs.iter().all(|p| programs::plain_read_only(p));
+                let plain = tv.plain
+                    && !programs.is_empty()
+                    && programs.iter().all(|p| programs::plain_read_only(p));
                 let mut f = Facts {
                     parser_disagreement: true,
                     unparseable: !plain,
@@ -199,7 +398,8 @@ fn combine(judged: Judged, second: Option<ts::TsView>) -> Facts {
                     programs: programs.into_iter().collect(),
                     ..Facts::default()
                 };
-                f.notes.push("only the second shell parser accepts this command".into());
+                f.notes
+                    .push("only the second shell parser accepts this command".into());
                 f
             }
             _ => limited("the command does not parse as shell".into()),

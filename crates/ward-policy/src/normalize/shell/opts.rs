@@ -44,7 +44,12 @@ impl Parsed {
 /// Split `args`. `short_val`: letters that take a value; `long_val`: long names (with `--`) that
 /// take a value. With `stop_at_first_pos`, everything after the first positional is positional
 /// (for wrappers like `sudo cmd -x` and `xargs cmd -x`).
-pub(crate) fn parse(args: &[Arg], short_val: &str, long_val: &[&str], stop_at_first_pos: bool) -> Parsed {
+pub(crate) fn parse(
+    args: &[Arg],
+    short_val: &str,
+    long_val: &[&str],
+    stop_at_first_pos: bool,
+) -> Parsed {
     let mut out = Parsed::default();
     let mut i = 0;
     let mut only_pos = false;
@@ -92,10 +97,16 @@ pub(crate) fn parse(args: &[Arg], short_val: &str, long_val: &[&str], stop_at_fi
                 } else {
                     None
                 };
-                out.opts.push(Opt { name: format!("-{c}"), value });
+                out.opts.push(Opt {
+                    name: format!("-{c}"),
+                    value,
+                });
                 break;
             }
-            out.opts.push(Opt { name: format!("-{c}"), value: None });
+            out.opts.push(Opt {
+                name: format!("-{c}"),
+                value: None,
+            });
         }
     }
     out

@@ -8,25 +8,160 @@ use base64::Engine as _;
 
 /// Programs that only read (given non-secret inputs and no output redirection).
 const READ_ONLY: &[&str] = &[
-    "ls", "ll", "la", "dir", "vdir", "cat", "head", "tail", "less", "more", "bat", "batcat", "grep", "egrep", "fgrep",
-    "rg", "ag", "ack", "wc", "sort", "uniq", "cut", "tr", "diff", "cmp", "comm", "file", "stat", "du", "df", "pwd",
-    "echo", "printf", "which", "type", "whereis", "whoami", "id", "groups", "date", "cal", "uname", "hostname", "tree",
-    "realpath", "readlink", "dirname", "basename", "jq", "yq", "test", "[", "true", "false", ":", "column", "nl", "od",
-    "hexdump", "xxd", "strings", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "md5sum", "md5",
-    "shasum", "cksum", "b2sum", "ps", "uptime", "free", "nproc", "locale", "seq", "sleep", "cd", "pushd", "popd", "tac",
-    "rev", "fold", "fmt", "expand", "unexpand", "paste", "join", "look", "tput", "man", "help", "fd", "fdfind", "find",
-    "base64", "base32", "sed", "awk", "lsof", "history", "wait", "exit", "return", "shopt", "alias", "hash", "cloc",
-    "tokei", "lscpu", "lsblk", "printenv", "env", "getconf", "arch", "tty", "stty", "users", "who", "w", "last",
-    "dig", "nslookup", "host", "ping", "read", "unset", "local", "declare", "typeset", "export", "set", "command",
-    "ssh-keygen", "git", "cargo", "npm", "pnpm", "yarn", "kubectl", "terraform", "aws",
+    "ls",
+    "ll",
+    "la",
+    "dir",
+    "vdir",
+    "cat",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "bat",
+    "batcat",
+    "grep",
+    "egrep",
+    "fgrep",
+    "rg",
+    "ag",
+    "ack",
+    "wc",
+    "sort",
+    "uniq",
+    "cut",
+    "tr",
+    "diff",
+    "cmp",
+    "comm",
+    "file",
+    "stat",
+    "du",
+    "df",
+    "pwd",
+    "echo",
+    "printf",
+    "which",
+    "type",
+    "whereis",
+    "whoami",
+    "id",
+    "groups",
+    "date",
+    "cal",
+    "uname",
+    "hostname",
+    "tree",
+    "realpath",
+    "readlink",
+    "dirname",
+    "basename",
+    "jq",
+    "yq",
+    "test",
+    "[",
+    "true",
+    "false",
+    ":",
+    "column",
+    "nl",
+    "od",
+    "hexdump",
+    "xxd",
+    "strings",
+    "sha1sum",
+    "sha224sum",
+    "sha256sum",
+    "sha384sum",
+    "sha512sum",
+    "md5sum",
+    "md5",
+    "shasum",
+    "cksum",
+    "b2sum",
+    "ps",
+    "uptime",
+    "free",
+    "nproc",
+    "locale",
+    "seq",
+    "sleep",
+    "cd",
+    "pushd",
+    "popd",
+    "tac",
+    "rev",
+    "fold",
+    "fmt",
+    "expand",
+    "unexpand",
+    "paste",
+    "join",
+    "look",
+    "tput",
+    "man",
+    "help",
+    "fd",
+    "fdfind",
+    "find",
+    "base64",
+    "base32",
+    "sed",
+    "awk",
+    "lsof",
+    "history",
+    "wait",
+    "exit",
+    "return",
+    "shopt",
+    "alias",
+    "hash",
+    "cloc",
+    "tokei",
+    "lscpu",
+    "lsblk",
+    "printenv",
+    "env",
+    "getconf",
+    "arch",
+    "tty",
+    "stty",
+    "users",
+    "who",
+    "w",
+    "last",
+    "dig",
+    "nslookup",
+    "host",
+    "ping",
+    "read",
+    "unset",
+    "local",
+    "declare",
+    "typeset",
+    "export",
+    "set",
+    "command",
+    "ssh-keygen",
+    "git",
+    "cargo",
+    "npm",
+    "pnpm",
+    "yarn",
+    "kubectl",
+    "terraform",
+    "aws",
 ];
 
 /// Commands whose output is meant for `eval` and is ordinary (`eval "$(ssh-agent -s)"`).
 fn is_shell_init(name: &str, pos: &[&str]) -> bool {
     let first = pos.first().copied().unwrap_or("");
     match name {
-        "ssh-agent" | "dircolors" | "keychain" | "gpg-agent" | "resize" | "thefuck" | "tset" => true,
-        "pyenv" | "rbenv" | "nodenv" | "jenv" | "goenv" | "plenv" | "starship" | "zoxide" | "atuin" | "mcfly" => {
+        "ssh-agent" | "dircolors" | "keychain" | "gpg-agent" | "resize" | "thefuck" | "tset" => {
+            true
+        }
+        "pyenv" | "rbenv" | "nodenv" | "jenv" | "goenv" | "plenv" | "starship" | "zoxide"
+        | "atuin" | "mcfly" => {
             matches!(first, "init" | "virtualenv-init" | "-")
         }
         "direnv" => matches!(first, "hook" | "export"),
@@ -35,10 +170,23 @@ fn is_shell_init(name: &str, pos: &[&str]) -> bool {
         "mise" | "rtx" => matches!(first, "activate" | "env" | "hook-env"),
         "conda" | "micromamba" | "mamba" => first.starts_with("shell") || first == "hook",
         "luarocks" => first == "path",
-        "fzf" => pos.iter().any(|a| matches!(*a, "--bash" | "--zsh" | "--fish")),
-        "kubectl" | "gh" | "helm" | "npm" | "rustup" | "pip" | "poetry" | "docker" | "minikube" | "docker-machine"
-        | "kind" | "register-python-argcomplete" => {
-            matches!(first, "completion" | "completions" | "docker-env" | "env") || name == "register-python-argcomplete"
+        "fzf" => pos
+            .iter()
+            .any(|a| matches!(*a, "--bash" | "--zsh" | "--fish")),
+        "kubectl"
+        | "gh"
+        | "helm"
+        | "npm"
+        | "rustup"
+        | "pip"
+        | "poetry"
+        | "docker"
+        | "minikube"
+        | "docker-machine"
+        | "kind"
+        | "register-python-argcomplete" => {
+            matches!(first, "completion" | "completions" | "docker-env" | "env")
+                || name == "register-python-argcomplete"
         }
         _ => false,
     }
@@ -50,7 +198,10 @@ fn texts(args: &[Arg]) -> Vec<&str> {
 
 fn has_any(args: &[Arg], names: &[&str]) -> bool {
     args.iter().any(|a| {
-        names.contains(&a.text.as_str()) || names.iter().any(|n| n.starts_with("--") && a.text.starts_with(&format!("{n}=")))
+        names.contains(&a.text.as_str())
+            || names
+                .iter()
+                .any(|n| n.starts_with("--") && a.text.starts_with(&format!("{n}=")))
     })
 }
 
@@ -77,8 +228,18 @@ fn package_bin(pkg: &str) -> String {
 
 fn protected_branch(b: &str) -> bool {
     let b = b.trim_start_matches('+').trim_start_matches("refs/heads/");
-    matches!(b, "main" | "master" | "trunk" | "develop" | "development" | "production" | "prod" | "stable" | "live")
-        || b.starts_with("release")
+    matches!(
+        b,
+        "main"
+            | "master"
+            | "trunk"
+            | "develop"
+            | "development"
+            | "production"
+            | "prod"
+            | "stable"
+            | "live"
+    ) || b.starts_with("release")
 }
 
 impl Walker<'_> {
@@ -95,16 +256,26 @@ impl Walker<'_> {
                 self.facts.obfuscated = true;
             }
             if !first.known() {
-                self.note(format!("program name computed at run time: `{}`", super::walk::short(&first.text)));
+                self.note(format!(
+                    "program name computed at run time: `{}`",
+                    super::walk::short(&first.text)
+                ));
                 self.not_read_only();
                 let taint = args.iter().fold(stdin.taint, |t, a| t.union(a.taint));
                 return Out::taint(taint);
             }
             self.facts.obfuscated = true;
-            self.note(format!("program name `{}` assembled at run time", super::walk::short(&first.text)));
+            self.note(format!(
+                "program name `{}` assembled at run time",
+                super::walk::short(&first.text)
+            ));
             // Unquoted expansion results are split into words.
             if first.text.split_whitespace().count() > 1 {
-                let mut words: Vec<Arg> = first.text.split_whitespace().map(|w| first.derive(w)).collect();
+                let mut words: Vec<Arg> = first
+                    .text
+                    .split_whitespace()
+                    .map(|w| first.derive(w))
+                    .collect();
                 words.extend(args.drain(1..));
                 args = words;
             }
@@ -112,13 +283,20 @@ impl Walker<'_> {
         let Some(first) = args.first().cloned() else {
             return Out::default();
         };
-        let name = first.text.rsplit('/').next().unwrap_or(&first.text).to_string();
+        let name = first
+            .text
+            .rsplit('/')
+            .next()
+            .unwrap_or(&first.text)
+            .to_string();
         if name.is_empty() {
             return Out::default();
         }
         if crate::normalize::text::suspicious_unicode(&name) {
             self.facts.homoglyph = true;
-            self.note(format!("program name `{name}` mixes scripts or hides characters"));
+            self.note(format!(
+                "program name `{name}` mixes scripts or hides characters"
+            ));
         }
         if first.text.contains('/') {
             let resolved = self.resolve(&first.text);
@@ -132,14 +310,24 @@ impl Walker<'_> {
             self.not_read_only();
         }
         let mut out = self.run(&name, &rest, stdin);
-        let pos: Vec<&str> = rest.iter().map(|a| a.text.as_str()).filter(|a| !a.starts_with('-')).collect();
+        let pos: Vec<&str> = rest
+            .iter()
+            .map(|a| a.text.as_str())
+            .filter(|a| !a.starts_with('-'))
+            .collect();
         out.init = is_shell_init(&name, &pos) || (name == "ssh-agent");
         out
     }
 
     fn is_read_only_call(&self, name: &str, rest: &[Arg]) -> bool {
         let t = texts(rest);
-        let version_only = !t.is_empty() && t.iter().all(|a| matches!(*a, "--version" | "-V" | "version" | "--help" | "-h" | "help"));
+        let version_only = !t.is_empty()
+            && t.iter().all(|a| {
+                matches!(
+                    *a,
+                    "--version" | "-V" | "version" | "--help" | "-h" | "help"
+                )
+            });
         if version_only {
             return true;
         }
@@ -149,27 +337,72 @@ impl Walker<'_> {
         if !READ_ONLY.contains(&name) {
             return false;
         }
-        let sub = t.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("");
+        let sub = t
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .copied()
+            .unwrap_or("");
         match name {
             "git" => git_read_only(&t),
-            "cargo" => matches!(sub, "tree" | "metadata" | "pkgid" | "locate-project" | "verify-project"),
-            "npm" | "pnpm" | "yarn" => matches!(sub, "ls" | "list" | "view" | "info" | "outdated" | "why" | "explain" | "root" | "prefix"),
-            "kubectl" => matches!(sub, "get" | "describe" | "logs" | "explain" | "api-resources" | "version" | "top")
-                && !t.iter().any(|a| a.starts_with("secret")),
-            "terraform" => matches!(sub, "plan" | "validate" | "fmt" | "show" | "version" | "providers" | "graph"),
+            "cargo" => matches!(
+                sub,
+                "tree" | "metadata" | "pkgid" | "locate-project" | "verify-project"
+            ),
+            "npm" | "pnpm" | "yarn" => matches!(
+                sub,
+                "ls" | "list"
+                    | "view"
+                    | "info"
+                    | "outdated"
+                    | "why"
+                    | "explain"
+                    | "root"
+                    | "prefix"
+            ),
+            "kubectl" => {
+                matches!(
+                    sub,
+                    "get" | "describe" | "logs" | "explain" | "api-resources" | "version" | "top"
+                ) && !t.iter().any(|a| a.starts_with("secret"))
+            }
+            "terraform" => matches!(
+                sub,
+                "plan" | "validate" | "fmt" | "show" | "version" | "providers" | "graph"
+            ),
             "aws" => {
                 let p: Vec<&&str> = t.iter().filter(|a| !a.starts_with('-')).collect();
-                p.get(1).is_some_and(|op| op.starts_with("describe-") || op.starts_with("list-") || op.starts_with("get-caller"))
-                    || p.first().is_some_and(|s| **s == "sts") && p.get(1).is_some_and(|o| **o == "get-caller-identity")
+                p.get(1).is_some_and(|op| {
+                    op.starts_with("describe-")
+                        || op.starts_with("list-")
+                        || op.starts_with("get-caller")
+                }) || p.first().is_some_and(|s| **s == "sts")
+                    && p.get(1).is_some_and(|o| **o == "get-caller-identity")
             }
-            "sed" => !t.iter().any(|a| a.starts_with("-i") || *a == "--in-place" || a.contains("/e") || a.contains(" w ")),
-            "awk" => !t.iter().any(|a| a.contains("system") || a.contains('|') || a.contains('>')),
+            "sed" => !t.iter().any(|a| {
+                a.starts_with("-i") || *a == "--in-place" || a.contains("/e") || a.contains(" w ")
+            }),
+            "awk" => !t
+                .iter()
+                .any(|a| a.contains("system") || a.contains('|') || a.contains('>')),
             "find" => !t.iter().any(|a| {
-                matches!(*a, "-exec" | "-execdir" | "-ok" | "-okdir" | "-delete" | "-fprint" | "-fprint0" | "-fprintf" | "-fls")
+                matches!(
+                    *a,
+                    "-exec"
+                        | "-execdir"
+                        | "-ok"
+                        | "-okdir"
+                        | "-delete"
+                        | "-fprint"
+                        | "-fprint0"
+                        | "-fprintf"
+                        | "-fls"
+                )
             }),
             "env" | "printenv" | "set" | "export" | "declare" | "typeset" => false,
             "command" => t.first().is_some_and(|a| matches!(*a, "-v" | "-V")),
-            "sort" => !t.iter().any(|a| a.starts_with("-o") || a.starts_with("--output")),
+            "sort" => !t
+                .iter()
+                .any(|a| a.starts_with("-o") || a.starts_with("--output")),
             _ => true,
         }
     }
@@ -187,7 +420,9 @@ impl Walker<'_> {
         if t.escaped {
             self.facts.obfuscated = true;
             self.facts.escape_obfuscation = true;
-            self.note(format!("text built from character escapes is executed by {via}"));
+            self.note(format!(
+                "text built from character escapes is executed by {via}"
+            ));
         }
     }
 
@@ -210,9 +445,12 @@ impl Walker<'_> {
             "sudo" | "doas" | "pkexec" | "run0" => self.run_sudo(name, rest, stdin),
             "su" => self.run_su(rest, stdin),
             "env" => self.run_env(rest, stdin),
-            "nohup" | "builtin" | "setsid" | "unbuffer" | "catchsegv" | "proxychains" | "proxychains4" | "torsocks"
-            | "tsocks" | "caffeinate" | "stdbuf" | "nice" | "ionice" | "time" | "exec" | "chrt" | "taskset" | "timeout"
-            | "command" | "flock" | "firejail" | "doppler" | "dotenv" | "op-run" | "aws-vault" => self.run_wrapper(base, rest, stdin),
+            "nohup" | "builtin" | "setsid" | "unbuffer" | "catchsegv" | "proxychains"
+            | "proxychains4" | "torsocks" | "tsocks" | "caffeinate" | "stdbuf" | "nice"
+            | "ionice" | "time" | "exec" | "chrt" | "taskset" | "timeout" | "command" | "flock"
+            | "firejail" | "doppler" | "dotenv" | "op-run" | "aws-vault" => {
+                self.run_wrapper(base, rest, stdin)
+            }
             "xargs" => self.run_xargs(rest, stdin),
             "find" | "gfind" => self.run_find(rest, stdin),
             "watch" => {
@@ -224,12 +462,13 @@ impl Walker<'_> {
             "busybox" => self.invoke(rest.to_vec(), stdin),
 
             // ---- shells and interpreters --------------------------------------------------
-            "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" | "csh" | "tcsh" | "yash" => {
-                self.run_shell(base, rest, stdin)
-            }
+            "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" | "csh" | "tcsh"
+            | "yash" => self.run_shell(base, rest, stdin),
             "eval" => self.run_eval(rest),
             "source" | "." => {
-                let t = rest.first().map(|a| (a.process.as_deref().map(|o| o.taint), self.read_path(a)));
+                let t = rest
+                    .first()
+                    .map(|a| (a.process.as_deref().map(|o| o.taint), self.read_path(a)));
                 if let Some((proc, file)) = t {
                     self.exec_taint(proc.unwrap_or_default().union(file), "`source`");
                     if rest.first().is_some_and(|a| a.text == "/dev/stdin") {
@@ -250,16 +489,32 @@ impl Walker<'_> {
                     let _ = self.read_path(&p);
                 }
                 let text = if base == "rev" {
-                    stdin.text.as_ref().map(|t| t.lines().map(|l| l.chars().rev().collect::<String>() + "\n").collect())
+                    stdin.text.as_ref().map(|t| {
+                        t.lines()
+                            .map(|l| l.chars().rev().collect::<String>() + "\n")
+                            .collect()
+                    })
                 } else {
                     None
                 };
-                Out { taint: Taint { decoded: true, ..stdin.taint }, text, ..Out::default() }
+                Out {
+                    taint: Taint {
+                        decoded: true,
+                        ..stdin.taint
+                    },
+                    text,
+                    ..Out::default()
+                }
             }
             "tr" => {
                 let t = texts(rest);
-                let letters = |s: &str| s.contains("A-Z") || s.contains("a-z") || s.contains("n-z") || s.contains("N-Z");
-                let rot = t.len() >= 2 && letters(t[t.len() - 2]) && letters(t[t.len() - 1]) && t[t.len() - 2] != t[t.len() - 1];
+                let letters = |s: &str| {
+                    s.contains("A-Z") || s.contains("a-z") || s.contains("n-z") || s.contains("N-Z")
+                };
+                let rot = t.len() >= 2
+                    && letters(t[t.len() - 2])
+                    && letters(t[t.len() - 1])
+                    && t[t.len() - 2] != t[t.len() - 1];
                 let mut out = Out::taint(stdin.taint);
                 out.taint.decoded |= rot;
                 out
@@ -268,17 +523,25 @@ impl Walker<'_> {
             "gpg" | "gpg2" => self.run_gpg(rest, stdin),
 
             // ---- files --------------------------------------------------------------------
-            "cat" | "tac" | "head" | "tail" | "less" | "more" | "bat" | "batcat" | "nl" | "wc" | "strings" | "od"
-            | "hexdump" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "shasum" | "cksum" | "b2sum" | "file"
-            | "stat" | "zcat" | "zless" | "bzcat" | "xzcat" | "zstdcat" | "column" | "fold" | "fmt" | "paste" | "cut"
-            | "uniq" | "expand" | "unexpand" | "iconv" | "dos2unix" | "unix2dos" | "ls" | "tree" | "du" | "fd"
-            | "fdfind" | "comm" | "diff" | "cmp" | "look" | "vim" | "vi" | "nvim" | "nano" | "emacs" | "code"
-            | "open" | "xdg-open" | "pbcopy" | "xclip" | "xsel" | "wl-copy" => self.run_reader(base, rest, stdin),
-            "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" | "zgrep" => self.run_grep(base, rest, stdin),
+            "cat" | "tac" | "head" | "tail" | "less" | "more" | "bat" | "batcat" | "nl" | "wc"
+            | "strings" | "od" | "hexdump" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum"
+            | "shasum" | "cksum" | "b2sum" | "file" | "stat" | "zcat" | "zless" | "bzcat"
+            | "xzcat" | "zstdcat" | "column" | "fold" | "fmt" | "paste" | "cut" | "uniq"
+            | "expand" | "unexpand" | "iconv" | "dos2unix" | "unix2dos" | "ls" | "tree" | "du"
+            | "fd" | "fdfind" | "comm" | "diff" | "cmp" | "look" | "vim" | "vi" | "nvim"
+            | "nano" | "emacs" | "code" | "open" | "xdg-open" | "pbcopy" | "xclip" | "xsel"
+            | "wl-copy" => self.run_reader(base, rest, stdin),
+            "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" | "zgrep" => {
+                self.run_grep(base, rest, stdin)
+            }
             "sed" | "gsed" => self.run_sed(rest, stdin),
             "awk" | "gawk" | "mawk" | "nawk" => {
                 let p = opts::parse(rest, "fvF", &[], false);
-                let files: Vec<Arg> = if p.has(&["-f"]) { p.pos.clone() } else { p.pos.iter().skip(1).cloned().collect() };
+                let files: Vec<Arg> = if p.has(&["-f"]) {
+                    p.pos.clone()
+                } else {
+                    p.pos.iter().skip(1).cloned().collect()
+                };
                 let mut taint = stdin.taint;
                 for f in p.values(&["-f"]).into_iter().chain(files.iter()) {
                     if !f.text.contains('=') {
@@ -288,7 +551,19 @@ impl Walker<'_> {
                 Out::taint(taint)
             }
             "jq" | "yq" | "gojq" => {
-                let p = opts::parse(rest, "f", &["--arg", "--argjson", "--slurpfile", "--rawfile", "--indent", "--from-file"], false);
+                let p = opts::parse(
+                    rest,
+                    "f",
+                    &[
+                        "--arg",
+                        "--argjson",
+                        "--slurpfile",
+                        "--rawfile",
+                        "--indent",
+                        "--from-file",
+                    ],
+                    false,
+                );
                 let skip = usize::from(!p.has(&["-f", "--from-file"]));
                 let mut taint = stdin.taint;
                 for f in p.pos.iter().skip(skip) {
@@ -297,7 +572,18 @@ impl Walker<'_> {
                 Out::taint(taint)
             }
             "sort" => {
-                let p = opts::parse(rest, "ktoST", &["--key", "--field-separator", "--output", "--buffer-size", "--temporary-directory"], false);
+                let p = opts::parse(
+                    rest,
+                    "ktoST",
+                    &[
+                        "--key",
+                        "--field-separator",
+                        "--output",
+                        "--buffer-size",
+                        "--temporary-directory",
+                    ],
+                    false,
+                );
                 let mut taint = stdin.taint;
                 for f in &p.pos {
                     taint = taint.union(self.read_path(f));
@@ -317,7 +603,12 @@ impl Walker<'_> {
             }
             "cp" | "mv" | "ln" | "install" | "rsync" | "scp" => self.run_copy(base, rest, stdin),
             "touch" | "mkdir" | "truncate" | "mkfifo" | "rmdir" | "unlink" => {
-                let p = opts::parse(rest, "smrdtp", &["--size", "--mode", "--reference", "--date"], false);
+                let p = opts::parse(
+                    rest,
+                    "smrdtp",
+                    &["--size", "--mode", "--reference", "--date"],
+                    false,
+                );
                 for f in &p.pos {
                     if base == "rmdir" || base == "unlink" {
                         self.delete_path(f, false, false);
@@ -339,7 +630,8 @@ impl Walker<'_> {
             "dd" => self.run_dd(rest, stdin),
             "tar" | "gtar" | "bsdtar" => self.run_tar(rest, stdin),
             "zip" | "7z" | "7za" | "rar" => self.run_zip(base, rest, stdin),
-            "unzip" | "gunzip" | "gzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" | "lz4" => {
+            "unzip" | "gunzip" | "gzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd"
+            | "unzstd" | "lz4" => {
                 let p = opts::parse(rest, "dSo", &["--suffix", "--output"], false);
                 let mut taint = stdin.taint;
                 for f in &p.pos {
@@ -352,8 +644,8 @@ impl Walker<'_> {
                 }
                 Out::taint(taint)
             }
-            "mkfs" | "mke2fs" | "wipefs" | "fdisk" | "sfdisk" | "parted" | "sgdisk" | "gdisk" | "mkswap" | "diskutil"
-            | "format" => {
+            "mkfs" | "mke2fs" | "wipefs" | "fdisk" | "sfdisk" | "parted" | "sgdisk" | "gdisk"
+            | "mkswap" | "diskutil" | "format" => {
                 self.facts.destroys_outside_workspace = true;
                 self.note(format!("`{base}` rewrites a disk or partition"));
                 for p in rest.iter().filter(|a| a.text.starts_with("/dev/")) {
@@ -370,18 +662,29 @@ impl Walker<'_> {
             // ---- environment and credential stores --------------------------------------
             "printenv" => {
                 let p = opts::parse(rest, "", &[], false);
-                let secret = p.pos.is_empty() || p.pos.iter().any(|a| crate::normalize::text::is_secret_env_name(&a.text));
+                let secret = p.pos.is_empty()
+                    || p.pos
+                        .iter()
+                        .any(|a| crate::normalize::text::is_secret_env_name(&a.text));
                 if secret {
                     self.env_dump("printenv");
                 }
-                Out::taint(Taint { secret, ..Taint::default() })
+                Out::taint(Taint {
+                    secret,
+                    ..Taint::default()
+                })
             }
             "set" | "export" | "declare" | "typeset" | "compgen" => {
                 let t = texts(rest);
-                let dump = t.is_empty() || t.iter().all(|a| matches!(*a, "-p" | "-x" | "-px" | "-xp" | "-e" | "-v" | "-a"));
-                if dump && !(base == "set" && !t.is_empty()) {
+                let dump = t.is_empty()
+                    || t.iter()
+                        .all(|a| matches!(*a, "-p" | "-x" | "-px" | "-xp" | "-e" | "-v" | "-a"));
+                if dump && (base != "set" || t.is_empty()) {
                     self.env_dump(base);
-                    return Out::taint(Taint { secret: true, ..Taint::default() });
+                    return Out::taint(Taint {
+                        secret: true,
+                        ..Taint::default()
+                    });
                 }
                 Out::default()
             }
@@ -398,13 +701,19 @@ impl Walker<'_> {
                 }
                 Out::default()
             }
-            "security" | "secret-tool" | "keyring" | "op" | "pass" | "gopass" | "bw" | "lpass" | "vault" | "sops"
-            | "infisical" | "chamber" | "keepassxc-cli" | "age" => self.run_secret_store(base, rest, stdin),
-            _ if base.starts_with("docker-credential-") => self.credential_store(&format!("`{base}`")),
+            "security" | "secret-tool" | "keyring" | "op" | "pass" | "gopass" | "bw" | "lpass"
+            | "vault" | "sops" | "infisical" | "chamber" | "keepassxc-cli" | "age" => {
+                self.run_secret_store(base, rest, stdin)
+            }
+            _ if base.starts_with("docker-credential-") => {
+                self.credential_store(&format!("`{base}`"))
+            }
 
             // ---- directories --------------------------------------------------------------
             "cd" | "pushd" => {
-                let target = rest.iter().find(|a| !a.text.starts_with('-') || a.text == "-");
+                let target = rest
+                    .iter()
+                    .find(|a| !a.text.starts_with('-') || a.text == "-");
                 match target {
                     None => self.cwd = Some(self.env.home.clone()),
                     Some(a) if a.known() && a.text != "-" => self.cwd = Some(self.resolve(&a.text)),
@@ -420,46 +729,55 @@ impl Walker<'_> {
             // ---- network -------------------------------------------------------------------
             "curl" => self.run_curl(rest, stdin),
             "wget" | "wget2" => self.run_wget(rest, stdin),
-            "nc" | "ncat" | "netcat" | "socat" | "telnet" | "cryptcat" | "pwncat" => self.run_nc(base, rest, stdin),
+            "nc" | "ncat" | "netcat" | "socat" | "telnet" | "cryptcat" | "pwncat" => {
+                self.run_nc(base, rest, stdin)
+            }
             "ssh" | "mosh" | "autossh" => self.run_ssh(rest, stdin),
             "sftp" | "ftp" | "lftp" | "tftp" | "smbclient" => {
                 for a in rest.iter().filter(|a| !a.text.starts_with('-')) {
                     let _ = self.contact_arg(a, true, true, base);
                 }
-                Out::taint(Taint { download: true, ..Taint::default() })
+                Out::taint(Taint {
+                    download: true,
+                    ..Taint::default()
+                })
             }
-            "http" | "https" | "xh" | "xhs" | "httpie" | "curlie" => self.run_httpie(base, rest, stdin),
-            "ping" | "ping6" | "traceroute" | "traceroute6" | "tracepath" | "mtr" | "dig" | "nslookup" | "host" | "drill"
-            | "whois" | "arping" | "fping" | "nmap" | "masscan" | "kdig" | "delv" => self.run_dns(base, rest, stdin),
+            "http" | "https" | "xh" | "xhs" | "httpie" | "curlie" => {
+                self.run_httpie(base, rest, stdin)
+            }
+            "ping" | "ping6" | "traceroute" | "traceroute6" | "tracepath" | "mtr" | "dig"
+            | "nslookup" | "host" | "drill" | "whois" | "arping" | "fping" | "nmap" | "masscan"
+            | "kdig" | "delv" => self.run_dns(base, rest, stdin),
             "git" => self.run_git(rest, stdin),
             "gh" => self.run_gh(rest, stdin),
 
             // ---- infrastructure and data ------------------------------------------------
             "aws" => self.run_aws(rest, stdin),
-            "gcloud" | "gsutil" | "az" | "doctl" | "heroku" | "linode-cli" | "hcloud" | "oci" | "ibmcloud" => {
-                self.run_cloud(base, rest, stdin)
-            }
+            "gcloud" | "gsutil" | "az" | "doctl" | "heroku" | "linode-cli" | "hcloud" | "oci"
+            | "ibmcloud" => self.run_cloud(base, rest, stdin),
             "kubectl" | "oc" | "kubecolor" | "k" => self.run_kubectl(rest),
             "helm" => {
                 let sub = first_pos(rest);
                 match sub.as_str() {
                     "install" | "upgrade" | "rollback" => self.deploy(&format!("`helm {sub}`")),
-                    "uninstall" | "delete" | "del" | "un" => self.destroy_shared(&format!("`helm {sub}` removes a release")),
+                    "uninstall" | "delete" | "del" | "un" => {
+                        self.destroy_shared(&format!("`helm {sub}` removes a release"))
+                    }
                     "push" => self.publish("`helm push`"),
                     _ => {}
                 }
                 Out::default()
             }
-            "terraform" | "tofu" | "terragrunt" | "pulumi" | "cdk" | "sam" | "serverless" | "sls" | "cdktf" => {
-                self.run_iac(base, rest)
+            "terraform" | "tofu" | "terragrunt" | "pulumi" | "cdk" | "sam" | "serverless"
+            | "sls" | "cdktf" => self.run_iac(base, rest),
+            "vercel" | "netlify" | "fly" | "flyctl" | "firebase" | "wrangler" | "railway"
+            | "eb" | "skaffold" | "argocd" | "ansible-playbook" | "kamal" | "render" | "surge"
+            | "amplify" | "copilot-cli" => self.run_deployer(base, rest),
+            "psql" | "mysql" | "mariadb" | "mysqlsh" | "sqlcmd" | "cockroach" | "clickhouse"
+            | "clickhouse-client" | "snowsql" | "sqlite3" | "sqlite" | "duckdb" | "mongosh"
+            | "mongo" | "redis-cli" | "cqlsh" | "bq" | "pgcli" | "mycli" | "usql" => {
+                self.run_db(base, rest, stdin)
             }
-            "vercel" | "netlify" | "fly" | "flyctl" | "firebase" | "wrangler" | "railway" | "eb" | "skaffold" | "argocd"
-            | "ansible-playbook" | "kamal" | "render" | "surge" | "amplify" | "copilot-cli" => {
-                self.run_deployer(base, rest)
-            }
-            "psql" | "mysql" | "mariadb" | "mysqlsh" | "sqlcmd" | "cockroach" | "clickhouse" | "clickhouse-client"
-            | "snowsql" | "sqlite3" | "sqlite" | "duckdb" | "mongosh" | "mongo" | "redis-cli" | "cqlsh" | "bq"
-            | "pgcli" | "mycli" | "usql" => self.run_db(base, rest, stdin),
             "dropdb" | "mysqladmin" => {
                 let local = db_host_local(rest);
                 if (base == "dropdb" || has_any(rest, &["drop"])) && !local {
@@ -467,8 +785,9 @@ impl Walker<'_> {
                 }
                 Out::default()
             }
-            "prisma" | "drizzle-kit" | "knex" | "sequelize" | "sequelize-cli" | "typeorm" | "alembic" | "flyway"
-            | "liquibase" | "rails" | "rake" | "mix" | "supabase" | "diesel" | "sqlx" | "atlas" => self.run_migrator(base, rest),
+            "prisma" | "drizzle-kit" | "knex" | "sequelize" | "sequelize-cli" | "typeorm"
+            | "alembic" | "flyway" | "liquibase" | "rails" | "rake" | "mix" | "supabase"
+            | "diesel" | "sqlx" | "atlas" => self.run_migrator(base, rest),
 
             // ---- packages -------------------------------------------------------------------
             "npm" | "pnpm" | "yarn" | "bun" => self.run_node_pm(base, rest, stdin),
@@ -481,15 +800,16 @@ impl Walker<'_> {
                 }
                 self.generic_out(rest, &stdin)
             }
-            "twine" | "gem" | "poetry" | "flit" | "hatch" | "uv" | "pdm" | "rye" | "lerna" | "changeset" | "vsce"
-            | "ovsx" | "nuget" | "dotnet" | "mvn" | "mvnw" | "gradle" | "gradlew" | "docker" | "podman" | "buildah"
-            | "nerdctl" | "goreleaser" | "jreleaser" | "semantic-release" | "release-it" | "np" => {
+            "twine" | "gem" | "poetry" | "flit" | "hatch" | "uv" | "pdm" | "rye" | "lerna"
+            | "changeset" | "vsce" | "ovsx" | "nuget" | "dotnet" | "mvn" | "mvnw" | "gradle"
+            | "gradlew" | "docker" | "podman" | "buildah" | "nerdctl" | "goreleaser"
+            | "jreleaser" | "semantic-release" | "release-it" | "np" => {
                 self.run_publisher(base, rest, stdin)
             }
 
             // ---- AI agents ------------------------------------------------------------------
-            "claude" | "gemini" | "codex" | "q" | "copilot" | "cursor-agent" | "amp" | "opencode" | "aider" | "kiro-cli"
-            | "qwen" | "goose" | "crush" => {
+            "claude" | "gemini" | "codex" | "q" | "copilot" | "cursor-agent" | "amp"
+            | "opencode" | "aider" | "kiro-cli" | "qwen" | "goose" | "crush" => {
                 self.run_agent(base, rest);
                 Out::default()
             }
@@ -497,11 +817,14 @@ impl Walker<'_> {
             // ---- persistence ------------------------------------------------------------------
             "crontab" => {
                 let t = texts(rest);
-                if !t.iter().any(|a| *a == "-l") {
+                if !t.contains(&"-l") {
                     self.facts.writes_persistence = true;
                     self.note("`crontab` installs scheduled jobs".into());
                     if let Some(text) = stdin.text.as_ref().filter(|_| t.contains(&"-")) {
-                        let f = crate::normalize::shell::analyze_inline(&crontab_commands(text), self.env);
+                        let f = crate::normalize::shell::analyze_inline(
+                            &crontab_commands(text),
+                            self.env,
+                        );
                         self.absorb_later(f);
                     }
                 }
@@ -509,9 +832,13 @@ impl Walker<'_> {
             }
             "systemctl" | "launchctl" => {
                 let t = texts(rest);
-                if t.iter().any(|a| matches!(*a, "enable" | "load" | "bootstrap" | "link" | "submit")) {
+                if t.iter()
+                    .any(|a| matches!(*a, "enable" | "load" | "bootstrap" | "link" | "submit"))
+                {
                     self.facts.writes_persistence = true;
-                    self.note(format!("`{base}` registers a service to start automatically"));
+                    self.note(format!(
+                        "`{base}` registers a service to start automatically"
+                    ));
                 }
                 Out::default()
             }
@@ -529,13 +856,18 @@ impl Walker<'_> {
 
     fn env_dump(&mut self, via: &str) {
         self.facts.reads_secret_env = true;
-        self.note(format!("`{via}` dumps the environment (may contain secrets)"));
+        self.note(format!(
+            "`{via}` dumps the environment (may contain secrets)"
+        ));
     }
 
     fn credential_store(&mut self, what: &str) -> Out {
         self.facts.reads_credential_store = true;
         self.note(format!("{what} reads a credential store"));
-        Out::taint(Taint { secret: true, ..Taint::default() })
+        Out::taint(Taint {
+            secret: true,
+            ..Taint::default()
+        })
     }
 
     fn publish(&mut self, what: &str) {
@@ -563,10 +895,32 @@ impl Walker<'_> {
     fn run_sudo(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         self.facts.privileged = true;
         self.note(format!("runs with elevated privileges via `{name}`"));
-        let p = opts::parse(rest, "ugpCDrtUhTc", &["--user", "--group", "--prompt", "--chdir", "--role", "--type", "--other-user", "--host", "--close-from"], true);
-        let cmd: Vec<Arg> = p.pos.into_iter().skip_while(|a| is_env_assignment(&a.text)).collect();
+        let p = opts::parse(
+            rest,
+            "ugpCDrtUhTc",
+            &[
+                "--user",
+                "--group",
+                "--prompt",
+                "--chdir",
+                "--role",
+                "--type",
+                "--other-user",
+                "--host",
+                "--close-from",
+            ],
+            true,
+        );
+        let cmd: Vec<Arg> = p
+            .pos
+            .into_iter()
+            .skip_while(|a| is_env_assignment(&a.text))
+            .collect();
         if cmd.is_empty() {
-            if p.opts.iter().any(|o| matches!(o.name.as_str(), "-i" | "-s" | "--login" | "--shell")) {
+            if p.opts
+                .iter()
+                .any(|o| matches!(o.name.as_str(), "-i" | "-s" | "--login" | "--shell"))
+            {
                 self.note("opens a root shell".into());
             }
             return Out::default();
@@ -594,10 +948,17 @@ impl Walker<'_> {
             let s = (*s).clone();
             return self.walk_source(&s.text, Origin::Quoted, stdin);
         }
-        let cmd: Vec<Arg> = p.pos.into_iter().skip_while(|a| is_env_assignment(&a.text)).collect();
+        let cmd: Vec<Arg> = p
+            .pos
+            .into_iter()
+            .skip_while(|a| is_env_assignment(&a.text))
+            .collect();
         if cmd.is_empty() {
             self.env_dump("env");
-            return Out::taint(Taint { secret: true, ..Taint::default() });
+            return Out::taint(Taint {
+                secret: true,
+                ..Taint::default()
+            });
         }
         self.invoke(cmd, stdin)
     }
@@ -611,7 +972,11 @@ impl Walker<'_> {
             "chrt" | "taskset" => ("", &[], 1),
             "time" => ("fo", &["--format", "--output"], 0),
             "exec" => ("a", &[], 0),
-            "flock" => ("wEc", &["--wait", "--timeout", "--conflict-exit-code", "--command"], 1),
+            "flock" => (
+                "wEc",
+                &["--wait", "--timeout", "--conflict-exit-code", "--command"],
+                1,
+            ),
             "aws-vault" => ("", &["--duration", "--region"], 1),
             "doppler" | "op-run" | "dotenv" => ("pce", &["--project", "--config", "--env-file"], 0),
             "caffeinate" => ("tw", &[], 0),
@@ -627,7 +992,11 @@ impl Walker<'_> {
             let c = (*c).clone();
             return self.walk_source(&c.text, Origin::Quoted, stdin);
         }
-        for o in p.values(&["-o", "--output"]).into_iter().filter(|_| name == "time") {
+        for o in p
+            .values(&["-o", "--output"])
+            .into_iter()
+            .filter(|_| name == "time")
+        {
             let _ = self.write_path(o);
         }
         let mut pos = p.pos;
@@ -637,7 +1006,9 @@ impl Walker<'_> {
             let profile = usize::from(name == "aws-vault");
             pos = pos.into_iter().skip(verb + profile).collect();
             self.facts.reads_credential_store = true;
-            self.note(format!("`{name}` injects stored credentials into the command"));
+            self.note(format!(
+                "`{name}` injects stored credentials into the command"
+            ));
         }
         let cmd: Vec<Arg> = pos.into_iter().skip(skip).collect();
         if cmd.is_empty() {
@@ -653,18 +1024,46 @@ impl Walker<'_> {
         let p = opts::parse(
             rest,
             "aEeIiLlnPsd",
-            &["--arg-file", "--eof", "--replace", "--max-lines", "--max-args", "--max-procs", "--max-chars", "--delimiter"],
+            &[
+                "--arg-file",
+                "--eof",
+                "--replace",
+                "--max-lines",
+                "--max-args",
+                "--max-procs",
+                "--max-chars",
+                "--delimiter",
+            ],
             true,
         );
         for f in p.values(&["-a", "--arg-file"]) {
             let _ = self.read_path(f);
         }
         let item = match stdin.paths.first() {
-            Some(path) => Arg { text: path.clone(), literal: false, taint: stdin.taint, expanded: true, ..Arg::default() },
-            None => Arg { text: UNKNOWN.to_string(), literal: false, taint: stdin.taint, expanded: true, ..Arg::default() },
+            Some(path) => Arg {
+                text: path.clone(),
+                literal: false,
+                taint: stdin.taint,
+                expanded: true,
+                ..Arg::default()
+            },
+            None => Arg {
+                text: UNKNOWN.to_string(),
+                literal: false,
+                taint: stdin.taint,
+                expanded: true,
+                ..Arg::default()
+            },
         };
-        let replace = p.values(&["-I", "--replace", "-i"]).first().map(|a| a.text.clone());
-        let mut cmd: Vec<Arg> = if p.pos.is_empty() { vec![Arg::lit("echo")] } else { p.pos.clone() };
+        let replace = p
+            .values(&["-I", "--replace", "-i"])
+            .first()
+            .map(|a| a.text.clone());
+        let mut cmd: Vec<Arg> = if p.pos.is_empty() {
+            vec![Arg::lit("echo")]
+        } else {
+            p.pos.clone()
+        };
         match replace {
             Some(r) if !r.is_empty() => {
                 for a in cmd.iter_mut().skip(1) {
@@ -687,7 +1086,10 @@ impl Walker<'_> {
         while i < rest.len() && matches!(rest[i].text.as_str(), "-H" | "-L" | "-P") {
             i += 1;
         }
-        while i < rest.len() && !rest[i].text.starts_with('-') && !matches!(rest[i].text.as_str(), "(" | "!" | ")") {
+        while i < rest.len()
+            && !rest[i].text.starts_with('-')
+            && !matches!(rest[i].text.as_str(), "(" | "!" | ")")
+        {
             starts.push(rest[i].clone());
             i += 1;
         }
@@ -696,15 +1098,20 @@ impl Walker<'_> {
         }
         let mut out = Out::default();
         for s in &starts {
-            out.taint = out.taint.union(self.read_path(s));
+            self.list_path(s);
             out.paths.push(self.resolve(&s.text));
         }
+        // What -delete/-exec act on lies below each start point.
+        let below: Vec<Arg> = starts
+            .iter()
+            .map(|s| s.derive(&format!("{}/*", s.text.trim_end_matches('/'))))
+            .collect();
         while i < rest.len() {
             let t = rest[i].text.as_str();
             i += 1;
             match t {
                 "-delete" => {
-                    for s in starts.clone() {
+                    for s in below.clone() {
                         self.delete_path(&s, true, true);
                     }
                 }
@@ -715,10 +1122,16 @@ impl Walker<'_> {
                         i += 1;
                     }
                     i += 1;
-                    for s in starts.clone() {
+                    for s in below.clone() {
                         let with_path: Vec<Arg> = cmd
                             .iter()
-                            .map(|a| if a.text.contains("{}") { s.derive(&a.text.replace("{}", &s.text)) } else { a.clone() })
+                            .map(|a| {
+                                if a.text.contains("{}") {
+                                    s.derive(&a.text.replace("{}", &s.text))
+                                } else {
+                                    a.clone()
+                                }
+                            })
                             .collect();
                         let o = self.invoke(with_path, Out::default());
                         out.taint = out.taint.union(o.taint);
@@ -742,7 +1155,19 @@ impl Walker<'_> {
         } else {
             rest.to_vec()
         };
-        let p = opts::parse(&rest, "pc", &["--package", "--call", "--from", "--with", "--python", "--spec"], true);
+        let p = opts::parse(
+            &rest,
+            "pc",
+            &[
+                "--package",
+                "--call",
+                "--from",
+                "--with",
+                "--python",
+                "--spec",
+            ],
+            true,
+        );
         if let Some(c) = p.values(&["-c", "--call"]).first() {
             let c = (*c).clone();
             return self.walk_source(&c.text, Origin::Quoted, stdin);
@@ -770,7 +1195,7 @@ impl Walker<'_> {
             return self.walk_source(&cmd.text, Origin::Quoted, stdin);
         }
         match p.pos.first() {
-            Some(script) if script.text != "-" => {
+            Some(script) if script.text != "-" && !p.has(&["-s"]) => {
                 let mut t = self.read_path(script);
                 if let Some(o) = &script.process {
                     t = t.union(o.taint);
@@ -814,16 +1239,32 @@ impl Walker<'_> {
             "perl" => (&["-e", "-E"], "eEIMm"),
             "ruby" => (&["-e"], "eIr"),
             "php" => (&["-r"], "rdc"),
-            "pwsh" | "powershell" => (&["-c", "-Command", "-command", "-EncodedCommand", "-e", "-enc"], ""),
+            "pwsh" | "powershell" => (
+                &[
+                    "-c",
+                    "-Command",
+                    "-command",
+                    "-EncodedCommand",
+                    "-e",
+                    "-enc",
+                ],
+                "",
+            ),
             "lua" | "luajit" => (&["-e"], "el"),
             "osascript" => (&["-e"], "e"),
             "Rscript" => (&["-e"], "e"),
             _ => (&[], ""),
         };
-        let longs: Vec<&str> = code_flags.iter().copied().filter(|f| f.starts_with("--")).collect();
+        let longs: Vec<&str> = code_flags
+            .iter()
+            .copied()
+            .filter(|f| f.starts_with("--"))
+            .collect();
         let p = opts::parse(rest, val_flags, &longs, true);
         let ps_code = if name == "pwsh" || name == "powershell" {
-            rest.iter().position(|a| code_flags.contains(&a.text.as_str())).map(|i| (rest[i].text.clone(), rest.get(i + 1).cloned()))
+            rest.iter()
+                .position(|a| code_flags.contains(&a.text.as_str()))
+                .map(|i| (rest[i].text.clone(), rest.get(i + 1).cloned()))
         } else {
             None
         };
@@ -851,7 +1292,10 @@ impl Walker<'_> {
             let m = (*m).clone();
             let mut cmd = vec![m.derive(&m.text)];
             cmd.extend(p.pos.iter().cloned());
-            if matches!(m.text.as_str(), "twine" | "pip" | "poetry" | "build" | "hatch" | "flit") {
+            if matches!(
+                m.text.as_str(),
+                "twine" | "pip" | "poetry" | "build" | "hatch" | "flit"
+            ) {
                 cmd[0].text = m.text.clone();
                 return self.invoke(cmd, stdin);
             }
@@ -865,11 +1309,20 @@ impl Walker<'_> {
                 }
                 self.exec_taint(t, &format!("`{name}`"));
                 let args: Vec<&str> = p.pos.iter().skip(1).map(|a| a.text.as_str()).collect();
-                if script.text.ends_with("manage.py") && args.first().is_some_and(|a| matches!(*a, "flush" | "reset_db" | "sqlflush")) {
+                if script.text.ends_with("manage.py")
+                    && args
+                        .first()
+                        .is_some_and(|a| matches!(*a, "flush" | "reset_db" | "sqlflush"))
+                {
                     self.database_force("`manage.py`");
                 }
                 if script.text.ends_with("artisan")
-                    && args.first().is_some_and(|a| matches!(*a, "migrate:fresh" | "migrate:reset" | "migrate:refresh" | "db:wipe"))
+                    && args.first().is_some_and(|a| {
+                        matches!(
+                            *a,
+                            "migrate:fresh" | "migrate:reset" | "migrate:refresh" | "db:wipe"
+                        )
+                    })
                 {
                     self.database_force("`artisan`");
                 }
@@ -895,22 +1348,50 @@ impl Walker<'_> {
         for url in crate::normalize::text::find_urls(code) {
             let _ = self.contact_arg(&Arg::lit(url), false, false, via);
         }
-        for token in code.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | ',' | ';' | '`' | '[' | ']' | '{' | '}')) {
-            if token.starts_with("~/") || token.starts_with('/') || token.starts_with(".env") {
-                if let Some(class) = self.classify(&Arg::lit(token))
-                    && (class.is_secret() || class.workspace_env)
-                {
-                    let _ = self.read_class(&class);
-                }
+        for token in code.split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\'' | '(' | ')' | ',' | ';' | '`' | '[' | ']' | '{' | '}'
+                )
+        }) {
+            if (token.starts_with("~/") || token.starts_with('/') || token.starts_with(".env"))
+                && let Some(class) = self.classify(&Arg::lit(token))
+                && (class.is_secret() || class.workspace_env)
+            {
+                let _ = self.read_class(&class);
             }
         }
+        for shell in embedded_shell(code) {
+            self.note(format!("`{via}` code runs shell text"));
+            let _ = self.walk_source(&shell, Origin::Quoted, Out::default());
+        }
         let lower = code.to_ascii_lowercase();
-        let decodes = ["b64decode", "base64", "atob(", "frombase64string", "decode('hex')", "bytes.fromhex", "unhexlify", "codecs.decode"]
-            .iter()
-            .any(|d| lower.contains(d));
-        let executes = ["exec(", "eval(", "system(", "popen(", "function(", "subprocess", "child_process", "iex", "invoke-expression"]
-            .iter()
-            .any(|d| lower.contains(d));
+        let decodes = [
+            "b64decode",
+            "base64",
+            "atob(",
+            "frombase64string",
+            "decode('hex')",
+            "bytes.fromhex",
+            "unhexlify",
+            "codecs.decode",
+        ]
+        .iter()
+        .any(|d| lower.contains(d));
+        let executes = [
+            "exec(",
+            "eval(",
+            "system(",
+            "popen(",
+            "function(",
+            "subprocess",
+            "child_process",
+            "iex",
+            "invoke-expression",
+        ]
+        .iter()
+        .any(|d| lower.contains(d));
         if decodes && executes {
             self.facts.obfuscated = true;
             self.note(format!("`{via}` code decodes and executes hidden text"));
@@ -950,7 +1431,10 @@ impl Walker<'_> {
                 match conv {
                     Some('%') => out.push('%'),
                     Some('b') => {
-                        let (d, c2) = crate::normalize::text::decode_escapes(it.next().map_or("", |a| a.text.as_str()), true);
+                        let (d, c2) = crate::normalize::text::decode_escapes(
+                            it.next().map_or("", |a| a.text.as_str()),
+                            true,
+                        );
                         taint.escaped |= c2;
                         out.push_str(&d);
                     }
@@ -965,12 +1449,17 @@ impl Walker<'_> {
             self.set_unknown_var(&name, taint);
             return Out::default();
         }
-        Out { taint, text, ..Out::default() }
+        Out {
+            taint,
+            text,
+            ..Out::default()
+        }
     }
 
     fn run_base64(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         let p = opts::parse(rest, "wb", &["--wrap"], false);
-        let decode = p.has(&["-d", "-D", "--decode", "-di", "-id"]) || p.opts.iter().any(|o| o.name == "-d");
+        let decode =
+            p.has(&["-d", "-D", "--decode", "-di", "-id"]) || p.opts.iter().any(|o| o.name == "-d");
         let mut taint = stdin.taint;
         let mut file_text = None;
         for f in &p.pos {
@@ -986,14 +1475,21 @@ impl Walker<'_> {
                 let clean: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                 base64::engine::general_purpose::STANDARD
                     .decode(clean.as_bytes())
-                    .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.trim_end_matches('=').as_bytes()))
+                    .or_else(|_| {
+                        base64::engine::general_purpose::STANDARD_NO_PAD
+                            .decode(clean.trim_end_matches('=').as_bytes())
+                    })
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
             })
         } else {
             None
         };
-        Out { taint, text, ..Out::default() }
+        Out {
+            taint,
+            text,
+            ..Out::default()
+        }
     }
 
     fn run_xxd(&mut self, rest: &[Arg], stdin: Out) -> Out {
@@ -1008,11 +1504,22 @@ impl Walker<'_> {
         }
         if p.has(&["-r", "-revert"]) {
             let text = if p.has(&["-p", "-ps", "-plain"]) && p.pos.is_empty() {
-                stdin.text.as_ref().and_then(|t| hex::decode(t.split_whitespace().collect::<String>()).ok()).and_then(|b| String::from_utf8(b).ok())
+                stdin
+                    .text
+                    .as_ref()
+                    .and_then(|t| hex::decode(t.split_whitespace().collect::<String>()).ok())
+                    .and_then(|b| String::from_utf8(b).ok())
             } else {
                 None
             };
-            return Out { taint: Taint { decoded: true, ..taint }, text, ..Out::default() };
+            return Out {
+                taint: Taint {
+                    decoded: true,
+                    ..taint
+                },
+                text,
+                ..Out::default()
+            };
         }
         out
     }
@@ -1037,7 +1544,11 @@ impl Walker<'_> {
                 "-connect" => {
                     if let Some(h) = rest.get(i + 1) {
                         let h = h.clone();
-                        let host = h.text.rsplit_once(':').map_or(h.text.as_str(), |(h, _)| h).to_string();
+                        let host = h
+                            .text
+                            .rsplit_once(':')
+                            .map_or(h.text.as_str(), |(h, _)| h)
+                            .to_string();
                         self.contact_host(&host, true, stdin.taint.secret, "openssl s_client");
                     }
                 }
@@ -1052,7 +1563,9 @@ impl Walker<'_> {
 
     fn run_gpg(&mut self, rest: &[Arg], stdin: Out) -> Out {
         let t = texts(rest);
-        if t.iter().any(|a| matches!(*a, "--export-secret-keys" | "--export-secret-subkeys")) {
+        if t.iter()
+            .any(|a| matches!(*a, "--export-secret-keys" | "--export-secret-subkeys"))
+        {
             return self.credential_store("`gpg --export-secret-keys`");
         }
         let mut taint = stdin.taint;
@@ -1081,16 +1594,41 @@ impl Walker<'_> {
             "iconv" => "fto",
             _ => "",
         };
-        let p = opts::parse(rest, short, &["--lines", "--bytes", "--ignore", "--exclude", "--max-depth", "--type", "--extension"], false);
+        let p = opts::parse(
+            rest,
+            short,
+            &[
+                "--lines",
+                "--bytes",
+                "--ignore",
+                "--exclude",
+                "--max-depth",
+                "--type",
+                "--extension",
+            ],
+            false,
+        );
         let mut taint = stdin.taint;
         let mut pos = p.pos.clone();
         if matches!(name, "fd" | "fdfind") && !pos.is_empty() {
             pos.remove(0);
         }
+        let listing = matches!(
+            name,
+            "ls" | "tree" | "du" | "stat" | "file" | "fd" | "fdfind"
+        );
         for f in &pos {
-            taint = taint.union(self.read_path(f));
+            if listing {
+                self.list_path(f);
+            } else {
+                taint = taint.union(self.read_path(f));
+            }
         }
-        let text = if name == "cat" && pos.is_empty() { stdin.text.clone() } else { None };
+        let text = if name == "cat" && pos.is_empty() {
+            stdin.text.clone()
+        } else {
+            None
+        };
         let paths = if matches!(name, "ls" | "fd" | "fdfind" | "tree") {
             pos.iter().map(|f| self.resolve(&f.text)).collect()
         } else {
@@ -1099,24 +1637,51 @@ impl Walker<'_> {
         if matches!(name, "pbcopy" | "xclip" | "xsel" | "wl-copy") && taint.secret {
             self.note("secret data copied to the clipboard".into());
         }
-        Out { taint, text, paths, init: false }
+        Out {
+            taint,
+            text,
+            paths,
+            init: false,
+        }
     }
 
     fn run_grep(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
-        let short = if name == "rg" { "efgtTmABCjM" } else { "efmABCdD" };
+        let short = if name == "rg" {
+            "efgtTmABCjM"
+        } else {
+            "efmABCdD"
+        };
         let p = opts::parse(
             rest,
             short,
-            &["--regexp", "--file", "--max-count", "--glob", "--type", "--include", "--exclude", "--exclude-dir", "--context", "--after-context", "--before-context"],
+            &[
+                "--regexp",
+                "--file",
+                "--max-count",
+                "--glob",
+                "--type",
+                "--include",
+                "--exclude",
+                "--exclude-dir",
+                "--context",
+                "--after-context",
+                "--before-context",
+            ],
             false,
         );
         let has_pattern = p.has(&["-e", "-f", "--regexp", "--file"]);
-        let files: Vec<Arg> = p.pos.iter().skip(usize::from(!has_pattern)).cloned().collect();
+        let files: Vec<Arg> = p
+            .pos
+            .iter()
+            .skip(usize::from(!has_pattern))
+            .cloned()
+            .collect();
         let mut taint = stdin.taint;
         for f in p.values(&["-f", "--file"]) {
             taint = taint.union(self.read_path(f));
         }
-        let recursive = name == "rg" || name == "ag" || name == "ack" || p.has(&["-r", "-R", "--recursive"]);
+        let recursive =
+            name == "rg" || name == "ag" || name == "ack" || p.has(&["-r", "-R", "--recursive"]);
         if files.is_empty() && recursive {
             taint = taint.union(self.read_path(&Arg::lit(".")));
         }
@@ -1125,12 +1690,19 @@ impl Walker<'_> {
         }
         if recursive {
             // A recursive search reads every file below: a `.env` or key inside is read too.
-            let roots: Vec<String> = if files.is_empty() { vec![".".into()] } else { files.iter().map(|f| f.text.clone()).collect() };
+            let roots: Vec<String> = if files.is_empty() {
+                vec![".".into()]
+            } else {
+                files.iter().map(|f| f.text.clone()).collect()
+            };
             for r in roots {
                 if let Some(class) = self.classify(&Arg::lit(&r))
                     && (class.resolved == self.env.home || class.critical_dir)
                 {
-                    self.note(format!("recursive search over `{}`", self.display(&class.resolved)));
+                    self.note(format!(
+                        "recursive search over `{}`",
+                        self.display(&class.resolved)
+                    ));
                 }
             }
         }
@@ -1138,10 +1710,23 @@ impl Walker<'_> {
     }
 
     fn run_sed(&mut self, rest: &[Arg], stdin: Out) -> Out {
-        let p = opts::parse(rest, "efl", &["--expression", "--file", "--line-length"], false);
+        let p = opts::parse(
+            rest,
+            "efl",
+            &["--expression", "--file", "--line-length"],
+            false,
+        );
         let has_script = p.has(&["-e", "-f", "--expression", "--file"]);
-        let in_place = p.opts.iter().any(|o| o.name == "-i" || o.name == "--in-place" || o.name.starts_with("--in-place"));
-        let files: Vec<Arg> = p.pos.iter().skip(usize::from(!has_script)).cloned().collect();
+        let in_place = p
+            .opts
+            .iter()
+            .any(|o| o.name == "-i" || o.name == "--in-place" || o.name.starts_with("--in-place"));
+        let files: Vec<Arg> = p
+            .pos
+            .iter()
+            .skip(usize::from(!has_script))
+            .cloned()
+            .collect();
         let mut taint = stdin.taint;
         for f in &files {
             taint = taint.union(self.read_path(f));
@@ -1154,9 +1739,36 @@ impl Walker<'_> {
 
     fn run_copy(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         let (short, long): (&str, &[&str]) = match name {
-            "rsync" => ("eBfT", &["--rsh", "--exclude", "--include", "--filter", "--files-from", "--password-file", "--port", "--log-file", "--chmod", "--chown", "--backup-dir", "--temp-dir", "--timeout", "--bwlimit"]),
+            "rsync" => (
+                "eBfT",
+                &[
+                    "--rsh",
+                    "--exclude",
+                    "--include",
+                    "--filter",
+                    "--files-from",
+                    "--password-file",
+                    "--port",
+                    "--log-file",
+                    "--chmod",
+                    "--chown",
+                    "--backup-dir",
+                    "--temp-dir",
+                    "--timeout",
+                    "--bwlimit",
+                ],
+            ),
             "scp" => ("cFiJloPS", &[]),
-            "install" => ("gmotS", &["--group", "--mode", "--owner", "--target-directory", "--suffix"]),
+            "install" => (
+                "gmotS",
+                &[
+                    "--group",
+                    "--mode",
+                    "--owner",
+                    "--target-directory",
+                    "--suffix",
+                ],
+            ),
             _ => ("tS", &["--target-directory", "--suffix"]),
         };
         let p = opts::parse(rest, short, long, false);
@@ -1181,7 +1793,13 @@ impl Walker<'_> {
             self.write_output_to(&t, &out);
             // Into a directory: the copy lands below it.
             for s in &pos {
-                let base = s.text.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+                let base = s
+                    .text
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
                 if !base.is_empty() && taint != Taint::default() {
                     let inner = self.resolve(&format!("{}/{base}", t.text));
                     self.tainted_files.insert(inner, taint);
@@ -1191,8 +1809,17 @@ impl Walker<'_> {
         Out::default()
     }
 
-    fn run_transfer(&mut self, name: &str, sources: &[Arg], target: Option<&Arg>, stdin: &Out) -> Out {
-        let remote = |a: &Arg| crate::normalize::hosts::parse_remote(&a.text, false).is_some() && !a.text.starts_with('/');
+    fn run_transfer(
+        &mut self,
+        name: &str,
+        sources: &[Arg],
+        target: Option<&Arg>,
+        stdin: &Out,
+    ) -> Out {
+        let remote = |a: &Arg| {
+            crate::normalize::hosts::parse_remote(&a.text, false).is_some()
+                && !a.text.starts_with('/')
+        };
         let Some(target) = target else {
             return Out::default();
         };
@@ -1244,7 +1871,7 @@ impl Walker<'_> {
         for f in p.pos.iter().skip(skip) {
             if let Some(class) = self.write_path(f)
                 && recursive
-                && (class.critical_dir || class.write_outside_workspace() || class.workspace_root && false)
+                && (class.critical_dir || class.write_outside_workspace())
             {
                 self.facts.destroys_outside_workspace = true;
                 let shown = self.display(&class.resolved);
@@ -1281,7 +1908,20 @@ impl Walker<'_> {
         {
             first.text = format!("-{}", first.text);
         }
-        let p = opts::parse(&args, "fCTXbKLVgN", &["--file", "--directory", "--files-from", "--exclude-from", "--exclude", "--transform", "--use-compress-program"], false);
+        let p = opts::parse(
+            &args,
+            "fCTXbKLVgN",
+            &[
+                "--file",
+                "--directory",
+                "--files-from",
+                "--exclude-from",
+                "--exclude",
+                "--transform",
+                "--use-compress-program",
+            ],
+            false,
+        );
         let create = p.has(&["-c", "--create", "-r", "--append", "-u", "--update"]);
         let extract = p.has(&["-x", "--extract", "--get"]);
         let archive = p.values(&["-f", "--file"]).first().map(|a| (*a).clone());
@@ -1304,7 +1944,10 @@ impl Walker<'_> {
                 taint = taint.union(self.read_path(&a));
             }
             if extract {
-                let dir = p.values(&["-C", "--directory"]).first().map_or_else(|| Arg::lit("."), |d| (*d).clone());
+                let dir = p
+                    .values(&["-C", "--directory"])
+                    .first()
+                    .map_or_else(|| Arg::lit("."), |d| (*d).clone());
                 let _ = self.write_path(&dir);
             }
             Out::taint(taint)
@@ -1333,24 +1976,45 @@ impl Walker<'_> {
 
     fn run_secret_store(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         let t = texts(rest);
-        let sub = t.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("");
+        let sub = t
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .copied()
+            .unwrap_or("");
         let reads = match name {
             "security" => sub.starts_with("find-") || matches!(sub, "dump-keychain" | "export"),
             "secret-tool" => matches!(sub, "lookup" | "search"),
             "keyring" => sub == "get",
             "op" => matches!(sub, "read" | "item" | "inject" | "document" | "run"),
-            "pass" | "gopass" => !matches!(sub, "" | "ls" | "list" | "find" | "search" | "init" | "git" | "generate" | "insert" | "edit" | "rm"),
+            "pass" | "gopass" => !matches!(
+                sub,
+                "" | "ls"
+                    | "list"
+                    | "find"
+                    | "search"
+                    | "init"
+                    | "git"
+                    | "generate"
+                    | "insert"
+                    | "edit"
+                    | "rm"
+            ),
             "bw" => matches!(sub, "get" | "list" | "export"),
             "lpass" => matches!(sub, "show" | "export"),
             "vault" => matches!(sub, "read" | "kv" | "login" | "token") && !t.contains(&"put"),
-            "sops" => t.iter().any(|a| matches!(*a, "-d" | "--decrypt" | "exec-env" | "exec-file")),
+            "sops" => t
+                .iter()
+                .any(|a| matches!(*a, "-d" | "--decrypt" | "exec-env" | "exec-file")),
             "infisical" => matches!(sub, "secrets" | "export" | "run"),
             "chamber" => matches!(sub, "read" | "export" | "exec" | "env"),
             "keepassxc-cli" => matches!(sub, "show" | "clip" | "export"),
             "age" => t.iter().any(|a| matches!(*a, "-d" | "--decrypt")),
             _ => false,
         };
-        for a in rest.iter().filter(|a| a.text.contains('/') && !a.text.starts_with('-')) {
+        for a in rest
+            .iter()
+            .filter(|a| a.text.contains('/') && !a.text.starts_with('-'))
+        {
             let _ = self.read_path(a);
         }
         if reads {
@@ -1369,7 +2033,10 @@ impl Walker<'_> {
         }
         let t = self.read_path(arg);
         if t.secret {
-            self.note(format!("`{program}` uploads secret file `{}`", self.display(&self.resolve(&arg.text))));
+            self.note(format!(
+                "`{program}` uploads secret file `{}`",
+                self.display(&self.resolve(&arg.text))
+            ));
         }
         t.secret
     }
@@ -1379,22 +2046,85 @@ impl Walker<'_> {
             rest,
             "dFTHoXuxAeEbcDKrwmYyzCQtP",
             &[
-                "--data", "--data-raw", "--data-binary", "--data-urlencode", "--data-ascii", "--json", "--form", "--form-string",
-                "--upload-file", "--header", "--output", "--request", "--user", "--proxy", "--user-agent", "--referer", "--cert",
-                "--key", "--cookie", "--cookie-jar", "--dump-header", "--config", "--range", "--write-out", "--max-time",
-                "--connect-timeout", "--retry", "--url", "--resolve", "--interface", "--cacert", "--output-dir", "--unix-socket",
-                "--limit-rate", "--stderr", "--trace", "--trace-ascii", "--oauth2-bearer", "--variable", "--expand-url", "--quote",
-                "--retry-delay", "--retry-max-time", "--time-cond", "--proto", "--proto-redir", "--aws-sigv4", "--mail-from",
-                "--mail-rcpt", "--pass", "--connect-to", "--dns-servers", "--form-escape", "--socks5", "--socks5-hostname",
-                "--preproxy", "--noproxy", "--header-file",
+                "--data",
+                "--data-raw",
+                "--data-binary",
+                "--data-urlencode",
+                "--data-ascii",
+                "--json",
+                "--form",
+                "--form-string",
+                "--upload-file",
+                "--header",
+                "--output",
+                "--request",
+                "--user",
+                "--proxy",
+                "--user-agent",
+                "--referer",
+                "--cert",
+                "--key",
+                "--cookie",
+                "--cookie-jar",
+                "--dump-header",
+                "--config",
+                "--range",
+                "--write-out",
+                "--max-time",
+                "--connect-timeout",
+                "--retry",
+                "--url",
+                "--resolve",
+                "--interface",
+                "--cacert",
+                "--output-dir",
+                "--unix-socket",
+                "--limit-rate",
+                "--stderr",
+                "--trace",
+                "--trace-ascii",
+                "--oauth2-bearer",
+                "--variable",
+                "--expand-url",
+                "--quote",
+                "--retry-delay",
+                "--retry-max-time",
+                "--time-cond",
+                "--proto",
+                "--proto-redir",
+                "--aws-sigv4",
+                "--mail-from",
+                "--mail-rcpt",
+                "--pass",
+                "--connect-to",
+                "--dns-servers",
+                "--form-escape",
+                "--socks5",
+                "--socks5-hostname",
+                "--preproxy",
+                "--noproxy",
+                "--header-file",
             ],
             false,
         );
         let mut send = false;
         let mut secret = false;
-        for d in p.values(&["-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json", "--data-urlencode"]) {
+        for d in p.values(&[
+            "-d",
+            "--data",
+            "--data-raw",
+            "--data-binary",
+            "--data-ascii",
+            "--json",
+            "--data-urlencode",
+        ]) {
             send = true;
-            let file = d.text.strip_prefix('@').or_else(|| d.text.split_once('@').map(|(_, f)| f).filter(|_| !d.text.contains('=')));
+            let file = d.text.strip_prefix('@').or_else(|| {
+                d.text
+                    .split_once('@')
+                    .map(|(_, f)| f)
+                    .filter(|_| !d.text.contains('='))
+            });
             if let Some(f) = file.filter(|f| !f.is_empty()) {
                 secret |= self.upload_file(&d.derive(f), &stdin, "curl");
             } else {
@@ -1418,10 +2148,26 @@ impl Walker<'_> {
         for f in p.values(&["-K", "--config"]) {
             let _ = self.read_path(f);
         }
-        if p.values(&["-X", "--request"]).iter().any(|m| matches!(m.text.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH" | "DELETE")) {
+        if p.values(&["-X", "--request"]).iter().any(|m| {
+            matches!(
+                m.text.to_ascii_uppercase().as_str(),
+                "POST" | "PUT" | "PATCH" | "DELETE"
+            )
+        }) {
             send = true;
         }
-        let header_secret = p.values(&["-H", "--header", "-u", "--user", "--oauth2-bearer", "-b", "--cookie"]).iter().any(|h| h.taint.secret);
+        let header_secret = p
+            .values(&[
+                "-H",
+                "--header",
+                "-u",
+                "--user",
+                "--oauth2-bearer",
+                "-b",
+                "--cookie",
+            ])
+            .iter()
+            .any(|h| h.taint.secret);
         secret |= stdin.taint.secret;
         let mut urls: Vec<Arg> = p.pos.clone();
         urls.extend(p.values(&["--url"]).into_iter().cloned());
@@ -1440,16 +2186,31 @@ impl Walker<'_> {
             self.facts.network_send = true;
             self.note("`curl` sends secret data over the network".into());
         }
-        let dl = Out::taint(Taint { download: true, ..Taint::default() });
+        let dl = Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        });
         let mut to_file = false;
-        for o in p.values(&["-o", "--output"]) {
+        for o in p
+            .values(&["-o", "--output"])
+            .into_iter()
+            .filter(|o| o.text != "-")
+        {
             to_file = true;
             self.write_output_to(o, &dl);
         }
         if p.has(&["-O", "--remote-name", "--remote-name-all", "-J"]) {
             to_file = true;
             for u in &urls {
-                let name = u.text.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
+                let name = u
+                    .text
+                    .split(['?', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
                 if !name.is_empty() && !name.contains(UNKNOWN) {
                     self.write_output_to(&Arg::lit(&name), &dl);
                 }
@@ -1463,10 +2224,34 @@ impl Walker<'_> {
             rest,
             "OoaiPUeTtwlAR",
             &[
-                "--output-document", "--output-file", "--append-output", "--input-file", "--directory-prefix", "--user-agent",
-                "--post-data", "--post-file", "--body-data", "--body-file", "--method", "--header", "--user", "--password",
-                "--timeout", "--tries", "--wait", "--level", "--accept", "--reject", "--execute", "--load-cookies",
-                "--save-cookies", "--ca-certificate", "--certificate", "--private-key", "--http-user", "--http-password",
+                "--output-document",
+                "--output-file",
+                "--append-output",
+                "--input-file",
+                "--directory-prefix",
+                "--user-agent",
+                "--post-data",
+                "--post-file",
+                "--body-data",
+                "--body-file",
+                "--method",
+                "--header",
+                "--user",
+                "--password",
+                "--timeout",
+                "--tries",
+                "--wait",
+                "--level",
+                "--accept",
+                "--reject",
+                "--execute",
+                "--load-cookies",
+                "--save-cookies",
+                "--ca-certificate",
+                "--certificate",
+                "--private-key",
+                "--http-user",
+                "--http-password",
             ],
             false,
         );
@@ -1483,10 +2268,18 @@ impl Walker<'_> {
         for f in p.values(&["-i", "--input-file"]) {
             let _ = self.read_path(f);
         }
-        if p.values(&["--method"]).iter().any(|m| matches!(m.text.to_ascii_uppercase().as_str(), "POST" | "PUT" | "PATCH")) {
+        if p.values(&["--method"]).iter().any(|m| {
+            matches!(
+                m.text.to_ascii_uppercase().as_str(),
+                "POST" | "PUT" | "PATCH"
+            )
+        }) {
             send = true;
         }
-        let header_secret = p.values(&["--header", "--password", "--http-password"]).iter().any(|h| h.taint.secret);
+        let header_secret = p
+            .values(&["--header", "--password", "--http-password"])
+            .iter()
+            .any(|h| h.taint.secret);
         let mut any_external = false;
         for u in &p.pos {
             if let Some(kind) = self.contact_arg(u, true, send, "wget") {
@@ -1498,7 +2291,10 @@ impl Walker<'_> {
             self.facts.network_send = true;
             self.note("`wget` sends secret data over the network".into());
         }
-        let dl = Out::taint(Taint { download: true, ..Taint::default() });
+        let dl = Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        });
         for o in p.values(&["-o", "--output-file", "-a", "--append-output"]) {
             let _ = self.write_path(o);
         }
@@ -1511,8 +2307,20 @@ impl Walker<'_> {
             }
             None => {
                 for u in &p.pos {
-                    let name = u.text.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
-                    let name = if name.is_empty() || u.text.ends_with('/') { "index.html".to_string() } else { name };
+                    let name = u
+                        .text
+                        .split(['?', '#'])
+                        .next()
+                        .unwrap_or("")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let name = if name.is_empty() || u.text.ends_with('/') {
+                        "index.html".to_string()
+                    } else {
+                        name
+                    };
                     if !name.contains(UNKNOWN) {
                         self.write_output_to(&Arg::lit(&name), &dl);
                     }
@@ -1527,20 +2335,36 @@ impl Walker<'_> {
             for a in rest.iter().filter(|a| !a.text.starts_with('-')) {
                 let upper = a.text.to_ascii_uppercase();
                 if let Some((kind, addr)) = a.text.split_once(':')
-                    && ["TCP", "UDP", "OPENSSL", "SSL", "TCP4", "TCP6", "UDP4", "SCTP"].iter().any(|k| upper.starts_with(k))
+                    && [
+                        "TCP", "UDP", "OPENSSL", "SSL", "TCP4", "TCP6", "UDP4", "SCTP",
+                    ]
+                    .iter()
+                    .any(|k| upper.starts_with(k))
                     && !upper.contains("LISTEN")
                 {
                     let _ = kind;
                     let host = addr.split([':', ',']).next().unwrap_or(addr).to_string();
                     self.contact_host(&host, true, stdin.taint.secret, "socat");
-                } else if let Some(cmd) = a.text.strip_prefix("EXEC:").or_else(|| a.text.strip_prefix("SYSTEM:")) {
+                } else if let Some(cmd) = a
+                    .text
+                    .strip_prefix("EXEC:")
+                    .or_else(|| a.text.strip_prefix("SYSTEM:"))
+                {
                     self.note("`socat` runs a command attached to a socket".into());
                     let _ = self.walk_source(cmd, Origin::Quoted, Out::default());
                 }
             }
-            return Out::taint(Taint { download: true, ..Taint::default() });
+            return Out::taint(Taint {
+                download: true,
+                ..Taint::default()
+            });
         }
-        let p = opts::parse(rest, "eciIOpqswWxXTPm", &["--exec", "--sh-exec", "--source-port", "--proxy", "--wait"], false);
+        let p = opts::parse(
+            rest,
+            "eciIOpqswWxXTPm",
+            &["--exec", "--sh-exec", "--source-port", "--proxy", "--wait"],
+            false,
+        );
         if let Some(e) = p.values(&["-e", "-c", "--exec", "--sh-exec"]).first() {
             self.note(format!("`{name}` attaches a shell to a socket"));
             self.facts.obfuscated |= false;
@@ -1559,7 +2383,10 @@ impl Walker<'_> {
             self.facts.network_send |= stdin.taint != Taint::default() || stdin.text.is_some();
             self.note(format!("`{name}` listens on a port"));
         }
-        Out::taint(Taint { download: true, ..Taint::default() })
+        Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        })
     }
 
     fn run_ssh(&mut self, rest: &[Arg], stdin: Out) -> Out {
@@ -1578,17 +2405,39 @@ impl Walker<'_> {
             }
             if p.pos.len() > 1 {
                 let remote: Vec<&str> = p.pos.iter().skip(1).map(|a| a.text.as_str()).collect();
-                self.note(format!("`ssh` runs a remote command: `{}`", super::walk::short(&remote.join(" "))));
+                self.note(format!(
+                    "`ssh` runs a remote command: `{}`",
+                    super::walk::short(&remote.join(" "))
+                ));
             }
         }
-        Out::taint(Taint { download: true, ..Taint::default() })
+        Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        })
     }
 
     fn run_httpie(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
-        let p = opts::parse(rest, "aAov", &["--auth", "--auth-type", "--output", "--session", "--verify", "--cert", "--cert-key", "--proxy"], false);
+        let p = opts::parse(
+            rest,
+            "aAov",
+            &[
+                "--auth",
+                "--auth-type",
+                "--output",
+                "--session",
+                "--verify",
+                "--cert",
+                "--cert-key",
+                "--proxy",
+            ],
+            false,
+        );
         let mut pos = p.pos.iter();
         let mut first = pos.next();
-        let mut send = stdin.taint != Taint::default() || stdin.text.is_some() || p.has(&["-f", "--form", "--raw"]);
+        let mut send = stdin.taint != Taint::default()
+            || stdin.text.is_some()
+            || p.has(&["-f", "--form", "--raw"]);
         if let Some(m) = first
             && m.text.chars().all(|c| c.is_ascii_uppercase())
         {
@@ -1600,7 +2449,8 @@ impl Walker<'_> {
             let t = item.text.as_str();
             if let Some(i) = t.find('@')
                 && !t.contains("==")
-                && t.get(..i).is_some_and(|k| !k.contains('/') && !k.contains(':'))
+                && t.get(..i)
+                    .is_some_and(|k| !k.contains('/') && !k.contains(':'))
             {
                 send = true;
                 let file = t.get(i + 1..).unwrap_or("");
@@ -1619,7 +2469,10 @@ impl Walker<'_> {
             self.facts.network_send = true;
             self.note(format!("`{name}` sends secret data over the network"));
         }
-        Out::taint(Taint { download: true, ..Taint::default() })
+        Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        })
     }
 
     fn run_dns(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
@@ -1638,15 +2491,32 @@ impl Walker<'_> {
                 continue;
             }
             if matches!(name, "dig" | "kdig" | "drill" | "host" | "nslookup")
-                && matches!(t.to_ascii_uppercase().as_str(), "A" | "AAAA" | "MX" | "TXT" | "NS" | "CNAME" | "SOA" | "ANY" | "PTR" | "SRV" | "IN" | "CAA")
+                && matches!(
+                    t.to_ascii_uppercase().as_str(),
+                    "A" | "AAAA"
+                        | "MX"
+                        | "TXT"
+                        | "NS"
+                        | "CNAME"
+                        | "SOA"
+                        | "ANY"
+                        | "PTR"
+                        | "SRV"
+                        | "IN"
+                        | "CAA"
+                )
             {
                 continue;
             }
-            if t.chars().all(|c| c.is_ascii_digit()) && name != "nmap" && !p.pos.first().is_some_and(|f| std::ptr::eq(f, a)) {
+            if t.chars().all(|c| c.is_ascii_digit())
+                && name != "nmap"
+                && !p.pos.first().is_some_and(|f| std::ptr::eq(f, a))
+            {
                 continue;
             }
             let host = t.trim_start_matches('@');
-            let host = crate::normalize::hosts::parse_remote(host, true).map_or_else(|| host.to_string(), |r| r.host);
+            let host = crate::normalize::hosts::parse_remote(host, true)
+                .map_or_else(|| host.to_string(), |r| r.host);
             let data = a.taint.secret || stdin.taint.secret;
             if !a.known() && !a.taint.secret {
                 self.note(format!("`{name}` looks up a host name built at run time"));
@@ -1662,7 +2532,18 @@ impl Walker<'_> {
     // ------------------------------------------------------------------ git
 
     fn run_git(&mut self, rest: &[Arg], stdin: Out) -> Out {
-        let p = opts::parse(rest, "Cc", &["--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"], true);
+        let p = opts::parse(
+            rest,
+            "Cc",
+            &[
+                "--git-dir",
+                "--work-tree",
+                "--namespace",
+                "--exec-path",
+                "--config-env",
+            ],
+            true,
+        );
         let mut args = p.pos;
         if args.is_empty() {
             return Out::default();
@@ -1674,11 +2555,31 @@ impl Walker<'_> {
             "reset" if t.contains(&"--hard") => {
                 self.saw_reset_hard = true;
             }
-            "clean" if t.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('f')) || t.contains(&"--force") => {
+            "clean"
+                if t.iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
+                    || t.contains(&"--force") =>
+            {
                 self.facts.deletes_in_workspace = true;
             }
             "clone" | "fetch" | "pull" | "ls-remote" | "archive" => {
-                let q = opts::parse(&args, "obcj", &["--branch", "--origin", "--depth", "--config", "--reference", "--remote", "--output", "--upload-pack", "--jobs", "--filter"], false);
+                let q = opts::parse(
+                    &args,
+                    "obcj",
+                    &[
+                        "--branch",
+                        "--origin",
+                        "--depth",
+                        "--config",
+                        "--reference",
+                        "--remote",
+                        "--output",
+                        "--upload-pack",
+                        "--jobs",
+                        "--filter",
+                    ],
+                    false,
+                );
                 for a in &q.pos {
                     self.git_remote_arg(a, false);
                 }
@@ -1717,34 +2618,56 @@ impl Walker<'_> {
                 }
             }
             "config" => {
-                let key = t.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("");
-                let writes = t.iter().filter(|a| !a.starts_with('-')).count() >= 2 && !t.iter().any(|a| a.starts_with("--get") || *a == "-l" || *a == "--list");
+                let key = t
+                    .iter()
+                    .find(|a| !a.starts_with('-'))
+                    .copied()
+                    .unwrap_or("");
+                let writes = t.iter().filter(|a| !a.starts_with('-')).count() >= 2
+                    && !t
+                        .iter()
+                        .any(|a| a.starts_with("--get") || *a == "-l" || *a == "--list");
                 let lower = key.to_ascii_lowercase();
-                if writes && (lower == "core.hookspath" || lower == "core.fsmonitor" || lower == "core.sshcommand" || lower == "core.pager" || lower.starts_with("alias.") || lower.starts_with("credential.") || lower == "core.editor") {
+                if writes
+                    && (lower == "core.hookspath"
+                        || lower == "core.fsmonitor"
+                        || lower == "core.sshcommand"
+                        || lower == "core.pager"
+                        || lower.starts_with("alias.")
+                        || lower.starts_with("credential.")
+                        || lower == "core.editor")
+                {
                     self.facts.writes_persistence = true;
                     self.note(format!("git config `{key}` makes git run a command later"));
                 }
             }
-            "credential" | "credential-store" | "credential-cache" | "credential-osxkeychain" | "credential-manager"
-            | "credential-libsecret" => {
-                if t.iter().any(|a| matches!(*a, "fill" | "get")) {
-                    let o = self.credential_store("`git credential`");
-                    return Out::taint(o.taint.union(stdin.taint));
-                }
+            "credential"
+            | "credential-store"
+            | "credential-cache"
+            | "credential-osxkeychain"
+            | "credential-manager"
+            | "credential-libsecret"
+                if t.iter().any(|a| matches!(*a, "fill" | "get")) =>
+            {
+                let o = self.credential_store("`git credential`");
+                return Out::taint(o.taint.union(stdin.taint));
             }
             "send-email" => {
                 self.facts.network = true;
                 self.facts.network_send = true;
                 self.note("`git send-email` mails patches".into());
             }
-            "commit" | "merge" | "rebase" | "am" if t.contains(&"--no-verify") || (sub == "commit" && t.contains(&"-n")) => {
+            "commit" | "merge" | "rebase" | "am"
+                if t.contains(&"--no-verify") || (sub == "commit" && t.contains(&"-n")) =>
+            {
                 self.note("git hooks skipped with `--no-verify`".into());
             }
             _ => {}
         }
         let mut out = Out::default();
         if matches!(sub.as_str(), "ls-files" | "diff" | "show" | "log") {
-            out.paths.push(crate::normalize::paths::workspace_root(self.env));
+            out.paths
+                .push(crate::normalize::paths::workspace_root(self.env));
         }
         out
     }
@@ -1760,12 +2683,20 @@ impl Walker<'_> {
     }
 
     fn git_push(&mut self, args: &[Arg]) {
-        let p = opts::parse(args, "o", &["--repo", "--push-option", "--receive-pack", "--exec"], false);
+        let p = opts::parse(
+            args,
+            "o",
+            &["--repo", "--push-option", "--receive-pack", "--exec"],
+            false,
+        );
         self.facts.network = true;
         if p.has(&["--dry-run", "-n"]) {
             return;
         }
-        let lease = p.opts.iter().any(|o| o.name.starts_with("--force-with-lease"));
+        let lease = p
+            .opts
+            .iter()
+            .any(|o| o.name.starts_with("--force-with-lease"));
         let hard_force = p.has(&["--force", "-f"]);
         let mirror = p.has(&["--mirror"]);
         let all = p.has(&["--all", "--branches"]) || mirror;
@@ -1785,17 +2716,27 @@ impl Walker<'_> {
             .iter()
             .map(|r| {
                 let t = r.text.trim_start_matches('+');
-                t.rsplit_once(':').map_or(t, |(_, dst)| dst).trim_start_matches("refs/heads/").to_string()
+                t.rsplit_once(':')
+                    .map_or(t, |(_, dst)| dst)
+                    .trim_start_matches("refs/heads/")
+                    .to_string()
             })
             .collect();
         let protected = targets.iter().any(|b| protected_branch(b));
-        let deletes_protected = (delete && protected) || refspecs.iter().any(|r| r.text.starts_with(':') && protected_branch(r.text.trim_start_matches(':')));
+        let deletes_protected = (delete && protected)
+            || refspecs.iter().any(|r| {
+                r.text.starts_with(':') && protected_branch(r.text.trim_start_matches(':'))
+            });
         if force {
             self.facts.force_push = true;
             self.note("git force push".into());
             if protected || all {
                 self.facts.force_push_shared = true;
-                let which = if all { "all branches".to_string() } else { format!("`{}`", targets.join(", ")) };
+                let which = if all {
+                    "all branches".to_string()
+                } else {
+                    format!("`{}`", targets.join(", "))
+                };
                 self.note(format!("force push rewrites shared branch {which}"));
             } else if self.saw_reset_hard {
                 self.facts.force_push_shared = true;
@@ -1811,7 +2752,10 @@ impl Walker<'_> {
     fn run_gh(&mut self, rest: &[Arg], stdin: Out) -> Out {
         let t = texts(rest);
         let pos: Vec<&str> = t.iter().copied().filter(|a| !a.starts_with('-')).collect();
-        let (a, b) = (pos.first().copied().unwrap_or(""), pos.get(1).copied().unwrap_or(""));
+        let (a, b) = (
+            pos.first().copied().unwrap_or(""),
+            pos.get(1).copied().unwrap_or(""),
+        );
         self.facts.network = true;
         self.facts.hosts.insert("github.com".into());
         match (a, b) {
@@ -1820,7 +2764,9 @@ impl Walker<'_> {
                 return self.credential_store("`gh auth status --show-token`");
             }
             ("release", "create" | "upload") => self.publish(&format!("`gh release {b}`")),
-            ("repo", "delete") | ("release", "delete") => self.destroy_shared(&format!("`gh {a} {b}` deletes on GitHub")),
+            ("repo", "delete") | ("release", "delete") => {
+                self.destroy_shared(&format!("`gh {a} {b}` deletes on GitHub"))
+            }
             ("secret", "set") => self.note("`gh secret set` changes repository secrets".into()),
             ("gist", "create") => {
                 let mut secret = stdin.taint.secret;
@@ -1844,7 +2790,31 @@ impl Walker<'_> {
         let p = opts::parse(
             rest,
             "",
-            &["--profile", "--region", "--output", "--endpoint-url", "--query", "--color", "--cli-read-timeout", "--cli-connect-timeout", "--ca-bundle", "--cli-binary-format", "--instance-ids", "--bucket", "--key", "--user-name", "--function-name", "--stack-name", "--cluster", "--service", "--secret-id", "--name", "--names", "--exclude", "--include"],
+            &[
+                "--profile",
+                "--region",
+                "--output",
+                "--endpoint-url",
+                "--query",
+                "--color",
+                "--cli-read-timeout",
+                "--cli-connect-timeout",
+                "--ca-bundle",
+                "--cli-binary-format",
+                "--instance-ids",
+                "--bucket",
+                "--key",
+                "--user-name",
+                "--function-name",
+                "--stack-name",
+                "--cluster",
+                "--service",
+                "--secret-id",
+                "--name",
+                "--names",
+                "--exclude",
+                "--include",
+            ],
             false,
         );
         self.facts.network = true;
@@ -1853,27 +2823,48 @@ impl Walker<'_> {
         let op = pos.get(1).copied().unwrap_or("");
         let dry = p.has(&["--dry-run", "--dryrun"]);
         let what = format!("`aws {service} {op}`");
-        let destructive_op = ["terminate-", "delete-", "remove-", "deregister-", "purge-", "destroy-", "disable-key", "schedule-key-deletion"]
-            .iter()
-            .any(|d| op.starts_with(d));
+        let destructive_op = [
+            "terminate-",
+            "delete-",
+            "remove-",
+            "deregister-",
+            "purge-",
+            "destroy-",
+            "disable-key",
+            "schedule-key-deletion",
+        ]
+        .iter()
+        .any(|d| op.starts_with(d));
         let s3_destroy = service == "s3"
-            && (op == "rb" || (op == "rm" && p.has(&["--recursive"])) || (op == "sync" && p.has(&["--delete"])));
+            && (op == "rb"
+                || (op == "rm" && p.has(&["--recursive"]))
+                || (op == "sync" && p.has(&["--delete"])));
         if (destructive_op || s3_destroy) && !dry {
             self.destroy_shared(&format!("{what} destroys cloud resources"));
         }
         match (service, op) {
-            ("configure", "get") if pos.get(2).is_some_and(|k| {
-                let k = k.to_ascii_lowercase();
-                k.contains("secret") || k.contains("token") || k.contains("access_key")
-            }) => return self.credential_store(&what),
+            ("configure", "get")
+                if pos.get(2).is_some_and(|k| {
+                    let k = k.to_ascii_lowercase();
+                    k.contains("secret") || k.contains("token") || k.contains("access_key")
+                }) =>
+            {
+                return self.credential_store(&what);
+            }
             ("configure", "export-credentials")
             | ("sts", "get-session-token" | "assume-role")
             | ("ecr", "get-login-password")
             | ("secretsmanager", "get-secret-value")
             | ("ssm", "get-parameter" | "get-parameters" | "get-parameters-by-path")
             | ("codeartifact", "get-authorization-token") => return self.credential_store(&what),
-            ("cloudformation", "deploy" | "create-stack" | "update-stack" | "execute-change-set")
-            | ("lambda", "update-function-code" | "create-function" | "update-function-configuration")
+            (
+                "cloudformation",
+                "deploy" | "create-stack" | "update-stack" | "execute-change-set",
+            )
+            | (
+                "lambda",
+                "update-function-code" | "create-function" | "update-function-configuration",
+            )
             | ("ecs", "update-service" | "create-service")
             | ("deploy", "create-deployment")
             | ("elasticbeanstalk", "update-environment") => self.deploy(&what),
@@ -1897,39 +2888,100 @@ impl Walker<'_> {
             }
             _ => {}
         }
-        Out::taint(Taint { download: true, ..stdin.taint })
+        Out::taint(Taint {
+            download: true,
+            ..stdin.taint
+        })
     }
 
     fn run_cloud(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
-        let p = opts::parse(rest, "", &["--project", "--zone", "--region", "--format", "--account", "--configuration", "--impersonate-service-account", "--resource-group", "--subscription", "--name", "--output", "--query", "--app", "-a"], false);
+        let p = opts::parse(
+            rest,
+            "",
+            &[
+                "--project",
+                "--zone",
+                "--region",
+                "--format",
+                "--account",
+                "--configuration",
+                "--impersonate-service-account",
+                "--resource-group",
+                "--subscription",
+                "--name",
+                "--output",
+                "--query",
+                "--app",
+                "-a",
+            ],
+            false,
+        );
         self.facts.network = true;
         let pos = p.pos_texts();
         let joined = pos.join(" ");
         let what = format!("`{name} {}`", super::walk::short(&joined));
-        let gsutil_destroy = name == "gsutil" && (pos.first() == Some(&"rb") || (pos.first() == Some(&"rm") && p.has(&["-r", "-a", "-R"])));
-        let destroy = pos.iter().any(|a| matches!(*a, "delete" | "destroy" | "apps:destroy" | "pg:reset" | "remove"))
-            || gsutil_destroy
-            || (name == "gcloud" && pos.starts_with(&["storage", "rm"]) && p.has(&["--recursive", "-r"]));
+        let gsutil_destroy = name == "gsutil"
+            && (pos.first() == Some(&"rb")
+                || (pos.first() == Some(&"rm") && p.has(&["-r", "-a", "-R"])));
+        let destroy = pos.iter().any(|a| {
+            matches!(
+                *a,
+                "delete" | "destroy" | "apps:destroy" | "pg:reset" | "remove"
+            )
+        }) || gsutil_destroy
+            || (name == "gcloud"
+                && pos.starts_with(&["storage", "rm"])
+                && p.has(&["--recursive", "-r"]));
         if destroy {
             self.destroy_shared(&format!("{what} destroys cloud resources"));
         }
         let cred = match name {
-            "gcloud" => pos.contains(&"print-access-token") || pos.contains(&"print-identity-token") || (pos.contains(&"secrets") && pos.contains(&"access")),
-            "az" => joined.contains("get-access-token") || (pos.contains(&"secret") && pos.contains(&"show")),
+            "gcloud" => {
+                pos.contains(&"print-access-token")
+                    || pos.contains(&"print-identity-token")
+                    || (pos.contains(&"secrets") && pos.contains(&"access"))
+            }
+            "az" => {
+                joined.contains("get-access-token")
+                    || (pos.contains(&"secret") && pos.contains(&"show"))
+            }
             "heroku" => pos.contains(&"auth:token") || pos.contains(&"config:get"),
             _ => false,
         };
         if cred {
             return self.credential_store(&what);
         }
-        if pos.iter().any(|a| matches!(*a, "deploy" | "up")) || joined.contains("deployment create") || pos.contains(&"releases:rollback") {
+        if pos.iter().any(|a| matches!(*a, "deploy" | "up"))
+            || joined.contains("deployment create")
+            || pos.contains(&"releases:rollback")
+        {
             self.deploy(&what);
         }
-        Out::taint(Taint { download: true, ..stdin.taint })
+        Out::taint(Taint {
+            download: true,
+            ..stdin.taint
+        })
     }
 
     fn run_kubectl(&mut self, rest: &[Arg]) -> Out {
-        let p = opts::parse(rest, "nslcfo", &["--namespace", "--context", "--kubeconfig", "--server", "--cluster", "--user", "--selector", "--filename", "--output", "--token", "--field-selector"], false);
+        let p = opts::parse(
+            rest,
+            "nslcfo",
+            &[
+                "--namespace",
+                "--context",
+                "--kubeconfig",
+                "--server",
+                "--cluster",
+                "--user",
+                "--selector",
+                "--filename",
+                "--output",
+                "--token",
+                "--field-selector",
+            ],
+            false,
+        );
         self.facts.network = true;
         let pos = p.pos_texts();
         let verb = pos.first().copied().unwrap_or("");
@@ -1939,31 +2991,87 @@ impl Walker<'_> {
             "delete" => {
                 let broad = matches!(
                     kind_base,
-                    "namespace" | "namespaces" | "ns" | "all" | "node" | "nodes" | "no" | "pv" | "persistentvolume"
-                        | "persistentvolumes" | "pvc" | "persistentvolumeclaim" | "persistentvolumeclaims" | "crd" | "crds"
-                        | "customresourcedefinition" | "customresourcedefinitions" | "deploy" | "deployment" | "deployments"
-                        | "statefulset" | "statefulsets" | "sts" | "daemonset" | "daemonsets" | "ds" | "cluster" | "clusterrole"
-                        | "clusterrolebinding" | "secret" | "secrets" | "svc" | "service" | "services"
+                    "namespace"
+                        | "namespaces"
+                        | "ns"
+                        | "all"
+                        | "node"
+                        | "nodes"
+                        | "no"
+                        | "pv"
+                        | "persistentvolume"
+                        | "persistentvolumes"
+                        | "pvc"
+                        | "persistentvolumeclaim"
+                        | "persistentvolumeclaims"
+                        | "crd"
+                        | "crds"
+                        | "customresourcedefinition"
+                        | "customresourcedefinitions"
+                        | "deploy"
+                        | "deployment"
+                        | "deployments"
+                        | "statefulset"
+                        | "statefulsets"
+                        | "sts"
+                        | "daemonset"
+                        | "daemonsets"
+                        | "ds"
+                        | "cluster"
+                        | "clusterrole"
+                        | "clusterrolebinding"
+                        | "secret"
+                        | "secrets"
+                        | "svc"
+                        | "service"
+                        | "services"
                 ) || p.has(&["--all", "-A", "--all-namespaces"])
                     || p.has(&["-f", "--filename", "-l", "--selector"]);
                 if broad {
-                    self.destroy_shared(&format!("`kubectl delete {kind}` removes cluster resources"));
+                    self.destroy_shared(&format!(
+                        "`kubectl delete {kind}` removes cluster resources"
+                    ));
                 }
             }
-            "apply" | "create" | "replace" | "patch" | "scale" | "set" | "rollout" | "edit" | "autoscale" | "expose" | "run"
-            | "drain" | "cordon" | "taint" => self.deploy(&format!("`kubectl {verb}`")),
-            "get" | "describe" if kind_base.starts_with("secret") && (verb == "describe" || p.has(&["-o", "--output"])) => {
+            "apply" | "create" | "replace" | "patch" | "scale" | "set" | "rollout" | "edit"
+            | "autoscale" | "expose" | "run" | "drain" | "cordon" | "taint" => {
+                self.deploy(&format!("`kubectl {verb}`"))
+            }
+            "get" | "describe"
+                if kind_base.starts_with("secret")
+                    && (verb == "describe" || p.has(&["-o", "--output"])) =>
+            {
                 return self.credential_store("`kubectl get secret`");
             }
-            "config" if pos.contains(&"view") && p.has(&["--raw", "--flatten"]) => return self.credential_store("`kubectl config view --raw`"),
-            "exec" | "cp" | "port-forward" | "proxy" => self.note(format!("`kubectl {verb}` reaches into the cluster")),
+            "config" if pos.contains(&"view") && p.has(&["--raw", "--flatten"]) => {
+                return self.credential_store("`kubectl config view --raw`");
+            }
+            "exec" | "cp" | "port-forward" | "proxy" => {
+                self.note(format!("`kubectl {verb}` reaches into the cluster"))
+            }
             _ => {}
         }
-        Out::taint(Taint { download: true, ..Taint::default() })
+        Out::taint(Taint {
+            download: true,
+            ..Taint::default()
+        })
     }
 
     fn run_iac(&mut self, name: &str, rest: &[Arg]) -> Out {
-        let p = opts::parse(rest, "s", &["--stack", "--cwd", "--profile", "--region", "--app", "--config", "--stage"], false);
+        let p = opts::parse(
+            rest,
+            "s",
+            &[
+                "--stack",
+                "--cwd",
+                "--profile",
+                "--region",
+                "--app",
+                "--config",
+                "--stage",
+            ],
+            false,
+        );
         let pos = p.pos_texts();
         let mut sub = pos.first().copied().unwrap_or("");
         if matches!(name, "terragrunt") && sub == "run-all" {
@@ -1973,11 +3081,21 @@ impl Walker<'_> {
         let what = format!("`{name} {sub}`");
         let destroy_flag = t.iter().any(|a| *a == "-destroy" || *a == "--destroy");
         match sub {
-            "destroy" | "remove" | "delete" => self.destroy_shared(&format!("{what} destroys infrastructure")),
-            "apply" | "up" | "update" | "deploy" if destroy_flag => self.destroy_shared(&format!("{what} -destroy destroys infrastructure")),
+            "destroy" | "remove" | "delete" => {
+                self.destroy_shared(&format!("{what} destroys infrastructure"))
+            }
+            "apply" | "up" | "update" | "deploy" if destroy_flag => {
+                self.destroy_shared(&format!("{what} -destroy destroys infrastructure"))
+            }
             "apply" | "up" | "update" | "deploy" => self.deploy(&what),
-            "stack" if pos.get(1) == Some(&"rm") => self.destroy_shared(&format!("`{name} stack rm` deletes a stack")),
-            "state" if pos.get(1).is_some_and(|s| matches!(*s, "rm" | "push" | "replace-provider")) => {
+            "stack" if pos.get(1) == Some(&"rm") => {
+                self.destroy_shared(&format!("`{name} stack rm` deletes a stack"))
+            }
+            "state"
+                if pos
+                    .get(1)
+                    .is_some_and(|s| matches!(*s, "rm" | "push" | "replace-provider")) =>
+            {
                 self.note(format!("`{name} state` rewrites infrastructure state"));
                 self.facts.deploy = true;
             }
@@ -1994,23 +3112,36 @@ impl Walker<'_> {
         let t = texts(rest);
         let pos: Vec<&str> = t.iter().copied().filter(|a| !a.starts_with('-')).collect();
         let sub = pos.first().copied().unwrap_or("");
-        let prod = t.iter().any(|a| matches!(*a, "--prod" | "--production" | "--prod=true"));
+        let prod = t
+            .iter()
+            .any(|a| matches!(*a, "--prod" | "--production" | "--prod=true"));
         self.facts.network = true;
         let what = format!("`{name} {sub}`");
         match name {
             "vercel" | "netlify" if prod => self.deploy(&format!("`{name}` production")),
-            "vercel" if matches!(sub, "remove" | "rm") => self.destroy_shared(&format!("{what} removes a deployment")),
-            "fly" | "flyctl" if matches!(sub, "destroy") || (sub == "apps" && pos.get(1) == Some(&"destroy")) => {
+            "vercel" if matches!(sub, "remove" | "rm") => {
+                self.destroy_shared(&format!("{what} removes a deployment"))
+            }
+            "fly" | "flyctl"
+                if matches!(sub, "destroy")
+                    || (sub == "apps" && pos.get(1) == Some(&"destroy")) =>
+            {
                 self.destroy_shared(&format!("{what} destroys an app"))
             }
-            "firebase" if sub.contains("delete") => self.destroy_shared(&format!("{what} deletes data")),
+            "firebase" if sub.contains("delete") => {
+                self.destroy_shared(&format!("{what} deletes data"))
+            }
             "ansible-playbook" => self.deploy(&format!("`{name}`")),
             "argocd" if pos.starts_with(&["app", "sync"]) => self.deploy(&what),
-            "argocd" if pos.starts_with(&["app", "delete"]) => self.destroy_shared(&format!("{what} deletes an application")),
+            "argocd" if pos.starts_with(&["app", "delete"]) => {
+                self.destroy_shared(&format!("{what} deletes an application"))
+            }
             "skaffold" if matches!(sub, "run" | "deploy") => self.deploy(&what),
             "railway" if sub == "up" => self.deploy(&what),
             "wrangler" if matches!(sub, "deploy" | "publish") => self.deploy(&what),
-            "kamal" | "eb" | "fly" | "flyctl" | "firebase" | "amplify" | "render" | "surge" if matches!(sub, "deploy" | "publish" | "setup") || name == "surge" => {
+            "kamal" | "eb" | "fly" | "flyctl" | "firebase" | "amplify" | "render" | "surge"
+                if matches!(sub, "deploy" | "publish" | "setup") || name == "surge" =>
+            {
                 self.deploy(&what)
             }
             _ => {}
@@ -2020,8 +3151,30 @@ impl Walker<'_> {
 
     fn run_db(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
         let (short, long): (&str, &[&str]) = match name {
-            "psql" | "pgcli" => ("cdfhpUvoL", &["--command", "--dbname", "--file", "--host", "--port", "--username", "--set", "--output"]),
-            "mysql" | "mariadb" | "mycli" => ("eDhPuSp", &["--execute", "--database", "--host", "--port", "--user", "--socket"]),
+            "psql" | "pgcli" => (
+                "cdfhpUvoL",
+                &[
+                    "--command",
+                    "--dbname",
+                    "--file",
+                    "--host",
+                    "--port",
+                    "--username",
+                    "--set",
+                    "--output",
+                ],
+            ),
+            "mysql" | "mariadb" | "mycli" => (
+                "eDhPuSp",
+                &[
+                    "--execute",
+                    "--database",
+                    "--host",
+                    "--port",
+                    "--user",
+                    "--socket",
+                ],
+            ),
             "sqlcmd" => ("QqSdUPi", &[]),
             "clickhouse" | "clickhouse-client" => ("qhd", &["--query", "--host", "--database"]),
             "snowsql" => ("qfadu", &["--query", "--filename"]),
@@ -2033,7 +3186,17 @@ impl Walker<'_> {
         };
         let p = opts::parse(rest, short, long, false);
         let mut sql: Vec<String> = p
-            .values(&["-c", "--command", "-e", "--execute", "-Q", "-q", "--query", "--eval", "-cmd"])
+            .values(&[
+                "-c",
+                "--command",
+                "-e",
+                "--execute",
+                "-Q",
+                "-q",
+                "--query",
+                "--eval",
+                "-cmd",
+            ])
             .iter()
             .map(|a| a.text.clone())
             .collect();
@@ -2064,10 +3227,19 @@ impl Walker<'_> {
                 false
             }
             _ => {
-                let url_local = p.pos.iter().chain(p.values(&["-d", "--dbname", "--host", "-h"]).into_iter()).any(|a| {
-                    let host = crate::normalize::hosts::parse_url(&a.text).map_or_else(|| a.text.clone(), |r| r.host);
-                    a.known() && matches!(crate::normalize::hosts::classify_host(&host, self.env).kind, HostKind::Loopback)
-                });
+                let url_local = p
+                    .pos
+                    .iter()
+                    .chain(p.values(&["-d", "--dbname", "--host", "-h"]))
+                    .any(|a| {
+                        let host = crate::normalize::hosts::parse_url(&a.text)
+                            .map_or_else(|| a.text.clone(), |r| r.host);
+                        a.known()
+                            && matches!(
+                                crate::normalize::hosts::classify_host(&host, self.env).kind,
+                                HostKind::Loopback
+                            )
+                    });
                 url_local || db_host_local(rest)
             }
         };
@@ -2081,36 +3253,68 @@ impl Walker<'_> {
                 self.destroy_shared(&format!("`{name}` runs {what} against a shared database"));
             }
         }
-        Out::taint(Taint { download: true, ..stdin.taint })
+        Out::taint(Taint {
+            download: true,
+            ..stdin.taint
+        })
     }
 
     fn run_migrator(&mut self, name: &str, rest: &[Arg]) -> Out {
         let t = texts(rest);
         let pos: Vec<&str> = t.iter().copied().filter(|a| !a.starts_with('-')).collect();
         let joined = pos.join(" ");
-        let flags = |f: &[&str]| t.iter().any(|a| f.iter().any(|x| a == x || a.starts_with(&format!("{x}="))));
+        let flags = |f: &[&str]| {
+            t.iter()
+                .any(|a| f.iter().any(|x| a == x || a.starts_with(&format!("{x}="))))
+        };
         let forced = match name {
             "prisma" => {
-                (joined.starts_with("db push") && flags(&["--force-reset", "--accept-data-loss"])) || joined.starts_with("migrate reset")
+                (joined.starts_with("db push") && flags(&["--force-reset", "--accept-data-loss"]))
+                    || joined.starts_with("migrate reset")
             }
-            "drizzle-kit" => (pos.first() == Some(&"push") && flags(&["--force"])) || pos.first() == Some(&"drop"),
+            "drizzle-kit" => {
+                (pos.first() == Some(&"push") && flags(&["--force"]))
+                    || pos.first() == Some(&"drop")
+            }
             "knex" => joined.starts_with("migrate:rollback") && flags(&["--all"]),
-            "sequelize" | "sequelize-cli" => pos.iter().any(|a| matches!(*a, "db:drop" | "db:migrate:undo:all")),
-            "typeorm" => pos.iter().any(|a| *a == "schema:drop"),
+            "sequelize" | "sequelize-cli" => pos
+                .iter()
+                .any(|a| matches!(*a, "db:drop" | "db:migrate:undo:all")),
+            "typeorm" => pos.contains(&"schema:drop"),
             "alembic" => joined.starts_with("downgrade base"),
             "flyway" => pos.contains(&"clean"),
             "liquibase" => pos.iter().any(|a| matches!(*a, "dropAll" | "drop-all")),
-            "rails" | "rake" => pos.iter().any(|a| matches!(*a, "db:drop" | "db:reset" | "db:schema:load" | "db:migrate:reset" | "db:purge" | "db:truncate_all")),
+            "rails" | "rake" => pos.iter().any(|a| {
+                matches!(
+                    *a,
+                    "db:drop"
+                        | "db:reset"
+                        | "db:schema:load"
+                        | "db:migrate:reset"
+                        | "db:purge"
+                        | "db:truncate_all"
+                )
+            }),
             "mix" => pos.iter().any(|a| matches!(*a, "ecto.drop" | "ecto.reset")),
-            "supabase" => joined.starts_with("db reset") || (joined.starts_with("db push") && flags(&["--include-all"])) && flags(&["--linked"]),
-            "diesel" | "sqlx" => joined.starts_with("database reset") || joined.starts_with("database drop") || joined.starts_with("migration redo"),
+            "supabase" => {
+                joined.starts_with("db reset")
+                    || (joined.starts_with("db push") && flags(&["--include-all"]))
+                        && flags(&["--linked"])
+            }
+            "diesel" | "sqlx" => {
+                joined.starts_with("database reset")
+                    || joined.starts_with("database drop")
+                    || joined.starts_with("migration redo")
+            }
             "atlas" => joined.starts_with("schema clean"),
             _ => false,
         };
         if forced {
             self.database_force(&format!("`{name} {}`", super::walk::short(&joined)));
         }
-        if name == "supabase" && joined.starts_with("db push") || name == "prisma" && joined.starts_with("migrate deploy") {
+        if name == "supabase" && joined.starts_with("db push")
+            || name == "prisma" && joined.starts_with("migrate deploy")
+        {
             self.deploy(&format!("`{name} {joined}`"));
         }
         Out::default()
@@ -2120,21 +3324,33 @@ impl Walker<'_> {
         let t = texts(rest);
         let pos: Vec<&str> = t.iter().copied().filter(|a| !a.starts_with('-')).collect();
         let sub = pos.first().copied().unwrap_or("");
-        let after_dd: Vec<&str> = t.iter().skip_while(|a| **a != "--").skip(1).copied().collect();
+        let after_dd: Vec<&str> = t
+            .iter()
+            .skip_while(|a| **a != "--")
+            .skip(1)
+            .copied()
+            .collect();
         match sub {
             "publish" => {
                 if !is_dry_run(rest) {
                     self.publish(&format!("`{name} publish`"));
                 }
             }
-            "npm" if pos.get(1) == Some(&"publish") && !is_dry_run(rest) => self.publish(&format!("`{name} npm publish`")),
+            "npm" if pos.get(1) == Some(&"publish") && !is_dry_run(rest) => {
+                self.publish(&format!("`{name} npm publish`"))
+            }
             "unpublish" | "deprecate" => {
                 self.publish(&format!("`{name} {sub}`"));
                 self.destroy_shared(&format!("`{name} {sub}` removes a published package"));
             }
             "exec" | "x" | "dlx" => {
                 let idx = rest.iter().position(|a| a.text == sub).map_or(0, |i| i + 1);
-                let cmd: Vec<Arg> = rest.iter().skip(idx).skip_while(|a| a.text.starts_with('-')).cloned().collect();
+                let cmd: Vec<Arg> = rest
+                    .iter()
+                    .skip(idx)
+                    .skip_while(|a| a.text.starts_with('-'))
+                    .cloned()
+                    .collect();
                 let mut cmd = cmd;
                 if let Some(first) = cmd.first_mut() {
                     first.text = package_bin(&first.text);
@@ -2145,16 +3361,35 @@ impl Walker<'_> {
                 let script = pos.get(1).copied().unwrap_or("");
                 self.script_facts(name, script, &after_dd, &t);
             }
-            "" | "install" | "i" | "ci" | "add" | "remove" | "rm" | "uninstall" | "update" | "up" | "test" | "t" | "build"
-            | "init" | "create" | "audit" | "outdated" | "ls" | "list" | "view" | "info" | "pack" | "link" | "start"
-            | "config" | "cache" | "why" | "login" | "logout" | "version" | "help" | "prune" | "dedupe" | "rebuild"
+            "" | "install" | "i" | "ci" | "add" | "remove" | "rm" | "uninstall" | "update"
+            | "up" | "test" | "t" | "build" | "init" | "create" | "audit" | "outdated" | "ls"
+            | "list" | "view" | "info" | "pack" | "link" | "start" | "config" | "cache" | "why"
+            | "login" | "logout" | "version" | "help" | "prune" | "dedupe" | "rebuild"
             | "workspace" | "workspaces" | "env" | "set" | "get" | "root" | "bin" | "prefix" => {}
             other => {
                 // `yarn <script>`, `pnpm <bin>`: a script of package.json or a local binary.
                 self.script_facts(name, other, &after_dd, &t);
                 const BINS: &[&str] = &[
-                    "prisma", "drizzle-kit", "knex", "sequelize", "typeorm", "supabase", "vercel", "netlify", "wrangler",
-                    "serverless", "sls", "cdk", "firebase", "changeset", "lerna", "vsce", "ovsx", "claude", "gemini", "codex",
+                    "prisma",
+                    "drizzle-kit",
+                    "knex",
+                    "sequelize",
+                    "typeorm",
+                    "supabase",
+                    "vercel",
+                    "netlify",
+                    "wrangler",
+                    "serverless",
+                    "sls",
+                    "cdk",
+                    "firebase",
+                    "changeset",
+                    "lerna",
+                    "vsce",
+                    "ovsx",
+                    "claude",
+                    "gemini",
+                    "codex",
                 ];
                 if BINS.contains(&other) {
                     let idx = rest.iter().position(|a| a.text == other).unwrap_or(0);
@@ -2167,15 +3402,33 @@ impl Walker<'_> {
 
     fn script_facts(&mut self, pm: &str, script: &str, after: &[&str], all: &[&str]) {
         let s = script.to_ascii_lowercase();
-        let forced = after.iter().chain(all.iter()).any(|a| matches!(*a, "--force" | "--force-reset" | "--accept-data-loss" | "-f"));
-        let db = s.starts_with("db") || s.contains("migrat") || s.contains("prisma") || s.contains("drizzle") || s.contains("schema");
-        if db && (forced || s.contains("reset") || s.contains("drop") || s.contains("fresh") || s.contains("wipe")) {
+        let forced = after.iter().chain(all.iter()).any(|a| {
+            matches!(
+                *a,
+                "--force" | "--force-reset" | "--accept-data-loss" | "-f"
+            )
+        });
+        let db = s.starts_with("db")
+            || s.contains("migrat")
+            || s.contains("prisma")
+            || s.contains("drizzle")
+            || s.contains("schema");
+        if db
+            && (forced
+                || s.contains("reset")
+                || s.contains("drop")
+                || s.contains("fresh")
+                || s.contains("wipe"))
+        {
             self.database_force(&format!("`{pm} run {script}`"));
         }
         if s.starts_with("deploy") || s.ends_with(":deploy") || s.contains("deploy:prod") {
             self.deploy(&format!("`{pm} run {script}`"));
         }
-        if matches!(s.as_str(), "publish" | "release" | "semantic-release") || s.starts_with("publish:") || s.starts_with("release:") {
+        if matches!(s.as_str(), "publish" | "release" | "semantic-release")
+            || s.starts_with("publish:")
+            || s.starts_with("release:")
+        {
             self.publish(&format!("`{pm} run {script}`"));
         }
     }
@@ -2190,25 +3443,43 @@ impl Walker<'_> {
             "twine" if sub == "upload" && !dry => self.publish(&what),
             "gem" if sub == "push" => self.publish(&what),
             "gem" if sub == "yank" => self.publish(&what),
-            "poetry" | "flit" | "hatch" | "uv" | "pdm" | "rye" | "lerna" | "changeset" | "vsce" | "ovsx" if sub == "publish" && !dry => {
+            "poetry" | "flit" | "hatch" | "uv" | "pdm" | "rye" | "lerna" | "changeset" | "vsce"
+            | "ovsx"
+                if sub == "publish" && !dry =>
+            {
                 self.publish(&what)
             }
             "nuget" if sub == "push" => self.publish(&what),
-            "dotnet" if sub == "nuget" && pos.get(1) == Some(&"push") => self.publish("`dotnet nuget push`"),
-            "dotnet" if sub == "ef" && pos.get(1) == Some(&"database") && pos.get(2) == Some(&"drop") => {
+            "dotnet" if sub == "nuget" && pos.get(1) == Some(&"push") => {
+                self.publish("`dotnet nuget push`")
+            }
+            "dotnet"
+                if sub == "ef"
+                    && pos.get(1) == Some(&"database")
+                    && pos.get(2) == Some(&"drop") =>
+            {
                 self.database_force("`dotnet ef database drop`")
             }
-            "mvn" | "mvnw" if pos.iter().any(|a| matches!(*a, "deploy" | "release:perform" | "deploy:deploy-file")) && !t.iter().any(|a| a.starts_with("-Dmaven.deploy.skip=true")) => {
+            "mvn" | "mvnw"
+                if pos
+                    .iter()
+                    .any(|a| matches!(*a, "deploy" | "release:perform" | "deploy:deploy-file"))
+                    && !t.iter().any(|a| a.starts_with("-Dmaven.deploy.skip=true")) =>
+            {
                 self.publish(&format!("`{name} deploy`"))
             }
-            "gradle" | "gradlew" if pos.iter().any(|a| a.starts_with("publish") || a.contains(":publish")) => {
+            "gradle" | "gradlew"
+                if pos
+                    .iter()
+                    .any(|a| a.starts_with("publish") || a.contains(":publish")) =>
+            {
                 self.publish(&format!("`{name} publish`"))
             }
             "docker" | "podman" | "buildah" | "nerdctl" => self.run_docker(name, rest, &pos),
-            "goreleaser" | "jreleaser" | "semantic-release" | "release-it" | "np" if !dry => {
-                if name != "goreleaser" || matches!(sub, "release" | "") {
-                    self.publish(&format!("`{name}`"))
-                }
+            "goreleaser" | "jreleaser" | "semantic-release" | "release-it" | "np"
+                if !dry && (name != "goreleaser" || matches!(sub, "release" | "")) =>
+            {
+                self.publish(&format!("`{name}`"))
             }
             _ => {}
         }
@@ -2217,27 +3488,69 @@ impl Walker<'_> {
 
     fn run_docker(&mut self, name: &str, rest: &[Arg], pos: &[&str]) {
         let sub = pos.first().copied().unwrap_or("");
-        let sub = if sub == "image" || sub == "container" { pos.get(1).copied().unwrap_or("") } else { sub };
+        let sub = if sub == "image" || sub == "container" {
+            pos.get(1).copied().unwrap_or("")
+        } else {
+            sub
+        };
         match sub {
             "push" => self.publish(&format!("`{name} push`")),
             "run" | "create" | "exec" => {
-                let p = opts::parse(rest, "veupwlm", &["--volume", "--env", "--user", "--publish", "--workdir", "--label", "--mount", "--name", "--network", "--entrypoint", "--env-file", "--memory", "--platform"], true);
-                if p.has(&["--privileged"]) || p.opts.iter().any(|o| o.name == "--pid" || o.name == "--net" && o.value.as_ref().is_some_and(|v| v.text == "host")) {
+                let p = opts::parse(
+                    rest,
+                    "veupwlm",
+                    &[
+                        "--volume",
+                        "--env",
+                        "--user",
+                        "--publish",
+                        "--workdir",
+                        "--label",
+                        "--mount",
+                        "--name",
+                        "--network",
+                        "--entrypoint",
+                        "--env-file",
+                        "--memory",
+                        "--platform",
+                    ],
+                    true,
+                );
+                if p.has(&["--privileged"])
+                    || p.opts.iter().any(|o| {
+                        o.name == "--pid"
+                            || o.name == "--net"
+                                && o.value.as_ref().is_some_and(|v| v.text == "host")
+                    })
+                {
                     self.facts.privileged = true;
                     self.note(format!("`{name} {sub}` runs a privileged container"));
                 }
                 for v in p.values(&["-v", "--volume", "--mount"]) {
-                    let src = v.text.strip_prefix("type=bind,").map_or(v.text.as_str(), |s| s);
-                    let src = src.strip_prefix("source=").or_else(|| src.strip_prefix("src=")).unwrap_or(src);
+                    let src = v
+                        .text
+                        .strip_prefix("type=bind,")
+                        .map_or(v.text.as_str(), |s| s);
+                    let src = src
+                        .strip_prefix("source=")
+                        .or_else(|| src.strip_prefix("src="))
+                        .unwrap_or(src);
                     let src = src.split([':', ',']).next().unwrap_or("");
-                    if src.starts_with('/') || src.starts_with('~') || src.starts_with('.') || src.starts_with('$') {
+                    if src.starts_with('/')
+                        || src.starts_with('~')
+                        || src.starts_with('.')
+                        || src.starts_with('$')
+                    {
                         let arg = v.derive(src);
                         let _ = self.read_path(&arg);
                         if let Some(class) = self.classify(&arg)
                             && class.critical_dir
                         {
                             self.facts.reads_outside_workspace = true;
-                            self.note(format!("`{name}` mounts `{}` into a container", self.display(&class.resolved)));
+                            self.note(format!(
+                                "`{name}` mounts `{}` into a container",
+                                self.display(&class.resolved)
+                            ));
                         }
                     }
                 }
@@ -2258,30 +3571,63 @@ impl Walker<'_> {
         let t = texts(rest);
         let has = |f: &str| t.iter().any(|a| *a == f || a.starts_with(&format!("{f}=")));
         let mode = |flag: &str, value: &str| {
-            t.windows(2).any(|w| w[0] == flag && w[1] == value) || t.iter().any(|a| *a == format!("{flag}={value}"))
+            t.windows(2).any(|w| w[0] == flag && w[1] == value)
+                || t.iter().any(|a| *a == format!("{flag}={value}"))
         };
         let prompt = t.join(" ").to_ascii_lowercase();
-        let sensitive = ["secret", "api key", "token", "password", "credential", "wallet", ".env", "id_rsa", "$home", "/home/", "private key"]
-            .iter()
-            .any(|w| prompt.contains(w));
+        let sensitive = [
+            "secret",
+            "api key",
+            "token",
+            "password",
+            "credential",
+            "wallet",
+            ".env",
+            "id_rsa",
+            "$home",
+            "/home/",
+            "private key",
+        ]
+        .iter()
+        .any(|w| prompt.contains(w));
         let unsafe_flag: Option<&str> = match name {
-            "claude" if has("--dangerously-skip-permissions") => Some("--dangerously-skip-permissions"),
-            "claude" if mode("--permission-mode", "bypassPermissions") => Some("--permission-mode bypassPermissions"),
-            "gemini" | "qwen" if has("--yolo") || has("-y") || mode("--approval-mode", "yolo") => Some("--yolo"),
-            "codex" if has("--dangerously-bypass-approvals-and-sandbox") || has("--yolo") => Some("--dangerously-bypass-approvals-and-sandbox"),
-            "codex" if mode("--sandbox", "danger-full-access") || mode("-s", "danger-full-access") => Some("--sandbox danger-full-access"),
+            "claude" if has("--dangerously-skip-permissions") => {
+                Some("--dangerously-skip-permissions")
+            }
+            "claude" if mode("--permission-mode", "bypassPermissions") => {
+                Some("--permission-mode bypassPermissions")
+            }
+            "gemini" | "qwen" if has("--yolo") || has("-y") || mode("--approval-mode", "yolo") => {
+                Some("--yolo")
+            }
+            "codex" if has("--dangerously-bypass-approvals-and-sandbox") || has("--yolo") => {
+                Some("--dangerously-bypass-approvals-and-sandbox")
+            }
+            "codex"
+                if mode("--sandbox", "danger-full-access") || mode("-s", "danger-full-access") =>
+            {
+                Some("--sandbox danger-full-access")
+            }
             "codex" if has("--full-auto") && sensitive => Some("--full-auto on secrets"),
             "q" if has("--trust-all-tools") || has("--trust-tools") => Some("--trust-all-tools"),
-            "copilot" if has("--allow-all-tools") || has("--allow-all-paths") || has("--yolo") => Some("--allow-all-tools"),
+            "copilot" if has("--allow-all-tools") || has("--allow-all-paths") || has("--yolo") => {
+                Some("--allow-all-tools")
+            }
             "cursor-agent" if has("--force") || has("-f") => Some("--force"),
             "amp" if has("--dangerously-allow-all") => Some("--dangerously-allow-all"),
             "aider" if has("--yes-always") && sensitive => Some("--yes-always"),
-            "goose" | "crush" | "opencode" if has("--yolo") || has("--dangerously-skip-permissions") => Some("--yolo"),
+            "goose" | "crush" | "opencode"
+                if has("--yolo") || has("--dangerously-skip-permissions") =>
+            {
+                Some("--yolo")
+            }
             _ => None,
         };
         if let Some(flag) = unsafe_flag {
             self.facts.unsafe_agent = true;
-            self.note(format!("AI agent `{name}` run with safety checks off (`{flag}`)"));
+            self.note(format!(
+                "AI agent `{name}` run with safety checks off (`{flag}`)"
+            ));
         }
     }
 
@@ -2292,7 +3638,9 @@ impl Walker<'_> {
         for a in rest {
             taint = taint.union(a.taint);
             let t = a.text.as_str();
-            let value = t.split_once('=').map_or(t, |(k, v)| if k.starts_with('-') { v } else { t });
+            let value = t
+                .split_once('=')
+                .map_or(t, |(k, v)| if k.starts_with('-') { v } else { t });
             if value.contains("://") {
                 let _ = self.contact_arg(&a.derive(value), false, false, name);
                 continue;
@@ -2330,10 +3678,85 @@ pub(crate) fn plain_read_only(name: &str) -> bool {
     READ_ONLY.contains(&name)
         && !matches!(
             name,
-            "git" | "cargo" | "npm" | "pnpm" | "yarn" | "kubectl" | "terraform" | "aws" | "env" | "printenv" | "set"
-                | "export" | "declare" | "typeset" | "sed" | "awk" | "find" | "sort" | "command" | "dig" | "nslookup"
-                | "host" | "ping" | "ssh-keygen"
+            "git"
+                | "cargo"
+                | "npm"
+                | "pnpm"
+                | "yarn"
+                | "kubectl"
+                | "terraform"
+                | "aws"
+                | "env"
+                | "printenv"
+                | "set"
+                | "export"
+                | "declare"
+                | "typeset"
+                | "sed"
+                | "awk"
+                | "find"
+                | "sort"
+                | "command"
+                | "dig"
+                | "nslookup"
+                | "host"
+                | "ping"
+                | "ssh-keygen"
         )
+}
+
+/// String literals handed to a shell by code in another language (`os.system("…")`,
+/// `execSync('…')`, `` `…` `` in Ruby/Perl): the first literal argument of each call.
+fn embedded_shell(code: &str) -> Vec<String> {
+    const CALLS: &[&str] = &[
+        "system(",
+        "popen(",
+        "execSync(",
+        "exec(",
+        "getoutput(",
+        "getstatusoutput(",
+        "check_output(",
+        "shell_exec(",
+        "passthru(",
+        "spawnSync(",
+        "run(",
+        "call(",
+        "Popen(",
+    ];
+    let mut out = Vec::new();
+    for call in CALLS {
+        let mut from = 0;
+        while let Some(pos) = code.get(from..).and_then(|t| t.find(call)) {
+            let start = from + pos + call.len();
+            from = start;
+            let rest = code.get(start..).unwrap_or("").trim_start();
+            let Some(q) = rest
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\'' | '`'))
+            else {
+                continue;
+            };
+            let body = rest.get(1..).unwrap_or("");
+            let mut lit = String::new();
+            let mut chars = body.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        lit.push(n);
+                    }
+                } else if c == q {
+                    break;
+                } else {
+                    lit.push(c);
+                }
+            }
+            if !lit.trim().is_empty() && out.len() < 16 {
+                out.push(lit);
+            }
+        }
+    }
+    out
 }
 
 /// The command part of crontab lines (schedule fields dropped).
@@ -2341,14 +3764,19 @@ fn crontab_commands(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         let l = line.trim_start();
-        if l.is_empty() || l.starts_with('#') || is_env_assignment(l.split_whitespace().next().unwrap_or("")) {
+        if l.is_empty()
+            || l.starts_with('#')
+            || is_env_assignment(l.split_whitespace().next().unwrap_or(""))
+        {
             continue;
         }
         let fields = if l.starts_with('@') { 1 } else { 5 };
         let mut rest = l;
         for _ in 0..fields {
             rest = rest.trim_start();
-            rest = rest.find(char::is_whitespace).map_or("", |i| rest.get(i..).unwrap_or(""));
+            rest = rest
+                .find(char::is_whitespace)
+                .map_or("", |i| rest.get(i..).unwrap_or(""));
         }
         out.push_str(rest.trim());
         out.push('\n');
@@ -2357,19 +3785,39 @@ fn crontab_commands(text: &str) -> String {
 }
 
 fn first_pos(rest: &[Arg]) -> String {
-    rest.iter().find(|a| !a.text.starts_with('-')).map(|a| a.text.clone()).unwrap_or_default()
+    rest.iter()
+        .find(|a| !a.text.starts_with('-'))
+        .map(|a| a.text.clone())
+        .unwrap_or_default()
 }
 
 fn is_env_assignment(t: &str) -> bool {
-    t.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    t.split_once('=').is_some_and(|(k, _)| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 fn is_interpreter(name: &str) -> bool {
     name.starts_with("python")
         || matches!(
             name,
-            "pypy" | "pypy3" | "node" | "nodejs" | "deno" | "bun" | "perl" | "ruby" | "php" | "pwsh" | "powershell" | "lua"
-                | "luajit" | "osascript" | "Rscript" | "tclsh" | "expect"
+            "pypy"
+                | "pypy3"
+                | "node"
+                | "nodejs"
+                | "deno"
+                | "bun"
+                | "perl"
+                | "ruby"
+                | "php"
+                | "pwsh"
+                | "powershell"
+                | "lua"
+                | "luajit"
+                | "osascript"
+                | "Rscript"
+                | "tclsh"
+                | "expect"
         )
 }
 
@@ -2393,7 +3841,11 @@ fn run_echo(rest: &[Arg]) -> Out {
     let words = &rest[i.min(rest.len())..];
     let mut taint = words.iter().fold(Taint::default(), |t, a| t.union(a.taint));
     let known = words.iter().all(Arg::known);
-    let mut text = words.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
+    let mut text = words
+        .iter()
+        .map(|a| a.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     if escapes {
         let (d, coded) = crate::normalize::text::decode_escapes(&text, true);
         taint.escaped |= coded;
@@ -2402,7 +3854,11 @@ fn run_echo(rest: &[Arg]) -> Out {
     if newline {
         text.push('\n');
     }
-    Out { taint, text: known.then_some(text), ..Out::default() }
+    Out {
+        taint,
+        text: known.then_some(text),
+        ..Out::default()
+    }
 }
 
 /// Is the database host (from `-h`/`--host`) loopback or a local socket path?
@@ -2412,13 +3868,14 @@ fn db_host_local(rest: &[Arg]) -> bool {
         let t = a.text.as_str();
         let v = if matches!(t, "-h" | "--host" | "-H") {
             it.peek().map(|n| n.text.as_str())
-        } else if let Some(v) = t.strip_prefix("--host=").or_else(|| t.strip_prefix("-h").filter(|v| !v.is_empty())) {
-            Some(v)
         } else {
-            None
+            t.strip_prefix("--host=")
+                .or_else(|| t.strip_prefix("-h").filter(|v| !v.is_empty()))
         };
         if let Some(v) = v {
-            return matches!(v, "localhost" | "127.0.0.1" | "::1" | "0.0.0.0") || v.starts_with('/') || v.starts_with("127.");
+            return matches!(v, "localhost" | "127.0.0.1" | "::1" | "0.0.0.0")
+                || v.starts_with('/')
+                || v.starts_with("127.");
         }
     }
     false
@@ -2466,15 +3923,41 @@ fn git_read_only(t: &[&str]) -> bool {
     let sub = t.get(i).copied().unwrap_or("");
     let args = t.get(i + 1..).unwrap_or(&[]);
     match sub {
-        "status" | "diff" | "log" | "show" | "rev-parse" | "describe" | "ls-files" | "blame" | "grep" | "shortlog" | "cat-file"
-        | "ls-tree" | "merge-base" | "rev-list" | "name-rev" | "for-each-ref" | "whatchanged" | "count-objects" | "reflog"
-        | "version" | "help" | "check-ignore" | "show-ref" | "var" | "diff-tree" | "diff-files" | "diff-index" | "annotate" => {
-            !args.iter().any(|a| a.starts_with("--output"))
+        "status" | "diff" | "log" | "show" | "rev-parse" | "describe" | "ls-files" | "blame"
+        | "grep" | "shortlog" | "cat-file" | "ls-tree" | "merge-base" | "rev-list" | "name-rev"
+        | "for-each-ref" | "whatchanged" | "count-objects" | "reflog" | "version" | "help"
+        | "check-ignore" | "show-ref" | "var" | "diff-tree" | "diff-files" | "diff-index"
+        | "annotate" => !args.iter().any(|a| a.starts_with("--output")),
+        "branch" => {
+            args.is_empty()
+                || args.iter().all(|a| {
+                    matches!(
+                        *a,
+                        "-a" | "-r"
+                            | "-v"
+                            | "-vv"
+                            | "--list"
+                            | "-l"
+                            | "--show-current"
+                            | "--all"
+                            | "--remotes"
+                            | "--merged"
+                            | "--no-merged"
+                            | "--contains"
+                    )
+                })
         }
-        "branch" => args.is_empty() || args.iter().all(|a| matches!(*a, "-a" | "-r" | "-v" | "-vv" | "--list" | "-l" | "--show-current" | "--all" | "--remotes" | "--merged" | "--no-merged" | "--contains")),
         "tag" => args.is_empty() || args.iter().all(|a| matches!(*a, "-l" | "--list" | "-n")),
-        "remote" => args.is_empty() || matches!(args.first().copied(), Some("-v" | "get-url" | "show" | "--verbose")),
-        "config" => args.iter().any(|a| a.starts_with("--get") || matches!(*a, "-l" | "--list")),
+        "remote" => {
+            args.is_empty()
+                || matches!(
+                    args.first().copied(),
+                    Some("-v" | "get-url" | "show" | "--verbose")
+                )
+        }
+        "config" => args
+            .iter()
+            .any(|a| a.starts_with("--get") || matches!(*a, "-l" | "--list")),
         "stash" => matches!(args.first().copied(), Some("list" | "show")),
         "worktree" => args.first() == Some(&"list"),
         "submodule" => args.is_empty() || args.first() == Some(&"status"),

@@ -18,16 +18,39 @@ impl SyntaxView {
     fn comparable(name: &str) -> bool {
         !matches!(
             name,
-            "[" | "[[" | "test" | "declare" | "export" | "local" | "readonly" | "typeset" | "unset" | "unsetenv" | "time" | "!"
+            "[" | "[["
+                | "test"
+                | "declare"
+                | "export"
+                | "local"
+                | "readonly"
+                | "typeset"
+                | "unset"
+                | "unsetenv"
+                | "time"
+                | "!"
         )
     }
 
     /// Names and targets present in one view and missing from the other.
     pub fn difference(&self, other: &SyntaxView) -> Vec<String> {
-        let progs = |v: &SyntaxView| -> BTreeSet<String> { v.programs.iter().filter(|p| Self::comparable(p)).cloned().collect() };
+        let progs = |v: &SyntaxView| -> BTreeSet<String> {
+            v.programs
+                .iter()
+                .filter(|p| Self::comparable(p))
+                .cloned()
+                .collect()
+        };
         let (a, b) = (progs(self), progs(other));
-        let mut out: Vec<String> = a.symmetric_difference(&b).map(|p| format!("program `{p}`")).collect();
-        out.extend(self.redirects.symmetric_difference(&other.redirects).map(|r| format!("redirect `{r}`")));
+        let mut out: Vec<String> = a
+            .symmetric_difference(&b)
+            .map(|p| format!("program `{p}`"))
+            .collect();
+        out.extend(
+            self.redirects
+                .symmetric_difference(&other.redirects)
+                .map(|r| format!("redirect `{r}`")),
+        );
         out
     }
 }
@@ -71,7 +94,10 @@ pub(crate) fn parse(src: &str, deadline: Instant) -> Option<TsView> {
 }
 
 fn view(root: Node<'_>, src: &[u8]) -> TsView {
-    let mut out = TsView { plain: true, ..TsView::default() };
+    let mut out = TsView {
+        plain: true,
+        ..TsView::default()
+    };
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         if node.is_error() || node.is_missing() {
@@ -79,7 +105,9 @@ fn view(root: Node<'_>, src: &[u8]) -> TsView {
         }
         match node.kind() {
             "command" => {
-                if let Some(name) = node.child_by_field_name("name").and_then(|n| n.named_child(0).or(Some(n)))
+                if let Some(name) = node
+                    .child_by_field_name("name")
+                    .and_then(|n| n.named_child(0).or(Some(n)))
                     && let Some(t) = static_text(name, src)
                     && !t.starts_with('~')
                 {
@@ -101,7 +129,8 @@ fn view(root: Node<'_>, src: &[u8]) -> TsView {
                 if let Some(dest) = node.child_by_field_name("destination")
                     && let Some(t) = static_text(dest, src)
                 {
-                    let dup = (text(node, src).contains('&') && (t.chars().all(|c| c.is_ascii_digit()) || t == "-"))
+                    let dup = (text(node, src).contains('&')
+                        && (t.chars().all(|c| c.is_ascii_digit()) || t == "-"))
                         || t.starts_with('~');
                     if !dup {
                         out.syntax.redirects.insert(t);
@@ -109,8 +138,8 @@ fn view(root: Node<'_>, src: &[u8]) -> TsView {
                 }
                 out.plain = false;
             }
-            "program" | "command_name" | "word" | "raw_string" | "string_content" | "number" | "list" | "pipeline" | "comment"
-            | "&&" | "||" | "|" | ";" | "'" | "\"" => {}
+            "program" | "command_name" | "word" | "raw_string" | "string_content" | "number"
+            | "list" | "pipeline" | "comment" | "&&" | "||" | "|" | ";" | "'" | "\"" => {}
             "string" => {}
             _ => out.plain = false,
         }
@@ -132,20 +161,34 @@ fn static_text(node: Node<'_>, src: &[u8]) -> Option<String> {
         "word" | "number" => Some(unescape(text(node, src))),
         "raw_string" => {
             let t = text(node, src);
-            Some(t.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')).unwrap_or(t).to_string())
+            Some(
+                t.strip_prefix('\'')
+                    .and_then(|t| t.strip_suffix('\''))
+                    .unwrap_or(t)
+                    .to_string(),
+            )
         }
         "string" => {
             let mut cursor = node.walk();
-            if node.named_children(&mut cursor).any(|c| c.kind() != "string_content") {
+            if node
+                .named_children(&mut cursor)
+                .any(|c| c.kind() != "string_content")
+            {
                 return None;
             }
             let t = text(node, src);
-            let inner = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(t);
+            let inner = t
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(t);
             Some(unescape_dq(inner))
         }
         "concatenation" => {
             let mut cursor = node.walk();
-            let parts: Option<Vec<String>> = node.named_children(&mut cursor).map(|c| static_text(c, src)).collect();
+            let parts: Option<Vec<String>> = node
+                .named_children(&mut cursor)
+                .map(|c| static_text(c, src))
+                .collect();
             parts.map(|p| p.concat())
         }
         _ => None,

@@ -12,7 +12,9 @@ use crate::normalize::hosts::{self, HostKind};
 use crate::normalize::paths::{self, PathClass};
 use crate::normalize::text;
 use brush_parser::ast;
-use brush_parser::word::{self, ParameterExpr, ParameterTransformOp, TildeExpr, WordPiece, WordPieceWithSource};
+use brush_parser::word::{
+    self, ParameterExpr, ParameterTransformOp, TildeExpr, WordPiece, WordPieceWithSource,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
@@ -66,7 +68,10 @@ pub(crate) struct Out {
 
 impl Out {
     pub fn taint(taint: Taint) -> Out {
-        Out { taint, ..Out::default() }
+        Out {
+            taint,
+            ..Out::default()
+        }
     }
 
     fn merge(&mut self, o: Out) {
@@ -107,12 +112,20 @@ pub(crate) struct Arg {
 
 impl Arg {
     pub fn lit(text: &str) -> Arg {
-        Arg { text: text.to_string(), literal: true, ..Arg::default() }
+        Arg {
+            text: text.to_string(),
+            literal: true,
+            ..Arg::default()
+        }
     }
 
     /// A sub-string of this word (an option's inline value) keeping its flow facts.
     pub fn derive(&self, text: &str) -> Arg {
-        Arg { text: text.to_string(), process: None, ..self.clone() }
+        Arg {
+            text: text.to_string(),
+            process: None,
+            ..self.clone()
+        }
     }
 
     pub fn known(&self) -> bool {
@@ -143,6 +156,8 @@ pub(crate) struct Walker<'e> {
     vars: HashMap<String, Val>,
     /// `git remote add NAME URL` seen earlier in this command.
     pub remotes: HashMap<String, String>,
+    /// File descriptors opened on `/dev/tcp/HOST/PORT` (`exec 3<>/dev/tcp/…`), by number.
+    net_fds: HashMap<i32, String>,
     /// Files written in this command whose content is tainted (downloads, secret copies).
     pub tainted_files: HashMap<String, Taint>,
     pub functions: BTreeSet<String>,
@@ -171,6 +186,7 @@ impl<'e> Walker<'e> {
             vars: HashMap::new(),
             remotes: HashMap::new(),
             tainted_files: HashMap::new(),
+            net_fds: HashMap::new(),
             functions: BTreeSet::new(),
             depth: 0,
             parses: 0,
@@ -205,7 +221,10 @@ impl<'e> Walker<'e> {
         if self.limit_hit {
             return true;
         }
-        if self.depth > MAX_DEPTH || self.parses > MAX_PARSES || self.commands > MAX_COMMANDS || Instant::now() > self.deadline
+        if self.depth > MAX_DEPTH
+            || self.parses > MAX_PARSES
+            || self.commands > MAX_COMMANDS
+            || Instant::now() > self.deadline
         {
             self.limit_hit = true;
             self.note("analysis limit reached (nesting, size or time)".into());
@@ -226,6 +245,10 @@ impl<'e> Walker<'e> {
         if self.over_limit() {
             return None;
         }
+        if super::heredoc_hazard(src) || super::nesting(src) > super::MAX_NESTING {
+            self.note("shell text that would hang the parser is not analysed".into());
+            return None;
+        }
         let opts = brush_parser::ParserOptions::default();
         let mut parser = brush_parser::Parser::new(std::io::Cursor::new(src.as_bytes()), &opts);
         parser.parse_program().ok()
@@ -244,7 +267,10 @@ impl<'e> Walker<'e> {
             None => {
                 if !self.limit_hit {
                     self.facts.unparseable = true;
-                    self.note(format!("nested shell text does not parse: `{}`", short(src)));
+                    self.note(format!(
+                        "nested shell text does not parse: `{}`",
+                        short(src)
+                    ));
                 }
                 self.not_read_only();
                 Out::default()
@@ -310,7 +336,8 @@ impl<'e> Walker<'e> {
         match c {
             ast::Command::Simple(sc) => self.walk_simple(sc, stdin),
             ast::Command::Compound(cc, redirects) => {
-                let items: Vec<&ast::IoRedirect> = redirects.iter().flat_map(|r| r.0.iter()).collect();
+                let items: Vec<&ast::IoRedirect> =
+                    redirects.iter().flat_map(|r| r.0.iter()).collect();
                 let stdin = self.input_redirects(&items, stdin);
                 let out = self.walk_compound(cc, stdin);
                 self.output_redirects(&items, &out);
@@ -318,7 +345,8 @@ impl<'e> Walker<'e> {
             }
             ast::Command::Function(f) => {
                 self.functions.insert(f.fname.value.clone());
-                let items: Vec<&ast::IoRedirect> = f.body.1.iter().flat_map(|r| r.0.iter()).collect();
+                let items: Vec<&ast::IoRedirect> =
+                    f.body.1.iter().flat_map(|r| r.0.iter()).collect();
                 let stdin = self.input_redirects(&items, Out::default());
                 let out = self.walk_compound(&f.body.0, stdin);
                 self.output_redirects(&items, &out);
@@ -326,7 +354,8 @@ impl<'e> Walker<'e> {
             }
             ast::Command::ExtendedTest(t, redirects) => {
                 self.walk_test(&t.expr);
-                let items: Vec<&ast::IoRedirect> = redirects.iter().flat_map(|r| r.0.iter()).collect();
+                let items: Vec<&ast::IoRedirect> =
+                    redirects.iter().flat_map(|r| r.0.iter()).collect();
                 let _ = self.input_redirects(&items, stdin);
                 self.output_redirects(&items, &Out::default());
                 Out::default()
@@ -340,7 +369,9 @@ impl<'e> Walker<'e> {
                 self.walk_test(a);
                 self.walk_test(b);
             }
-            ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => self.walk_test(a),
+            ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => {
+                self.walk_test(a)
+            }
             ast::ExtendedTestExpr::UnaryTest(_, w) => {
                 let _ = self.expand(&w.value);
             }
@@ -358,7 +389,10 @@ impl<'e> Walker<'e> {
                 Out::default()
             }
             ast::CompoundCommand::ArithmeticForClause(f) => {
-                for e in [&f.initializer, &f.condition, &f.updater].into_iter().flatten() {
+                for e in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
                     self.walk_arith(&e.value);
                 }
                 self.walk_list(&f.body.list, stdin)
@@ -366,11 +400,27 @@ impl<'e> Walker<'e> {
             ast::CompoundCommand::BraceGroup(b) => self.walk_list(&b.list, stdin),
             ast::CompoundCommand::Subshell(s) => self.walk_subshell(&s.list, stdin),
             ast::CompoundCommand::ForClause(f) => {
-                let values: Vec<Arg> =
-                    f.values.iter().flatten().map(|w| self.expand(&w.value)).collect();
-                let taint = values.iter().fold(Taint::default(), |t, v| t.union(v.taint));
-                let first = values.first().map(|v| v.text.clone()).unwrap_or_else(|| UNKNOWN.to_string());
-                self.vars.insert(f.variable_name.clone(), Val { text: first, literal: false, taint });
+                let values: Vec<Arg> = f
+                    .values
+                    .iter()
+                    .flatten()
+                    .map(|w| self.expand(&w.value))
+                    .collect();
+                let taint = values
+                    .iter()
+                    .fold(Taint::default(), |t, v| t.union(v.taint));
+                let first = values
+                    .first()
+                    .map(|v| v.text.clone())
+                    .unwrap_or_else(|| UNKNOWN.to_string());
+                self.vars.insert(
+                    f.variable_name.clone(),
+                    Val {
+                        text: first,
+                        literal: false,
+                        taint,
+                    },
+                );
                 self.walk_list(&f.body.list, stdin)
             }
             ast::CompoundCommand::CaseClause(c) => {
@@ -473,7 +523,10 @@ impl<'e> Walker<'e> {
             }
         }
         let decl = args.first().is_some_and(|a| {
-            matches!(a.text.as_str(), "export" | "declare" | "local" | "readonly" | "typeset")
+            matches!(
+                a.text.as_str(),
+                "export" | "declare" | "local" | "readonly" | "typeset"
+            )
         });
         for a in &decl_assigns {
             let val = self.assignment_value(a);
@@ -483,7 +536,11 @@ impl<'e> Walker<'e> {
         }
 
         let stdin = self.input_redirects(&redirects, stdin);
-        let mut out = if args.is_empty() { Out::default() } else { self.invoke(args, stdin.clone()) };
+        let mut out = if args.is_empty() {
+            Out::default()
+        } else {
+            self.invoke(args, stdin.clone())
+        };
         for s in proc_writes {
             let o = self.walk_subshell(&s.list, Out::taint(out.taint.union(stdin.taint)));
             out.merge(o);
@@ -514,7 +571,11 @@ impl<'e> Walker<'e> {
             }
             ast::ProcessSubstitutionKind::Write => {
                 writes.push(s);
-                args.push(Arg { text: "/dev/fd/63".into(), expanded: true, ..Arg::default() });
+                args.push(Arg {
+                    text: "/dev/fd/63".into(),
+                    expanded: true,
+                    ..Arg::default()
+                });
             }
         }
     }
@@ -526,7 +587,11 @@ impl<'e> Walker<'e> {
                 if arg.substitution {
                     // `VERSION=$(git describe)` runs the substitution; the value is computed.
                 }
-                Val { text: arg.text, literal: arg.literal, taint: arg.taint }
+                Val {
+                    text: arg.text,
+                    literal: arg.literal,
+                    taint: arg.taint,
+                }
             }
             ast::AssignmentValue::Array(items) => {
                 let mut taint = Taint::default();
@@ -539,7 +604,11 @@ impl<'e> Walker<'e> {
                     taint = taint.union(arg.taint);
                     texts.push(arg.text);
                 }
-                Val { text: texts.join(" "), literal: false, taint }
+                Val {
+                    text: texts.join(" "),
+                    literal: false,
+                    taint,
+                }
             }
         }
     }
@@ -556,7 +625,11 @@ impl<'e> Walker<'e> {
                     literal: old.literal && val.literal,
                     taint: old.taint.union(val.taint),
                 },
-                None => Val { text: format!("{UNKNOWN}{}", val.text), literal: false, taint: val.taint },
+                None => Val {
+                    text: format!("{UNKNOWN}{}", val.text),
+                    literal: false,
+                    taint: val.taint,
+                },
             }
         } else {
             val
@@ -570,7 +643,14 @@ impl<'e> Walker<'e> {
 
     /// Record a variable assigned by a command (`read x`, `printf -v x`): value unknown.
     pub fn set_unknown_var(&mut self, name: &str, taint: Taint) {
-        self.vars.insert(name.to_string(), Val { text: UNKNOWN.to_string(), literal: false, taint });
+        self.vars.insert(
+            name.to_string(),
+            Val {
+                text: UNKNOWN.to_string(),
+                literal: false,
+                taint,
+            },
+        );
     }
 
     // ------------------------------------------------------------------ redirections
@@ -582,7 +662,10 @@ impl<'e> Walker<'e> {
                 ast::IoRedirect::File(fd, kind, target) => {
                     let is_stdin = fd.is_none_or(|f| f == 0);
                     match (kind, target) {
-                        (ast::IoFileRedirectKind::Read | ast::IoFileRedirectKind::ReadAndWrite, ast::IoFileRedirectTarget::Filename(w)) => {
+                        (
+                            ast::IoFileRedirectKind::Read | ast::IoFileRedirectKind::ReadAndWrite,
+                            ast::IoFileRedirectTarget::Filename(w),
+                        ) => {
                             let arg = self.expand(&w.value);
                             self.syntax_redirect(&w.value, &arg);
                             let t = self.read_path(&arg);
@@ -590,7 +673,13 @@ impl<'e> Walker<'e> {
                                 stdin = Out::taint(t.union(arg.taint));
                             }
                         }
-                        (_, ast::IoFileRedirectTarget::ProcessSubstitution(ast::ProcessSubstitutionKind::Read, s)) => {
+                        (
+                            _,
+                            ast::IoFileRedirectTarget::ProcessSubstitution(
+                                ast::ProcessSubstitutionKind::Read,
+                                s,
+                            ),
+                        ) => {
                             let o = self.walk_subshell(&s.list, Out::default());
                             if is_stdin {
                                 stdin = o;
@@ -606,13 +695,21 @@ impl<'e> Walker<'e> {
                         Arg::lit(&doc.doc.value)
                     };
                     if fd.is_none_or(|f| f == 0) {
-                        stdin = Out { taint: arg.taint, text: Some(arg.text), ..Out::default() };
+                        stdin = Out {
+                            taint: arg.taint,
+                            text: Some(arg.text),
+                            ..Out::default()
+                        };
                     }
                 }
                 ast::IoRedirect::HereString(fd, w) => {
                     let arg = self.expand(&w.value);
                     if fd.is_none_or(|f| f == 0) {
-                        stdin = Out { taint: arg.taint, text: Some(format!("{}\n", arg.text)), ..Out::default() };
+                        stdin = Out {
+                            taint: arg.taint,
+                            text: Some(format!("{}\n", arg.text)),
+                            ..Out::default()
+                        };
                     }
                 }
                 ast::IoRedirect::OutputAndError(..) => {}
@@ -624,7 +721,7 @@ impl<'e> Walker<'e> {
     fn output_redirects(&mut self, redirects: &[&ast::IoRedirect], out: &Out) {
         for r in redirects {
             match r {
-                ast::IoRedirect::File(_, kind, target) => match (kind, target) {
+                ast::IoRedirect::File(fd, kind, target) => match (kind, target) {
                     (
                         ast::IoFileRedirectKind::Write
                         | ast::IoFileRedirectKind::Append
@@ -634,15 +731,44 @@ impl<'e> Walker<'e> {
                     ) => {
                         let arg = self.expand(&w.value);
                         self.syntax_redirect(&w.value, &arg);
+                        if let (Some(n), Some(host)) = (fd, dev_tcp_host(&arg.text))
+                            && *n > 2
+                        {
+                            self.net_fds.insert(*n, host);
+                        }
                         self.write_output_to(&arg, out);
                     }
-                    (ast::IoFileRedirectKind::DuplicateOutput, ast::IoFileRedirectTarget::Duplicate(w))
-                        if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+                    (
+                        ast::IoFileRedirectKind::DuplicateOutput,
+                        ast::IoFileRedirectTarget::Duplicate(w),
+                    ) if w
+                        .value
+                        .parse::<i32>()
+                        .is_ok_and(|n| self.net_fds.contains_key(&n)) =>
                     {
+                        let host = w
+                            .value
+                            .parse::<i32>()
+                            .ok()
+                            .and_then(|n| self.net_fds.get(&n).cloned());
+                        if let Some(host) = host {
+                            self.contact_host(&host, true, out.taint.secret, "a socket redirect");
+                        }
+                    }
+                    (
+                        ast::IoFileRedirectKind::DuplicateOutput,
+                        ast::IoFileRedirectTarget::Duplicate(w),
+                    ) if !w.value.chars().all(|c| c.is_ascii_digit() || c == '-') => {
                         let arg = self.expand(&w.value);
                         self.write_output_to(&arg, out);
                     }
-                    (_, ast::IoFileRedirectTarget::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, s)) => {
+                    (
+                        _,
+                        ast::IoFileRedirectTarget::ProcessSubstitution(
+                            ast::ProcessSubstitutionKind::Write,
+                            s,
+                        ),
+                    ) => {
                         let _ = self.walk_subshell(&s.list, Out::taint(out.taint));
                     }
                     _ => {}
@@ -687,11 +813,22 @@ impl<'e> Walker<'e> {
         let opts = brush_parser::ParserOptions::default();
         match word::parse(raw, &opts) {
             Ok(pieces) => {
-                let mut arg = Arg { literal: true, ..Arg::default() };
+                let mut arg = Arg {
+                    literal: true,
+                    ..Arg::default()
+                };
                 self.expand_pieces(&pieces, &mut arg, false);
+                if arg.text.len() >= 16 && text::find_token(&arg.text).is_some() {
+                    arg.taint.secret = true;
+                }
                 arg
             }
-            Err(_) => Arg { text: raw.replace('$', &UNKNOWN.to_string()), literal: false, expanded: true, ..Arg::default() },
+            Err(_) => Arg {
+                text: raw.replace('$', &UNKNOWN.to_string()),
+                literal: false,
+                expanded: true,
+                ..Arg::default()
+            },
         }
     }
 
@@ -699,11 +836,19 @@ impl<'e> Walker<'e> {
         let opts = brush_parser::ParserOptions::default();
         match word::parse_heredoc(raw, &opts) {
             Ok(pieces) => {
-                let mut arg = Arg { literal: true, ..Arg::default() };
+                let mut arg = Arg {
+                    literal: true,
+                    ..Arg::default()
+                };
                 self.expand_pieces(&pieces, &mut arg, true);
                 arg
             }
-            Err(_) => Arg { text: raw.to_string(), literal: false, expanded: true, ..Arg::default() },
+            Err(_) => Arg {
+                text: raw.to_string(),
+                literal: false,
+                expanded: true,
+                ..Arg::default()
+            },
         }
     }
 
@@ -727,7 +872,8 @@ impl<'e> Walker<'e> {
                         arg.taint.escaped = true;
                     }
                 }
-                WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                WordPiece::DoubleQuotedSequence(inner)
+                | WordPiece::GettextDoubleQuotedSequence(inner) => {
                     self.expand_pieces(inner, arg, true)
                 }
                 WordPiece::TildeExpansion(t) => match t {
@@ -765,7 +911,11 @@ impl<'e> Walker<'e> {
 
     fn substitute(&mut self, src: &str, arg: &mut Arg) {
         let out = self.walk_source(src, Origin::Substitution, Out::default());
-        arg.init = if arg.substitution { arg.init && out.init } else { out.init };
+        arg.init = if arg.substitution {
+            arg.init && out.init
+        } else {
+            out.init
+        };
         arg.substitution = true;
         arg.expanded = true;
         arg.taint = arg.taint.union(out.taint);
@@ -780,29 +930,98 @@ impl<'e> Walker<'e> {
         use ParameterExpr as P;
         arg.expanded = true;
         let (param, indirect) = match e {
-            P::Parameter { parameter, indirect }
-            | P::IndicateErrorIfNullOrUnset { parameter, indirect, .. }
-            | P::ParameterLength { parameter, indirect }
-            | P::RemoveSmallestSuffixPattern { parameter, indirect, .. }
-            | P::RemoveLargestSuffixPattern { parameter, indirect, .. }
-            | P::RemoveSmallestPrefixPattern { parameter, indirect, .. }
-            | P::RemoveLargestPrefixPattern { parameter, indirect, .. }
-            | P::Substring { parameter, indirect, .. }
-            | P::Transform { parameter, indirect, .. }
-            | P::UppercaseFirstChar { parameter, indirect, .. }
-            | P::UppercasePattern { parameter, indirect, .. }
-            | P::LowercaseFirstChar { parameter, indirect, .. }
-            | P::LowercasePattern { parameter, indirect, .. }
-            | P::ReplaceSubstring { parameter, indirect, .. } => (parameter, *indirect),
-            P::UseDefaultValues { parameter, indirect, default_value, .. }
-            | P::AssignDefaultValues { parameter, indirect, default_value, .. } => {
+            P::Parameter {
+                parameter,
+                indirect,
+            }
+            | P::IndicateErrorIfNullOrUnset {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::ParameterLength {
+                parameter,
+                indirect,
+            }
+            | P::RemoveSmallestSuffixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveLargestSuffixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveSmallestPrefixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveLargestPrefixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::Substring {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::Transform {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::UppercaseFirstChar {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::UppercasePattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::LowercaseFirstChar {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::LowercasePattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::ReplaceSubstring {
+                parameter,
+                indirect,
+                ..
+            } => (parameter, *indirect),
+            P::UseDefaultValues {
+                parameter,
+                indirect,
+                default_value,
+                ..
+            }
+            | P::AssignDefaultValues {
+                parameter,
+                indirect,
+                default_value,
+                ..
+            } => {
                 if let Some(d) = default_value {
                     let inner = self.expand(d);
                     arg.taint = arg.taint.union(inner.taint);
                 }
                 (parameter, *indirect)
             }
-            P::UseAlternativeValue { parameter, indirect, alternative_value, .. } => {
+            P::UseAlternativeValue {
+                parameter,
+                indirect,
+                alternative_value,
+                ..
+            } => {
                 if let Some(d) = alternative_value {
                     let inner = self.expand(d);
                     arg.taint = arg.taint.union(inner.taint);
@@ -825,7 +1044,11 @@ impl<'e> Walker<'e> {
         };
         if indirect {
             arg.indirection = true;
-            let target = self.vars.get(&name).filter(|v| v.literal).map(|v| v.text.clone());
+            let target = self
+                .vars
+                .get(&name)
+                .filter(|v| v.literal)
+                .map(|v| v.text.clone());
             match target {
                 Some(t) => self.push_var(&t, arg),
                 None => Self::unknown(arg),
@@ -833,7 +1056,13 @@ impl<'e> Walker<'e> {
             arg.literal = false;
             return;
         }
-        let plain = matches!(e, P::Parameter { .. } | P::IndicateErrorIfNullOrUnset { .. } | P::UseDefaultValues { .. } | P::AssignDefaultValues { .. });
+        let plain = matches!(
+            e,
+            P::Parameter { .. }
+                | P::IndicateErrorIfNullOrUnset { .. }
+                | P::UseDefaultValues { .. }
+                | P::AssignDefaultValues { .. }
+        );
         if let P::Transform { op, .. } = e {
             self.transform(&name, op, arg);
             return;
@@ -884,7 +1113,9 @@ impl<'e> Walker<'e> {
             ParameterTransformOp::PromptExpand => {
                 arg.indirection = true;
                 self.facts.obfuscated = true;
-                self.note(format!("prompt expansion `${{{name}@P}}` executes the variable's text"));
+                self.note(format!(
+                    "prompt expansion `${{{name}@P}}` executes the variable's text"
+                ));
                 if let Some(v) = val {
                     // The value's `$(…)` run on expansion: analyse them (tree-sitter cannot see them).
                     let saved = self.syntactic;
@@ -932,7 +1163,11 @@ impl<'e> Walker<'e> {
             return None;
         }
         let cleaned: String = t.chars().filter(|c| *c != UNKNOWN).collect();
-        let path = if cleaned.is_empty() { t.to_string() } else { cleaned };
+        let path = if cleaned.is_empty() {
+            t.to_string()
+        } else {
+            cleaned
+        };
         Some(paths::classify_resolved(self.resolve(&path), self.env))
     }
 
@@ -944,7 +1179,10 @@ impl<'e> Walker<'e> {
     pub fn read_path(&mut self, arg: &Arg) -> Taint {
         if let Some(host) = dev_tcp_host(&arg.text) {
             self.contact_host(&host, false, false, "read from /dev/tcp");
-            return Taint { download: true, ..Taint::default() };
+            return Taint {
+                download: true,
+                ..Taint::default()
+            };
         }
         let Some(class) = self.classify(arg) else {
             return Taint::default();
@@ -956,7 +1194,11 @@ impl<'e> Walker<'e> {
         let shown = self.display(&class.resolved);
         let f = &mut self.facts;
         f.paths_read.insert(class.resolved.clone());
-        let mut taint = self.tainted_files.get(&class.resolved).copied().unwrap_or_default();
+        let mut taint = self
+            .tainted_files
+            .get(&class.resolved)
+            .copied()
+            .unwrap_or_default();
         if let Some(kind) = class.secret {
             self.facts.reads_secret = true;
             taint.secret = true;
@@ -1024,14 +1266,43 @@ impl<'e> Walker<'e> {
         };
         let shown = self.display(&class.resolved);
         let unknown = !arg.known() && arg.text.starts_with(UNKNOWN);
+        let outside = class.write_outside_workspace() && !class.null_device && !class.cache;
         if (recursive || forced)
-            && (class.critical_dir || class.workspace_root || unknown || (class.write_outside_workspace() && !class.null_device))
+            && (class.critical_dir || class.workspace_root || unknown || outside)
         {
             self.facts.destroys_outside_workspace = true;
-            let what = if unknown { "a computed path".to_string() } else { format!("`{shown}`") };
-            self.note(format!("recursive/forced delete of {what} outside the workspace"));
+            let what = if unknown {
+                "a computed path".to_string()
+            } else {
+                format!("`{shown}`")
+            };
+            self.note(format!(
+                "recursive/forced delete of {what} outside the workspace"
+            ));
         } else if class.in_workspace && !class.workspace_root {
             self.facts.deletes_in_workspace = true;
+        }
+    }
+
+    /// A path is listed or inspected (`ls`, `stat`, `find` start points): names, not contents.
+    pub fn list_path(&mut self, arg: &Arg) {
+        let Some(class) = self.classify(arg) else {
+            return;
+        };
+        let shown = self.display(&class.resolved);
+        self.facts.paths_read.insert(class.resolved.clone());
+        if let Some(kind) = class.secret {
+            self.note(format!(
+                "secret location `{shown}` listed ({kind}), contents not read"
+            ));
+        }
+        if class.read_outside_workspace() && !class.is_secret() {
+            self.facts.reads_outside_workspace = true;
+            self.note(format!("`{shown}` listed outside the workspace"));
+        }
+        if class.homoglyph {
+            self.facts.homoglyph = true;
+            self.note(format!("path `{shown}` mixes scripts or hides characters"));
         }
     }
 
@@ -1063,11 +1334,20 @@ impl<'e> Walker<'e> {
     // ------------------------------------------------------------------ network
 
     /// Contact a URL/remote given as an argument. `send`: data goes out. Returns the host kind.
-    pub fn contact_arg(&mut self, arg: &Arg, bare_ok: bool, send: bool, program: &str) -> Option<HostKind> {
+    pub fn contact_arg(
+        &mut self,
+        arg: &Arg,
+        bare_ok: bool,
+        send: bool,
+        program: &str,
+    ) -> Option<HostKind> {
         let remote = hosts::parse_remote(&arg.text, bare_ok)?;
         if remote.has_credential {
             self.facts.credential_in_url = true;
-            self.note(format!("credential embedded in URL for `{}`", remote.host.replace(UNKNOWN, "…")));
+            self.note(format!(
+                "credential embedded in URL for `{}`",
+                remote.host.replace(UNKNOWN, "…")
+            ));
         }
         if arg.taint.secret {
             self.facts.secret_to_network = true;
@@ -1078,7 +1358,13 @@ impl<'e> Walker<'e> {
     }
 
     /// Contact a host. `data_secret`: secret data goes with it.
-    pub fn contact_host(&mut self, host: &str, send: bool, data_secret: bool, program: &str) -> HostKind {
+    pub fn contact_host(
+        &mut self,
+        host: &str,
+        send: bool,
+        data_secret: bool,
+        program: &str,
+    ) -> HostKind {
         self.not_read_only();
         self.facts.network = true;
         let mut send = send;
@@ -1087,11 +1373,18 @@ impl<'e> Walker<'e> {
             // Data built into the name itself (DNS exfiltration); classify what is known.
             send = true;
             self.note(format!("`{program}` builds a host name from run-time data"));
-            let known: Vec<&str> = host.split('.').filter(|l| !l.contains(UNKNOWN) && !l.is_empty()).collect();
+            let known: Vec<&str> = host
+                .split('.')
+                .filter(|l| !l.contains(UNKNOWN) && !l.is_empty())
+                .collect();
             host_text = known.join(".");
         }
         let class = hosts::classify_host(&host_text, self.env);
-        let shown = if class.host.is_empty() { "an unknown host".to_string() } else { format!("`{}`", class.host) };
+        let shown = if class.host.is_empty() {
+            "an unknown host".to_string()
+        } else {
+            format!("`{}`", class.host)
+        };
         if !class.host.is_empty() {
             self.facts.hosts.insert(class.host.clone());
         }
@@ -1105,7 +1398,9 @@ impl<'e> Walker<'e> {
         }
         if class.homoglyph {
             self.facts.homoglyph = true;
-            self.note(format!("host {shown} mixes scripts or uses look-alike characters"));
+            self.note(format!(
+                "host {shown} mixes scripts or uses look-alike characters"
+            ));
         }
         if send {
             self.facts.network_send = true;
@@ -1126,7 +1421,9 @@ impl<'e> Walker<'e> {
 
 /// `/dev/tcp/HOST/PORT` and `/dev/udp/HOST/PORT` (bash network redirections).
 fn dev_tcp_host(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/dev/tcp/").or_else(|| path.strip_prefix("/dev/udp/"))?;
+    let rest = path
+        .strip_prefix("/dev/tcp/")
+        .or_else(|| path.strip_prefix("/dev/udp/"))?;
     Some(rest.split('/').next().unwrap_or(rest).to_string())
 }
 
