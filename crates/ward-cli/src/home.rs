@@ -216,14 +216,16 @@ impl Home {
         let hash = pack_hash(&sources);
         let dir = self.cache_dir().join(format!("pack-{}", &hash[..32]));
         let slice = dir.join(format!("{action}.cedar"));
-        let text = match fs::read_to_string(&slice) {
-            Ok(t) => t,
-            Err(_) => {
-                let compiled = compile_sources(&sources)?;
-                let _ = write_cache(&dir, &compiled);
-                compiled.slices.get(action).cloned().unwrap_or_default()
-            }
-        };
+        if let Ok(text) = fs::read_to_string(&slice)
+            && let Ok(engine) = ward_policy::Engine::from_slice(action, &text)
+        {
+            return Ok(engine);
+        }
+        // No cache yet, or a damaged one: validate the pack and (re)write the cache.
+        let compiled = compile_sources(&sources)?;
+        let _ = fs::remove_dir_all(&dir);
+        let _ = write_cache(&dir, &compiled);
+        let text = compiled.slices.get(action).cloned().unwrap_or_default();
         ward_policy::Engine::from_slice(action, &text)
     }
 }

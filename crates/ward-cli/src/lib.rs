@@ -177,6 +177,7 @@ pub fn run() -> i32 {
             Err(e) => hook::emit(&ward_clients::render_error(client, None, &e)),
         };
     }
+    restore_default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -190,6 +191,16 @@ pub fn run() -> i32 {
             output::print_error(&e);
             1
         }
+    }
+}
+
+/// Outside the hook, behave like other command-line tools when the reader goes away
+/// (`ward audit export | head`): end quietly instead of failing on every write.
+#[expect(unsafe_code, reason = "libc::signal is the only way to restore SIGPIPE's default action")]
+fn restore_default_sigpipe() {
+    // SAFETY: setting SIGPIPE to SIG_DFL has no preconditions and touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

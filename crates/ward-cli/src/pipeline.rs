@@ -114,14 +114,40 @@ pub fn facts_for(rt: &Runtime, call: &ToolCall) -> Facts {
     ward_policy::normalize::normalize(call, &env)
 }
 
-/// Normalize and decide one call; every error becomes a fail-closed deny.
-pub fn decide_call(rt: &Runtime, call: &ToolCall) -> (Decision, Facts) {
+/// Normalize and decide one call. The caller turns an error into a fail-closed deny.
+pub fn decide_call(rt: &Runtime, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
     let facts = facts_for(rt, call);
     let decision = rt
         .home
         .engine(call.action.kind())
-        .and_then(|engine| ward_policy::decide(&engine, call, &facts))
-        .unwrap_or_else(|e| Decision::fail_closed(e.code, &e.message));
+        .and_then(|engine| ward_policy::decide(&engine, call, &facts));
+    (decision, facts)
+}
+
+/// The decision path of a short-lived hook process: opening the audit store, loading the
+/// policy slice and normalizing the call do not depend on each other, so they run side by side
+/// (measured: each costs about a millisecond in a fresh process). A panic in a helper thread is
+/// an error, never an allow.
+fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
+    let panicked = |what: &str| WardError::new(ErrorCode::InternalPanic, format!("{what} failed unexpectedly"));
+    let open_store = rt.record && rt.store.is_none();
+    let db = rt.home.db_path();
+    let home = rt.home.clone();
+    let kind = call.action.kind();
+    let (store, engine, facts) = std::thread::scope(|s| {
+        let store = open_store.then(|| s.spawn(|| Store::open(&db)));
+        let engine = s.spawn(|| home.engine(kind));
+        let facts = facts_for(rt, call);
+        let engine = engine.join().unwrap_or_else(|_| Err(panicked("loading the policy")));
+        let store = store.map(|h| h.join().unwrap_or_else(|_| Err(panicked("opening the audit log"))));
+        (store, engine, facts)
+    });
+    match store {
+        Some(Ok(st)) => rt.store = Some(st),
+        Some(Err(e)) => return (Err(e), facts),
+        None => {}
+    }
+    let decision = engine.and_then(|engine| ward_policy::decide(&engine, call, &facts));
     (decision, facts)
 }
 
@@ -201,27 +227,20 @@ fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
             event_id: None,
         };
     };
-    let (decision, facts) = decide_call(rt, &call);
+    let (result, facts) = decide_overlapped(rt, &call);
+    let error = result.as_ref().err().cloned();
+    let decision = result.unwrap_or_else(|e| Decision::fail_closed(e.code, &e.message));
     let mut event = base_event(&ev, EventKind::Decision, &rt.origin);
     event.decision = Some(decision.clone());
-    let (decision, reply) = match rt.append(&event) {
-        Ok(()) => {
-            let reply = match &decision.error_code {
-                Some(code) => ward_clients::render_error(
-                    ev.client,
-                    Some(&ev.event_name),
-                    &WardError::new(code_from(code), strip_prefix(&decision.reason)),
-                ),
-                None => ward_clients::render_decision(ev.client, &ev, &decision),
-            };
+    // Record first: an answer leaves only once its event is durable.
+    let (decision, reply) = match (rt.append(&event), error) {
+        (Ok(()), None) => {
+            let reply = ward_clients::render_decision(ev.client, &ev, &decision);
             (decision, reply)
         }
-        Err(e) => {
-            let d = Decision::fail_closed(e.code, &e.message);
-            (
-                d,
-                ward_clients::render_error(ev.client, Some(&ev.event_name), &e),
-            )
+        (Ok(()), Some(e)) | (Err(e), _) => {
+            let reply = ward_clients::render_error(ev.client, Some(&ev.event_name), &e);
+            (Decision::fail_closed(e.code, &e.message), reply)
         }
     };
     let id = rt.record.then(|| event.id.clone());
@@ -232,40 +251,6 @@ fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
         facts: Some(facts),
         event_id: id,
     }
-}
-
-fn code_from(s: &str) -> ErrorCode {
-    use ErrorCode::*;
-    [
-        Usage,
-        PayloadMalformed,
-        PayloadTooLarge,
-        PayloadUnknownEvent,
-        PayloadInvalid,
-        PolicyUnreadable,
-        PolicyInvalid,
-        PolicyEval,
-        StoreOpen,
-        AuditAppend,
-        AuditVerify,
-        HomeInit,
-        Config,
-        Io,
-        BadInput,
-        InternalPanic,
-        Deadline,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == s)
-    .unwrap_or(InternalPanic)
-}
-
-/// `Decision::fail_closed` reasons start with "ward EXXXX: "; render_error adds it again.
-fn strip_prefix(reason: &str) -> String {
-    let r = reason.strip_prefix("ward ").unwrap_or(reason);
-    let r = r.split_once(": ").map(|(_, rest)| rest).unwrap_or(r);
-    r.trim_end_matches(" (blocked: ward fails closed)")
-        .to_string()
 }
 
 fn handle_effect(rt: &mut Runtime, ev: HookEvent) -> Handled {

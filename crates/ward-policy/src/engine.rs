@@ -40,30 +40,37 @@ impl Engine {
                 ),
             )
         })?;
-        let mut set = PolicySet::new();
+        // Keep Cedar's own ids (`policy0`, …) and map them to the pack's `@id`s: renaming would
+        // copy every policy, and each `annotation()` lookup is costly on this hot path, so the
+        // annotations are read in one pass.
         let mut meta = HashMap::new();
         for policy in parsed.policies() {
-            let id = policy.annotation("id").unwrap_or("unnamed").to_string();
+            let (mut id, mut reason, mut ask) = (None, String::new(), false);
+            for (key, value) in policy.annotations() {
+                match key {
+                    "id" => id = Some(value.to_string()),
+                    "reason" => reason = value.to_string(),
+                    "outcome" => ask = value == "ask",
+                    _ => {}
+                }
+            }
             let outcome = if policy.effect() == cedar_policy::Effect::Permit {
                 Outcome::Allow
-            } else if policy.annotation("outcome") == Some("ask") {
+            } else if ask {
                 Outcome::Ask
             } else {
                 Outcome::Deny
             };
-            let pid = PolicyId::new(&id);
             meta.insert(
-                pid.clone(),
+                policy.id().clone(),
                 Meta {
-                    id: id.clone(),
-                    reason: policy.annotation("reason").unwrap_or_default().to_string(),
+                    id: id.unwrap_or_else(|| policy.id().to_string()),
+                    reason,
                     outcome,
                 },
             );
-            set.add(policy.new_id(pid)).map_err(|e| {
-                WardError::new(ErrorCode::PolicyInvalid, format!("policy `{id}`: {e}"))
-            })?;
         }
+        let set = parsed;
         Ok(Engine {
             action: action.to_string(),
             set,
