@@ -196,7 +196,10 @@ pub fn run() -> i32 {
 
 /// Outside the hook, behave like other command-line tools when the reader goes away
 /// (`ward audit export | head`): end quietly instead of failing on every write.
-#[expect(unsafe_code, reason = "libc::signal is the only way to restore SIGPIPE's default action")]
+#[expect(
+    unsafe_code,
+    reason = "libc::signal is the only way to restore SIGPIPE's default action"
+)]
 fn restore_default_sigpipe() {
     // SAFETY: setting SIGPIPE to SIG_DFL has no preconditions and touches no Rust state.
     unsafe {

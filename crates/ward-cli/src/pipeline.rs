@@ -129,7 +129,12 @@ pub fn decide_call(rt: &Runtime, call: &ToolCall) -> (Result<Decision, WardError
 /// (measured: each costs about a millisecond in a fresh process). A panic in a helper thread is
 /// an error, never an allow.
 fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
-    let panicked = |what: &str| WardError::new(ErrorCode::InternalPanic, format!("{what} failed unexpectedly"));
+    let panicked = |what: &str| {
+        WardError::new(
+            ErrorCode::InternalPanic,
+            format!("{what} failed unexpectedly"),
+        )
+    };
     let open_store = rt.record && rt.store.is_none();
     let db = rt.home.db_path();
     let home = rt.home.clone();
@@ -138,8 +143,13 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
         let store = open_store.then(|| s.spawn(|| Store::open(&db)));
         let engine = s.spawn(|| home.engine(kind));
         let facts = facts_for(rt, call);
-        let engine = engine.join().unwrap_or_else(|_| Err(panicked("loading the policy")));
-        let store = store.map(|h| h.join().unwrap_or_else(|_| Err(panicked("opening the audit log"))));
+        let engine = engine
+            .join()
+            .unwrap_or_else(|_| Err(panicked("loading the policy")));
+        let store = store.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(panicked("opening the audit log")))
+        });
         (store, engine, facts)
     });
     match store {

@@ -89,8 +89,21 @@ pub struct Facts {
     pub credential_in_url: bool,
 
     // --- destructive and high impact -----------------------------------------------------
-    /// Recursive or forced deletion of something outside the workspace or of the workspace root itself (`rm -rf ~`, `/`, `..`).
+    /// Destroys data or the machine outside the workspace: recursive or forced deletion there
+    /// (`rm -rf ~`, `/`, `..`), a raw-disk overwrite, or a recursive permission change of `/`,
+    /// the home directory or a system directory (`chmod -R 777 /`).
     pub destroys_outside_workspace: bool,
+    /// Internal, not a Cedar attribute: every destruction behind `destroys_outside_workspace`
+    /// targets a path known only at run time (`rm -rf "$BUILD_DIR"`). Text that runs later
+    /// (CI steps, build files, hooks) is judged on known paths only.
+    #[serde(skip)]
+    pub destroys_only_computed_paths: bool,
+    /// Deletes the workspace itself: its root, everything in it (`rm -rf .`, `rm -rf *` at the
+    /// root, `find . -delete` with no filter) or its `.git` directory.
+    pub destroys_workspace: bool,
+    /// Recursive ownership or permission change outside the workspace (`chown -R`, `chmod -R`
+    /// on `/opt/app`), short of the system directories that `destroys_outside_workspace` covers.
+    pub changes_permissions_outside_workspace: bool,
     /// Deletion limited to the workspace (build dirs, `node_modules`): ordinary.
     pub deletes_in_workspace: bool,
     /// Destructive operation on a shared system: cloud resources, infrastructure, clusters, databases (`DROP`, `terminate-instances`, `terraform destroy`, `kubectl delete ns`).
@@ -105,8 +118,30 @@ pub struct Facts {
     pub deploy: bool,
     /// Schema or data changes forced on a database (`db push --force`, migrations reset).
     pub database_force: bool,
-    /// Runs another AI agent with its safety checks off (`--dangerously-skip-permissions`, `--yolo`, `--trust-all-tools`).
+    /// Runs another AI agent with its safety checks off (`--dangerously-skip-permissions`, `--yolo`,
+    /// `--trust-all-tools`), or writes agent settings that auto-approve its actions
+    /// (`defaultMode: bypassPermissions`, Gemini `autoAccept`/`yolo`, `chat.tools.autoApprove`,
+    /// Codex `approval_policy = "never"` with `danger-full-access`).
     pub unsafe_agent: bool,
+
+    // --- host-level attacks --------------------------------------------------------------
+    /// Attaches a shell or interpreter to a network connection (`nc -e /bin/sh`, `socat exec:…`,
+    /// `bash -i >& /dev/tcp/…`, `mkfifo … | sh -i | nc …`, socket + pty/subprocess one-liners).
+    pub reverse_shell: bool,
+    /// Escapes a container or sandbox to the host (`docker run -v /:/host`, `--privileged`,
+    /// `--pid=host`, mounting the Docker socket, `nsenter`).
+    pub host_escape: bool,
+    /// Exhausts the machine's resources on purpose (fork bombs: a function piped into itself in
+    /// the background; `fork` in an endless loop; filling the disk from `/dev/zero`).
+    pub resource_exhaustion: bool,
+    /// Erases traces: clears shell history (`history -c`, `unset HISTFILE`), truncates or deletes
+    /// system logs (`/var/log/*`, `journalctl --vacuum-*`, `wevtutil cl`), stops auditing, or deletes
+    /// the assistants' transcripts and ward's own audit data.
+    pub anti_forensics: bool,
+    /// Sends the repository or an archive of it to a host outside the allowlist: `git push` to a
+    /// remote on an unknown host, `curl -T`/`-F @` of an archive, `rsync`/`scp -r` of the
+    /// workspace. Can be legitimate, so it asks.
+    pub uploads_to_external: bool,
 
     // --- obfuscation ---------------------------------------------------------------------
     /// Decoded or computed text is executed (`base64 -d | sh`, `eval "$(… | base64 -d)"`, `${x@P}`).

@@ -19,6 +19,39 @@ const SHELL_KEYS: &[&str] = &[
     "command_line",
     "shell_command",
 ];
+/// Keys whose value is a database query.
+const SQL_KEYS: &[&str] = &[
+    "sql",
+    "query",
+    "statement",
+    "statements",
+    "sql_query",
+    "sqlquery",
+    "raw_sql",
+    "command_sql",
+];
+/// Tool names that destroy a database, project or bucket whatever their arguments.
+const DESTRUCTIVE_TOOLS: &[&str] = &[
+    "drop_database",
+    "dropdatabase",
+    "drop_collection",
+    "dropcollection",
+    "drop_table",
+    "droptable",
+    "drop_schema",
+    "delete_database",
+    "deletedatabase",
+    "delete_project",
+    "deleteproject",
+    "delete_cluster",
+    "delete_bucket",
+    "delete_branch_database",
+    "truncate_table",
+    "flushall",
+    "flush_all",
+    "reset_database",
+    "wipe_database",
+];
 const PATH_KEYS: &[&str] = &[
     "path",
     "paths",
@@ -81,6 +114,75 @@ struct Scan<'e> {
     to_domains: Vec<String>,
     hidden: Vec<(String, String)>,
     nodes: usize,
+    /// Where SQL may hide: `Keys` (only the query keys), `Any` (any string of a database tool),
+    /// `None` (a search or docs tool, whose `query` is prose).
+    sql: SqlScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqlScope {
+    None,
+    Keys,
+    Any,
+}
+
+/// How a tool's name says its strings may be SQL.
+fn sql_scope(tool: &str) -> SqlScope {
+    const PROSE: &[&str] = &[
+        "search",
+        "docs",
+        "doc_",
+        "web",
+        "browse",
+        "fetch",
+        "lookup",
+        "google",
+        "bing",
+        "brave",
+        "perplexity",
+        "wiki",
+        "ask",
+        "chat",
+        "question",
+        "library",
+        "issue",
+        "comment",
+        "message",
+        "email",
+        "mail",
+        "slack",
+        "note",
+        "memory",
+    ];
+    const DATABASE: &[&str] = &[
+        "sql",
+        "query",
+        "database",
+        "db_",
+        "_db",
+        "statement",
+        "postgres",
+        "mysql",
+        "sqlite",
+        "mongo",
+        "redis",
+        "supabase",
+        "neon",
+        "bigquery",
+        "snowflake",
+        "clickhouse",
+        "duckdb",
+        "execute",
+        "exec_",
+        "run_",
+    ];
+    if PROSE.iter().any(|p| tool.contains(p)) {
+        SqlScope::None
+    } else if DATABASE.iter().any(|d| tool.contains(d)) || tool == "db" || tool == "exec" {
+        SqlScope::Any
+    } else {
+        SqlScope::Keys
+    }
 }
 
 /// Facts of one MCP call.
@@ -100,7 +202,24 @@ pub(crate) fn scan(server: &str, tool: &str, args: &Value, env: &NormalizeEnv) -
         to_domains: Vec::new(),
         hidden: Vec::new(),
         nodes: 0,
+        sql: sql_scope(&t),
     };
+    if let Some(d) = DESTRUCTIVE_TOOLS.iter().find(|d| t.contains(*d)) {
+        s.facts.destroys_shared = true;
+        s.facts
+            .notes
+            .push(format!("MCP tool `{tool}` is destructive (`{d}`)"));
+    }
+    if (t.contains("delete_many") || t.contains("deletemany"))
+        && args
+            .get("filter")
+            .is_none_or(|f| f.as_object().is_some_and(serde_json::Map::is_empty))
+    {
+        s.facts.destroys_shared = true;
+        s.facts.notes.push(format!(
+            "MCP tool `{tool}` deletes every document (empty filter)"
+        ));
+    }
     s.walk(args, "", 0);
     s.recipients();
     let _ = server;
@@ -149,6 +268,17 @@ impl Scan<'_> {
             let prefix = format!("MCP `{key}`");
             super::merge(&mut self.facts, sub, &prefix);
             return;
+        }
+        let sql = match self.sql {
+            SqlScope::None => false,
+            SqlScope::Keys => SQL_KEYS.contains(&k.as_str()),
+            SqlScope::Any => SQL_KEYS.contains(&k.as_str()) || super::sql::looks_like_sql(s),
+        };
+        if sql && let Some(what) = super::sql::destructive(s) {
+            self.facts.destroys_shared = true;
+            self.facts
+                .notes
+                .push(format!("MCP argument `{key}` runs {what} on a database"));
         }
         if TO_KEYS.contains(&k.as_str()) || HIDDEN_KEYS.contains(&k.as_str()) {
             for part in s.split([',', ';']) {

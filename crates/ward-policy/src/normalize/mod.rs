@@ -9,11 +9,14 @@
 //! Everything here is a pure function of its inputs: no file system, network, clock reads
 //! beyond the shell parser's deadline, and no panics.
 
+mod build;
+mod code;
 mod content;
 pub mod hosts;
 mod mcp;
 pub mod paths;
 mod shell;
+mod sql;
 mod text;
 
 pub use hosts::{HostClass, HostKind, classify_host, default_allow_hosts};
@@ -143,12 +146,8 @@ fn file_write(list: &[String], content: Option<&str>, env: &NormalizeEnv) -> Fac
                 .push(format!("path `{shown}` mixes scripts or hides characters"));
         }
         let Some(text) = content else { continue };
-        if class.ci_config || class.agent_config {
-            let sub = content::scan_config(&class.resolved, text, env);
-            absorb_later(&mut f, sub, "");
-        } else if class.persistence && !class.resolved.ends_with("authorized_keys") {
-            let sub = analyze_shell(text, env);
-            absorb_later(&mut f, sub, "written content");
+        if let Some(sub) = content::scan_written(&class, text, env) {
+            absorb_written(&mut f, sub, "");
         }
     }
     f
@@ -244,7 +243,13 @@ fn absorb_all(into: &mut Facts, from: Facts) {
     into.secret_to_network |= f.secret_to_network;
     into.download_to_interpreter |= f.download_to_interpreter;
     into.credential_in_url |= f.credential_in_url;
+    into.destroys_only_computed_paths = (into.destroys_only_computed_paths
+        || !into.destroys_outside_workspace)
+        && (f.destroys_only_computed_paths || !f.destroys_outside_workspace);
     into.destroys_outside_workspace |= f.destroys_outside_workspace;
+    into.destroys_only_computed_paths &= into.destroys_outside_workspace;
+    into.destroys_workspace |= f.destroys_workspace;
+    into.changes_permissions_outside_workspace |= f.changes_permissions_outside_workspace;
     into.deletes_in_workspace |= f.deletes_in_workspace;
     into.destroys_shared |= f.destroys_shared;
     into.force_push_shared |= f.force_push_shared;
@@ -253,6 +258,11 @@ fn absorb_all(into: &mut Facts, from: Facts) {
     into.deploy |= f.deploy;
     into.database_force |= f.database_force;
     into.unsafe_agent |= f.unsafe_agent;
+    into.reverse_shell |= f.reverse_shell;
+    into.host_escape |= f.host_escape;
+    into.resource_exhaustion |= f.resource_exhaustion;
+    into.anti_forensics |= f.anti_forensics;
+    into.uploads_to_external |= f.uploads_to_external;
     into.obfuscated |= f.obfuscated;
     into.escape_obfuscation |= f.escape_obfuscation;
     into.homoglyph |= f.homoglyph;
@@ -275,7 +285,16 @@ pub(crate) fn absorb_later(into: &mut Facts, f: Facts, prefix: &str) {
     into.homoglyph |= f.homoglyph;
     into.padding |= f.padding;
     into.unsafe_agent |= f.unsafe_agent;
-    into.destroys_outside_workspace |= f.destroys_outside_workspace;
+    into.reverse_shell |= f.reverse_shell;
+    into.host_escape |= f.host_escape;
+    into.resource_exhaustion |= f.resource_exhaustion;
+    into.anti_forensics |= f.anti_forensics;
+    into.uploads_to_external |= f.uploads_to_external;
+    into.destroys_workspace |= f.destroys_workspace;
+    // `rm -rf "$DIR"/` in a CI step or a Makefile names a directory set elsewhere: judged
+    // when it runs, not when the text is written.
+    into.destroys_outside_workspace |=
+        f.destroys_outside_workspace && !f.destroys_only_computed_paths;
     into.destroys_shared |= f.destroys_shared;
     into.force_push_shared |= f.force_push_shared;
     into.publish |= f.publish;
@@ -284,6 +303,13 @@ pub(crate) fn absorb_later(into: &mut Facts, f: Facts, prefix: &str) {
     for n in f.notes {
         push_note(into, prefix, n);
     }
+}
+
+/// [`absorb_later`] for the facts of written build and hook files, whose own findings include
+/// persistence (`script-shell`, `core.fsmonitor`, a postinstall editing `~/.bashrc`).
+pub(crate) fn absorb_written(into: &mut Facts, f: Facts, prefix: &str) {
+    into.writes_persistence |= f.writes_persistence;
+    absorb_later(into, f, prefix);
 }
 
 fn push_note(into: &mut Facts, prefix: &str, note: String) {

@@ -39,6 +39,12 @@ pub struct PathClass {
     pub critical_dir: bool,
     /// Mixed scripts, homoglyphs or invisible characters in the path.
     pub homoglyph: bool,
+    /// A record of what happened, with a short label: system logs and audit trails
+    /// (`/var/log/…`), shell histories, AI-assistant transcripts, ward's own audit data.
+    /// Truncating or deleting one erases traces.
+    pub trace: Option<&'static str>,
+    /// The workspace's `.git` directory itself (or its object store / refs).
+    pub git_store: bool,
 }
 
 impl PathClass {
@@ -103,6 +109,16 @@ pub(crate) fn classify_resolved(resolved: String, env: &NormalizeEnv) -> PathCla
             || resolved == home
             || (!workspace.is_empty() && resolved != workspace && is_under(&workspace, &resolved)),
         homoglyph: super::text::suspicious_unicode(&resolved),
+        trace: homes
+            .iter()
+            .find_map(|rel| home_trace(rel))
+            .or_else(|| abs_trace(&resolved)),
+        git_store: !workspace.is_empty() && {
+            let git = format!("{}/.git", workspace.trim_end_matches('/'));
+            resolved == git
+                || resolved == format!("{git}/objects")
+                || resolved == format!("{git}/refs")
+        },
         secret,
         resolved,
     }
@@ -253,6 +269,18 @@ const HOME_SECRETS: &[(&str, &str)] = &[
     (".npmrc", "registry credentials"),
     (".yarnrc.yml", "registry credentials"),
     (".pypirc", "registry credentials"),
+    (".config/pip/pip.conf", "registry credentials"),
+    (".pip/pip.conf", "registry credentials"),
+    (".yarnrc", "registry credentials"),
+    (".bunfig.toml", "registry credentials"),
+    (".config/composer/auth.json", "registry credentials"),
+    (".composer/auth.json", "registry credentials"),
+    (".ivy2/.credentials", "registry credentials"),
+    (".sbt/.credentials", "registry credentials"),
+    (".m2/settings-security.xml", "registry credentials"),
+    (".config/glab-cli/config.yml", "GitLab CLI token"),
+    (".terraformrc", "terraform token"),
+    (".config/helm/repositories.yaml", "registry credentials"),
     (".cargo/credentials", "registry credentials"),
     (".cargo/credentials.toml", "registry credentials"),
     (".gem/credentials", "registry credentials"),
@@ -650,6 +678,71 @@ fn abs_system(path: &str) -> bool {
         "/boot",
     ];
     DIRS.iter().any(|d| is_under(path, d))
+}
+
+/// Shell histories, assistant transcripts and ward's audit data, relative to a home directory.
+fn home_trace(rel: &str) -> Option<&'static str> {
+    const HISTORY: &[&str] = &[
+        ".bash_history",
+        ".zsh_history",
+        ".zhistory",
+        ".history",
+        ".sh_history",
+        ".ash_history",
+        ".ksh_history",
+        ".local/share/fish/fish_history",
+        ".python_history",
+        ".node_repl_history",
+        ".mysql_history",
+        ".psql_history",
+        ".sqlite_history",
+        ".rediscli_history",
+        ".irb_history",
+        ".lesshst",
+        ".viminfo",
+        ".local/share/powershell/PSReadLine",
+        "AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine",
+    ];
+    const TRANSCRIPTS: &[&str] = &[
+        ".claude/projects",
+        ".claude/history.jsonl",
+        ".claude/todos",
+        ".codex/sessions",
+        ".codex/history.jsonl",
+        ".codex/log",
+        ".gemini/tmp",
+        ".copilot/session-state",
+        ".copilot/history-session-state",
+        ".copilot/logs",
+        ".cursor/chats",
+    ];
+    if HISTORY.iter().any(|p| rel_under(rel, p)) {
+        return Some("shell history");
+    }
+    if TRANSCRIPTS.iter().any(|p| rel_under(rel, p)) {
+        return Some("assistant transcript");
+    }
+    if rel_under(rel, ".local/share/ward") {
+        return Some("ward audit data");
+    }
+    None
+}
+
+/// System logs and audit trails.
+fn abs_trace(path: &str) -> Option<&'static str> {
+    const LOGS: &[&str] = &[
+        "/var/log",
+        "/var/adm",
+        "/var/audit",
+        "/private/var/log",
+        "/private/var/audit",
+        "/var/run/utmp",
+        "/run/utmp",
+        "/Library/Logs",
+    ];
+    LOGS.iter()
+        .any(|d| is_under(path, d))
+        .then_some("system log")
 }
 
 fn home_cache(rel: &str) -> bool {

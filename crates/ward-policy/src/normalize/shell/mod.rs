@@ -21,8 +21,11 @@ use walk::{Out, Walker};
 pub const MAX_INPUT: usize = 64 * 1024;
 /// Deepest bracket/quote nesting analysed.
 pub const MAX_NESTING: usize = 64;
-/// Time budget for parsing and analysis of one command.
-pub const DEADLINE: Duration = Duration::from_millis(25);
+/// Time budget for parsing and analysis of one command. An ordinary command takes tens of
+/// microseconds; the budget is generous so that a loaded machine or a debug build never turns an
+/// ordinary command into `unparseable`, while still bounding runaway inputs (the inputs known to
+/// hang the parser never reach it: see [`heredoc_hazard`] and [`MAX_NESTING`]).
+pub const DEADLINE: Duration = Duration::from_millis(250);
 /// Stack of the parser thread (virtual; committed only as used).
 const STACK: usize = 64 * 1024 * 1024;
 /// A run of this many blanks inside a line hides what follows.
@@ -52,7 +55,12 @@ pub fn analyze_shell(command: &str, env: &NormalizeEnv) -> Facts {
         reply,
     };
     let sent = pool::submit(job);
-    let second = ts::parse(command, deadline);
+    // The second opinion is skipped, never guessed, where its C scanner would crash.
+    let second = if ts_scanner_hazard(command) {
+        None
+    } else {
+        ts::parse(command, deadline)
+    };
     let judged = match sent {
         Some(worker) => match pool::wait(&answer, deadline) {
             Ok(Ok(r)) => {
@@ -160,10 +168,32 @@ mod pool {
         answer.recv_timeout(left).map_err(|_| ())
     }
 
+    /// Name of the parser threads; their panics are caught and become `unparseable`.
+    const THREAD_NAME: &str = "ward-shell-parse";
+
+    /// A panic in a parser thread is an expected, handled outcome (`catch_unwind` turns it into
+    /// `unparseable`): keep the process's panic hook from printing it to stderr, where it would
+    /// corrupt a hook's reply channel. Panics on every other thread reach the previous hook.
+    fn silence_parser_panics() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(wrap_panic_hook);
+    }
+
+    /// Wrap the current panic hook so that parser-thread panics skip it.
+    pub(super) fn wrap_panic_hook() {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(THREAD_NAME) {
+                previous(info);
+            }
+        }));
+    }
+
     fn spawn() -> Option<Worker> {
+        silence_parser_panics();
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name("ward-shell-parse".into())
+            .name(THREAD_NAME.into())
             .stack_size(STACK)
             .spawn(move || {
                 while let Some(job) = next_job(&rx) {
@@ -236,6 +266,30 @@ pub(crate) fn heredoc_hazard(s: &str) -> bool {
     false
 }
 
+/// tree-sitter-bash 0.25's external scanner classifies the character after `{` (and after
+/// `{N..`) with C `isdigit`, which reads outside its table for a code point above 255: the
+/// process segfaults (found by `normalize_props`). Such text never reaches tree-sitter; brush
+/// alone judges it.
+pub(crate) fn ts_scanner_hazard(s: &str) -> bool {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            continue;
+        }
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_digit() || n == '.' {
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if chars.peek().is_some_and(|n| !n.is_ascii()) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Quotes, backquotes or `$(`/`$[`/`${` left open at the end of `line`.
 fn unbalanced(line: &str) -> bool {
     let mut stack: Vec<char> = Vec::new();
@@ -281,16 +335,26 @@ fn unbalanced(line: &str) -> bool {
     !stack.is_empty()
 }
 
+/// Unit tests make the parser thread panic with this command, to prove the guard holds.
+#[cfg(test)]
+const TEST_CRASH: &str = "\u{0}ward test: crash the parser thread\u{0}";
+
 /// brush's verdict: `None` when it cannot parse the top level.
 fn judge(command: &str, env: &NormalizeEnv, deadline: Instant) -> Option<(Facts, ts::SyntaxView)> {
+    #[cfg(test)]
+    if command == TEST_CRASH {
+        panic!("injected parser crash");
+    }
     let mut w = Walker::new(env, deadline);
     let program = w.parse(command)?;
     let _ = w.walk_program(&program, Out::default());
     raw_checks(command, &mut w);
     let read_only = w.all_read_only;
     let limit_hit = w.limit_hit;
+    let only_computed = w.computed_destruction && !w.known_destruction;
     let syntax = std::mem::take(&mut w.syntax);
     let mut f = w.facts;
+    f.destroys_only_computed_paths = f.destroys_outside_workspace && only_computed;
     if limit_hit {
         f.unparseable = true;
     }
@@ -405,5 +469,72 @@ fn combine(judged: Judged, second: Option<ts::TsView>) -> Facts {
             _ => limited("the command does not parse as shell".into()),
         },
         Judged::Failed(why) => limited(why.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+
+    #[test]
+    fn a_parser_crash_is_unparseable_and_prints_nothing() {
+        // A hook standing for the default one (which prints to stderr): it must not see the
+        // parser thread's panic.
+        std::panic::set_hook(Box::new(|_| {
+            SEEN.fetch_add(1, Ordering::SeqCst);
+        }));
+        pool::wrap_panic_hook();
+        let env = NormalizeEnv {
+            home: "/home/dev".into(),
+            cwd: "/home/dev/src/app".into(),
+            ..NormalizeEnv::default()
+        };
+        let f = analyze_shell(TEST_CRASH, &env);
+        assert!(f.unparseable && !f.parsed, "{f:?}");
+        assert!(
+            f.notes.iter().any(|n| n.contains("crashed")),
+            "{:?}",
+            f.notes
+        );
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            0,
+            "the panic reached the process hook"
+        );
+        // Panics elsewhere still reach it.
+        let other = std::thread::spawn(|| panic!("elsewhere")).join();
+        assert!(other.is_err());
+        assert_eq!(SEEN.load(Ordering::SeqCst), 1);
+        let _ = std::panic::take_hook();
+        // The pool keeps working after a crash.
+        assert!(analyze_shell("ls -la", &env).parsed);
+    }
+
+    #[test]
+    fn text_that_crashes_tree_sitter_never_reaches_it() {
+        assert!(ts_scanner_hazard("echo {\u{10FFFF}"));
+        assert!(ts_scanner_hazard("echo {1..\u{1F600}}"));
+        assert!(!ts_scanner_hazard("echo {a,b} ${x} é"));
+        let env = NormalizeEnv {
+            home: "/home/dev".into(),
+            cwd: "/home/dev/src/app".into(),
+            ..NormalizeEnv::default()
+        };
+        for s in ["echo {\u{10FFFF}", "x {12..\u{E0000}", "{\u{1F600}"] {
+            // Would segfault inside tree-sitter-bash's scanner.
+            let _ = analyze_shell(s, &env);
+        }
+    }
+
+    #[test]
+    fn the_deadline_leaves_room_for_a_loaded_machine() {
+        assert!(DEADLINE >= Duration::from_millis(200));
+        assert!(DEADLINE <= Duration::from_secs(1));
+        // The known hangs never reach brush, whatever the deadline.
+        assert!(heredoc_hazard("cat <<E$[  \n"));
+        assert!(nesting(&"(".repeat(MAX_NESTING + 1)) > MAX_NESTING);
     }
 }

@@ -305,11 +305,20 @@ impl Walker<'_> {
             }
         }
         self.facts.programs.insert(name.clone());
+        if self.current_fn.as_deref() == Some(name.as_str()) {
+            self.self_calls += 1;
+        }
         let rest: Vec<Arg> = args.get(1..).map(<[Arg]>::to_vec).unwrap_or_default();
         if !self.is_read_only_call(&name, &rest) {
             self.not_read_only();
         }
         let mut out = self.run(&name, &rest, stdin);
+        if !self.facts.reads_credential_store
+            && let Some(what) = prints_credential(&name, &rest)
+        {
+            let o = self.credential_store(&what);
+            out.taint = out.taint.union(o.taint);
+        }
         let pos: Vec<&str> = rest
             .iter()
             .map(|a| a.text.as_str())
@@ -400,6 +409,7 @@ impl Walker<'_> {
             }),
             "env" | "printenv" | "set" | "export" | "declare" | "typeset" => false,
             "command" => t.first().is_some_and(|a| matches!(*a, "-v" | "-V")),
+            "history" => t.iter().all(|a| a.chars().all(|c| c.is_ascii_digit())),
             "sort" => !t
                 .iter()
                 .any(|a| a.starts_with("-o") || a.starts_with("--output")),
@@ -537,6 +547,22 @@ impl Walker<'_> {
             "sed" | "gsed" => self.run_sed(rest, stdin),
             "awk" | "gawk" | "mawk" | "nawk" => {
                 let p = opts::parse(rest, "fvF", &[], false);
+                if let Some(prog) = p.pos.first().filter(|_| !p.has(&["-f"])) {
+                    let prog = prog.text.clone();
+                    if let Some(at) = prog.find("/inet/") {
+                        // gawk network files: /inet/tcp/LPORT/HOST/RPORT.
+                        let host = prog[at..].split('/').nth(4).unwrap_or("").to_string();
+                        if !host.is_empty() {
+                            self.contact_host(&host, true, stdin.taint.secret, base);
+                        }
+                        self.socket_tools += 1;
+                        if prog.contains("|&") || prog.contains("system(") {
+                            self.reverse_shell(&format!(
+                                "`{base}` runs commands read from a network connection"
+                            ));
+                        }
+                    }
+                }
                 let files: Vec<Arg> = if p.has(&["-f"]) {
                     p.pos.clone()
                 } else {
@@ -596,9 +622,12 @@ impl Walker<'_> {
             }
             "tee" => {
                 let p = opts::parse(rest, "", &[], false);
+                let saved = self.appending;
+                self.appending = p.has(&["-a", "--append"]);
                 for f in &p.pos {
                     self.write_output_to(f, &stdin);
                 }
+                self.appending = saved;
                 stdin
             }
             "cp" | "mv" | "ln" | "install" | "rsync" | "scp" => self.run_copy(base, rest, stdin),
@@ -609,6 +638,8 @@ impl Walker<'_> {
                     &["--size", "--mode", "--reference", "--date"],
                     false,
                 );
+                let saved = self.creating;
+                self.creating = matches!(base, "touch" | "mkdir" | "mkfifo");
                 for f in &p.pos {
                     if base == "rmdir" || base == "unlink" {
                         self.delete_path(f, false, false);
@@ -616,6 +647,7 @@ impl Walker<'_> {
                         let _ = self.write_path(f);
                     }
                 }
+                self.creating = saved;
                 Out::default()
             }
             "rm" => self.run_rm(rest),
@@ -626,7 +658,7 @@ impl Walker<'_> {
                 }
                 Out::default()
             }
-            "chmod" | "chown" | "chgrp" | "chattr" | "setfacl" => self.run_chmod(rest),
+            "chmod" | "chown" | "chgrp" | "chattr" | "setfacl" => self.run_chmod(base, rest),
             "dd" => self.run_dd(rest, stdin),
             "tar" | "gtar" | "bsdtar" => self.run_tar(rest, stdin),
             "zip" | "7z" | "7za" | "rar" => self.run_zip(base, rest, stdin),
@@ -646,7 +678,7 @@ impl Walker<'_> {
             }
             "mkfs" | "mke2fs" | "wipefs" | "fdisk" | "sfdisk" | "parted" | "sgdisk" | "gdisk"
             | "mkswap" | "diskutil" | "format" => {
-                self.facts.destroys_outside_workspace = true;
+                self.destroys_outside();
                 self.note(format!("`{base}` rewrites a disk or partition"));
                 for p in rest.iter().filter(|a| a.text.starts_with("/dev/")) {
                     let _ = self.write_path(p);
@@ -654,7 +686,7 @@ impl Walker<'_> {
                 Out::default()
             }
             _ if base.starts_with("mkfs.") => {
-                self.facts.destroys_outside_workspace = true;
+                self.destroys_outside();
                 self.note(format!("`{base}` formats a file system"));
                 Out::default()
             }
@@ -676,6 +708,9 @@ impl Walker<'_> {
             }
             "set" | "export" | "declare" | "typeset" | "compgen" => {
                 let t = texts(rest);
+                if base == "set" && t.windows(2).any(|w| w[0] == "+o" && w[1] == "history") {
+                    self.erase_trace("`set +o history` stops the shell recording history");
+                }
                 let dump = t.is_empty()
                     || t.iter()
                         .all(|a| matches!(*a, "-p" | "-x" | "-px" | "-xp" | "-e" | "-v" | "-a"));
@@ -830,8 +865,30 @@ impl Walker<'_> {
                 }
                 Out::default()
             }
-            "systemctl" | "launchctl" => {
+            "systemctl" | "launchctl" | "service" => {
                 let t = texts(rest);
+                let stops = t
+                    .iter()
+                    .any(|a| matches!(*a, "stop" | "disable" | "mask" | "kill"));
+                let logger = t.iter().any(|a| {
+                    let a = a.trim_end_matches(".service");
+                    matches!(
+                        a,
+                        "auditd"
+                            | "rsyslog"
+                            | "syslog"
+                            | "syslog-ng"
+                            | "systemd-journald"
+                            | "journald"
+                            | "osqueryd"
+                            | "falco"
+                            | "wazuh-agent"
+                            | "auditbeat"
+                    )
+                });
+                if stops && logger {
+                    self.erase_trace(&format!("`{base}` stops system logging or auditing"));
+                }
                 if t.iter()
                     .any(|a| matches!(*a, "enable" | "load" | "bootstrap" | "link" | "submit"))
                 {
@@ -850,6 +907,187 @@ impl Walker<'_> {
                 Out::default()
             }
 
+            // ---- traces, host escapes, reverse shells ------------------------------------
+            "history" => {
+                let t = texts(rest);
+                if t.iter()
+                    .any(|a| a.starts_with('-') && (a.contains('c') || a.contains('d')))
+                {
+                    self.erase_trace("`history -c`/`-d` clears the shell history");
+                }
+                Out::default()
+            }
+            "journalctl" => {
+                let t = texts(rest);
+                if t.iter().any(|a| a.starts_with("--vacuum")) {
+                    self.erase_trace("`journalctl --vacuum-*` deletes the system journal");
+                }
+                Out::default()
+            }
+            "wevtutil" => {
+                let t = texts(rest);
+                if t.first().is_some_and(|a| {
+                    matches!(a.to_ascii_lowercase().as_str(), "cl" | "clear-log" | "sl")
+                }) {
+                    self.erase_trace("`wevtutil cl` clears a Windows event log");
+                }
+                Out::default()
+            }
+            "auditctl" => {
+                let t = texts(rest);
+                if t.contains(&"-D") || t.windows(2).any(|w| w[0] == "-e" && w[1] == "0") {
+                    self.erase_trace("`auditctl` removes audit rules or turns auditing off");
+                }
+                Out::default()
+            }
+            "nsenter" => {
+                self.facts.host_escape = true;
+                self.facts.privileged = true;
+                self.note("`nsenter` enters another process's (the host's) namespaces".into());
+                let p = opts::parse(
+                    rest,
+                    "tSGwr",
+                    &["--target", "--setuid", "--setgid", "--wd", "--root"],
+                    true,
+                );
+                if p.pos.is_empty() {
+                    Out::default()
+                } else {
+                    self.invoke(p.pos, stdin)
+                }
+            }
+            "mount" => {
+                let p = opts::parse(rest, "tofL", &["--types", "--options"], false);
+                if let Some(dev) = p.pos.iter().find(|a| {
+                    crate::normalize::paths::classify_path(&a.text, self.env).block_device
+                }) {
+                    self.facts.host_escape = true;
+                    self.facts.privileged = true;
+                    self.note(format!("`mount` of host disk `{}`", dev.text));
+                }
+                for a in p.pos.iter().skip(1) {
+                    let _ = self.write_path(a);
+                }
+                Out::default()
+            }
+            "xterm" => {
+                let p = opts::parse(rest, "", &["-display"], false);
+                for d in p.values(&["-display"]) {
+                    let host = d.text.rsplit_once(':').map_or(d.text.as_str(), |(h, _)| h);
+                    if !host.is_empty()
+                        && self.contact_host(host, true, false, "xterm") == HostKind::External
+                    {
+                        self.reverse_shell(
+                            "`xterm -display` opens a terminal on a remote X server",
+                        );
+                    }
+                }
+                Out::default()
+            }
+            "croc" | "wormhole" | "ffsend" | "onionshare" | "onionshare-cli" | "transfer" => {
+                let t = texts(rest);
+                if t.iter().any(|a| matches!(*a, "send" | "upload" | "share"))
+                    || base == "onionshare-cli"
+                {
+                    self.facts.network = true;
+                    self.upload_external(&format!("`{base}` sends files through a public relay"));
+                }
+                Out::default()
+            }
+            // PowerShell run through a shell tool (Windows): download and evaluate cmdlets.
+            _ if matches!(
+                base.to_ascii_lowercase().as_str(),
+                "iwr" | "invoke-webrequest" | "irm" | "invoke-restmethod" | "wget.exe" | "curl.exe"
+            ) =>
+            {
+                let p = opts::parse(
+                    rest,
+                    "",
+                    &[
+                        "-Uri", "-OutFile", "-Method", "-Body", "-InFile", "-Headers",
+                    ],
+                    false,
+                );
+                let send = p.has(&["-Body", "-InFile"])
+                    || p.values(&["-Method"]).iter().any(|m| {
+                        matches!(
+                            m.text.to_ascii_lowercase().as_str(),
+                            "post" | "put" | "patch"
+                        )
+                    });
+                for u in p.values(&["-Uri"]).into_iter().chain(p.pos.iter()) {
+                    let u = u.clone();
+                    let _ = self.contact_arg(&u, true, send, base);
+                }
+                if let Some(f) = p.values(&["-InFile"]).first() {
+                    let f = (*f).clone();
+                    if self.upload_file(&f, &stdin, base) {
+                        self.facts.secret_to_network = true;
+                    }
+                }
+                let dl = Out::taint(Taint {
+                    download: true,
+                    ..Taint::default()
+                });
+                if let Some(o) = p.values(&["-OutFile"]).first() {
+                    let o = (*o).clone();
+                    self.write_output_to(&o, &dl);
+                    return Out::default();
+                }
+                dl
+            }
+            _ if matches!(
+                base.to_ascii_lowercase().as_str(),
+                "clear-history" | "clear-eventlog" | "remove-eventlog" | "limit-eventlog"
+            ) =>
+            {
+                self.erase_trace(&format!("`{base}` clears history or event logs"));
+                Out::default()
+            }
+            _ if matches!(
+                base.to_ascii_lowercase().as_str(),
+                "iex" | "invoke-expression"
+            ) =>
+            {
+                self.exec_taint(stdin.taint, "`Invoke-Expression`");
+                for a in rest {
+                    self.exec_taint(a.taint, "`Invoke-Expression`");
+                }
+                Out::default()
+            }
+            "rclone" | "azcopy" | "s3cmd" | "mc" => {
+                let p = opts::parse(rest, "", &["--config", "--include", "--exclude"], false);
+                let pos = p.pos_texts();
+                let verb = pos.first().copied().unwrap_or("");
+                let copies = matches!(
+                    verb,
+                    "copy" | "sync" | "move" | "copyto" | "put" | "cp" | "mirror"
+                );
+                let remote = |s: &str| {
+                    s.contains("://")
+                        || (s.contains(':') && !s.starts_with('/') && !s.starts_with('.'))
+                };
+                let local_tree = pos
+                    .iter()
+                    .skip(1)
+                    .take(pos.len().saturating_sub(2))
+                    .any(|s| !remote(s));
+                self.facts.network = true;
+                if copies && local_tree && pos.last().is_some_and(|d| remote(d)) {
+                    self.upload_external(&format!(
+                        "`{base} {verb}` uploads local files to remote storage"
+                    ));
+                }
+                Out::default()
+            }
+            "ztcp" => {
+                self.socket_tools += 1;
+                if let Some(h) = rest.iter().find(|a| !a.text.starts_with('-')) {
+                    let h = h.clone();
+                    self.contact_host(&h.text, true, stdin.taint.secret, "ztcp");
+                }
+                Out::default()
+            }
             _ => self.run_unknown(base, rest, stdin),
         }
     }
@@ -1104,15 +1342,37 @@ impl Walker<'_> {
         // What -delete/-exec act on lies below each start point.
         let below: Vec<Arg> = starts
             .iter()
-            .map(|s| s.derive(&format!("{}/*", s.text.trim_end_matches('/'))))
+            .map(|s| s.derive(&format!("{}/**", s.text.trim_end_matches('/'))))
             .collect();
+        // A test that selects some files, before `-delete`, keeps it from deleting everything.
+        let mut filtered = false;
         while i < rest.len() {
             let t = rest[i].text.as_str();
             i += 1;
+            if FIND_FILTERS.contains(&t) && !matches!(t, "-type" | "-xtype") {
+                filtered = true;
+            }
             match t {
                 "-delete" => {
                     for s in below.clone() {
                         self.delete_path(&s, true, true);
+                    }
+                    if !filtered {
+                        for s in &starts {
+                            let class = self.classify(s);
+                            if let Some(c) = class.filter(|c| c.workspace_root || c.git_store) {
+                                self.facts.destroys_workspace = true;
+                                let what = if c.git_store {
+                                    "the repository's git history"
+                                } else {
+                                    "the whole workspace, `.git` included"
+                                };
+                                self.note(format!(
+                                    "`find {} -delete` with no filter deletes {what}",
+                                    s.text
+                                ));
+                            }
+                        }
                     }
                 }
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
@@ -1201,9 +1461,18 @@ impl Walker<'_> {
                     t = t.union(o.taint);
                 }
                 self.exec_taint(t, &format!("`{name}`"));
+                if let Some(text) = self.text_of(script) {
+                    let _ = self.walk_source(&text, Origin::Quoted, Out::default());
+                }
                 Out::default()
             }
             _ => {
+                self.stdin_shells += 1;
+                if self.net_io {
+                    self.reverse_shell(&format!(
+                        "`{name}` reads commands from and writes output to a network connection"
+                    ));
+                }
                 self.exec_text(&stdin, &format!("`{name}`"));
                 Out::default()
             }
@@ -1308,6 +1577,9 @@ impl Walker<'_> {
                     t = t.union(o.taint);
                 }
                 self.exec_taint(t, &format!("`{name}`"));
+                if let Some(text) = self.text_of(script) {
+                    self.scan_code(&text, name);
+                }
                 let args: Vec<&str> = p.pos.iter().skip(1).map(|a| a.text.as_str()).collect();
                 if script.text.ends_with("manage.py")
                     && args
@@ -1334,6 +1606,12 @@ impl Walker<'_> {
                 self.generic_out(rest, &stdin)
             }
             _ => {
+                self.stdin_shells += 1;
+                if self.net_io {
+                    self.reverse_shell(&format!(
+                        "`{name}` reads code from and writes output to a network connection"
+                    ));
+                }
                 self.exec_taint(stdin.taint, &format!("`{name}`"));
                 if let Some(t) = &stdin.text {
                     self.scan_code(t, name);
@@ -1345,8 +1623,43 @@ impl Walker<'_> {
 
     /// Inline code in another language: URLs it names, secret paths it names, decode-and-exec.
     fn scan_code(&mut self, code: &str, via: &str) {
+        let cf = crate::normalize::code::scan(code);
+        let mut secret = false;
+        let shows = cf.prints || cf.sends || cf.socket;
+        if cf.env_dump {
+            secret = true;
+            if shows {
+                self.facts.reads_secret_env = true;
+                self.note(format!("`{via}` code reads the whole environment"));
+            }
+        }
+        if !cf.secret_env.is_empty() {
+            secret = true;
+            if shows {
+                self.facts.reads_secret_env = true;
+                self.note(format!(
+                    "`{via}` code reads secret environment variable `{}`",
+                    cf.secret_env.join("`, `")
+                ));
+            }
+        }
+        let send = cf.sends || cf.socket;
+        let mut external = false;
+        let mut destinations = 0usize;
         for url in crate::normalize::text::find_urls(code) {
-            let _ = self.contact_arg(&Arg::lit(url), false, false, via);
+            if let Some(kind) = self.contact_arg(&Arg::lit(url), false, send, via) {
+                destinations += 1;
+                external |= kind == HostKind::External;
+            }
+        }
+        for host in &cf.socket_hosts {
+            destinations += 1;
+            external |= self.contact_host(host, true, false, via) == HostKind::External;
+        }
+        if send {
+            self.facts.network = true;
+            self.facts.network_send = true;
+            self.not_read_only();
         }
         for token in code.split(|c: char| {
             c.is_whitespace()
@@ -1359,8 +1672,30 @@ impl Walker<'_> {
                 && let Some(class) = self.classify(&Arg::lit(token))
                 && (class.is_secret() || class.workspace_env)
             {
-                let _ = self.read_class(&class);
+                secret |= self.read_class(&class).secret;
             }
+        }
+        if cf.download_exec && !cf.reverse_shell {
+            self.facts.download_to_interpreter = true;
+            self.note(format!("`{via}` code downloads code and evaluates it"));
+        }
+        // Secret data and an external destination in one program: a query string carries it
+        // as well as a POST body does.
+        if secret && ((send && destinations == 0) || external) {
+            self.facts.secret_to_network = true;
+            self.note(format!(
+                "`{via}` code sends secret data (environment or secret files) over the network"
+            ));
+        }
+        if cf.reverse_shell {
+            self.reverse_shell(&format!("`{via}` code attaches a shell to a socket"));
+        }
+        if cf.fork_loop {
+            self.facts.resource_exhaustion = true;
+            self.note(format!("`{via}` code forks in an endless loop (fork bomb)"));
+        }
+        if cf.clears_logs {
+            self.erase_trace(&format!("`{via}` code clears event logs or history"));
         }
         for shell in embedded_shell(code) {
             self.note(format!("`{via}` code runs shell text"));
@@ -1542,6 +1877,7 @@ impl Walker<'_> {
                     }
                 }
                 "-connect" => {
+                    self.socket_tools += 1;
                     if let Some(h) = rest.get(i + 1) {
                         let h = h.clone();
                         let host = h
@@ -1779,7 +2115,13 @@ impl Walker<'_> {
             None => None,
         };
         if matches!(name, "rsync" | "scp") {
-            return self.run_transfer(name, &pos, target.as_ref(), &stdin);
+            let recursive = p.has(&["-r", "-a", "-R", "--recursive", "--archive"])
+                || p.opts.iter().any(|o| {
+                    o.name.len() > 2
+                        && !o.name.starts_with("--")
+                        && (o.name.contains('a') || o.name.contains('r'))
+                });
+            return self.run_transfer(name, &pos, target.as_ref(), &stdin, recursive);
         }
         let mut taint = Taint::default();
         for s in &pos {
@@ -1815,6 +2157,7 @@ impl Walker<'_> {
         sources: &[Arg],
         target: Option<&Arg>,
         stdin: &Out,
+        recursive: bool,
     ) -> Out {
         let remote = |a: &Arg| {
             crate::normalize::hosts::parse_remote(&a.text, false).is_some()
@@ -1825,17 +2168,26 @@ impl Walker<'_> {
         };
         if remote(target) {
             let mut taint = stdin.taint;
+            let mut tree = false;
             for s in sources {
                 if remote(s) {
                     let _ = self.contact_arg(s, false, false, name);
                 } else {
                     taint = taint.union(self.read_path(s));
+                    taint.bulk |= is_archive_name(&s.text);
+                    // A directory tree (recursive copy) that is not a system location.
+                    tree |= recursive && self.classify(s).is_some_and(|c| !c.system);
                 }
             }
-            self.contact_arg(target, false, true, name);
+            let kind = self.contact_arg(target, false, true, name);
             if taint.secret {
                 self.facts.secret_to_network = true;
                 self.note(format!("secret files uploaded by `{name}`"));
+            }
+            if (taint.bulk || tree) && kind == Some(HostKind::External) {
+                self.upload_external(&format!(
+                    "`{name}` copies a directory tree or archive to an external host"
+                ));
             }
         } else {
             for s in sources {
@@ -1855,7 +2207,7 @@ impl Walker<'_> {
         let recursive = p.has(&["-r", "-R", "--recursive"]);
         let forced = p.has(&["-f", "--force"]);
         if p.has(&["--no-preserve-root"]) {
-            self.facts.destroys_outside_workspace = true;
+            self.destroys_outside();
             self.note("`rm --no-preserve-root`".into());
         }
         for f in &p.pos {
@@ -1864,18 +2216,35 @@ impl Walker<'_> {
         Out::default()
     }
 
-    fn run_chmod(&mut self, rest: &[Arg]) -> Out {
+    fn run_chmod(&mut self, name: &str, rest: &[Arg]) -> Out {
         let p = opts::parse(rest, "", &["--reference"], false);
         let recursive = p.has(&["-R", "--recursive"]);
         let skip = usize::from(!p.has(&["--reference"]));
+        let verb = match name {
+            "chown" | "chgrp" => "ownership",
+            "chattr" => "attribute",
+            "setfacl" => "access-control",
+            _ => "permission",
+        };
         for f in p.pos.iter().skip(skip) {
-            if let Some(class) = self.write_path(f)
-                && recursive
-                && (class.critical_dir || class.write_outside_workspace())
-            {
-                self.facts.destroys_outside_workspace = true;
-                let shown = self.display(&class.resolved);
-                self.note(format!("recursive permission change on `{shown}`"));
+            let Some(class) = self.write_path(f) else {
+                continue;
+            };
+            if !recursive || !(class.critical_dir || class.write_outside_workspace()) {
+                continue;
+            }
+            let shown = self.display(&class.resolved);
+            if class.critical_dir || system_root(&class.resolved) {
+                // `/`, the home directory, `/etc`, `/usr`, …: the machine stops working.
+                self.destroys_outside();
+                self.note(format!(
+                    "recursive {verb} change on `{shown}` can break the system or lock the user out"
+                ));
+            } else {
+                self.facts.changes_permissions_outside_workspace = true;
+                self.note(format!(
+                    "recursive {verb} change on `{shown}` outside the workspace"
+                ));
             }
         }
         Out::default()
@@ -1884,12 +2253,28 @@ impl Walker<'_> {
     fn run_dd(&mut self, rest: &[Arg], stdin: Out) -> Out {
         let mut taint = stdin.taint;
         let mut out_file = None;
+        let mut endless = false;
         for a in rest {
             if let Some(v) = a.text.strip_prefix("if=") {
                 taint = taint.union(self.read_path(&a.derive(v)));
+                endless = matches!(v, "/dev/zero" | "/dev/urandom" | "/dev/random");
             } else if let Some(v) = a.text.strip_prefix("of=") {
                 out_file = Some(a.derive(v));
             }
+        }
+        let bounded = rest.iter().any(|a| a.text.starts_with("count="));
+        if endless
+            && !bounded
+            && let Some(f) = &out_file
+            && self
+                .classify(f)
+                .is_some_and(|c| !c.block_device && !c.null_device)
+        {
+            self.facts.resource_exhaustion = true;
+            self.note(format!(
+                "`dd` from an endless source with no `count=` fills the disk through `{}`",
+                f.text
+            ));
         }
         let out = Out::taint(taint);
         if let Some(f) = out_file {
@@ -1926,7 +2311,10 @@ impl Walker<'_> {
         let extract = p.has(&["-x", "--extract", "--get"]);
         let archive = p.values(&["-f", "--file"]).first().map(|a| (*a).clone());
         if create {
-            let mut taint = Taint::default();
+            let mut taint = Taint {
+                bulk: true,
+                ..Taint::default()
+            };
             for f in &p.pos {
                 taint = taint.union(self.read_path(f));
             }
@@ -1964,9 +2352,15 @@ impl Walker<'_> {
             return Out::default();
         }
         let archive = pos.remove(0);
-        let mut taint = stdin.taint;
+        let mut taint = Taint {
+            bulk: true,
+            ..stdin.taint
+        };
         for f in &pos {
             taint = taint.union(self.read_path(f));
+        }
+        if archive.text == "-" {
+            return Out::taint(taint);
         }
         self.write_output_to(&archive, &Out::taint(taint));
         Out::default()
@@ -2028,17 +2422,23 @@ impl Walker<'_> {
     // ------------------------------------------------------------------ network
 
     fn upload_file(&mut self, arg: &Arg, stdin: &Out, program: &str) -> bool {
+        self.upload_taint(arg, stdin, program).secret
+    }
+
+    /// What an uploaded file (or stdin, for `-`) carries; archives count as bulk.
+    fn upload_taint(&mut self, arg: &Arg, stdin: &Out, program: &str) -> Taint {
         if arg.text == "-" || arg.text == "/dev/stdin" {
-            return stdin.taint.secret;
+            return stdin.taint;
         }
-        let t = self.read_path(arg);
+        let mut t = self.read_path(arg);
         if t.secret {
             self.note(format!(
                 "`{program}` uploads secret file `{}`",
                 self.display(&self.resolve(&arg.text))
             ));
         }
-        t.secret
+        t.bulk |= is_archive_name(&arg.text);
+        t
     }
 
     fn run_curl(&mut self, rest: &[Arg], stdin: Out) -> Out {
@@ -2109,6 +2509,7 @@ impl Walker<'_> {
         );
         let mut send = false;
         let mut secret = false;
+        let mut data_bulk = false;
         for d in p.values(&[
             "-d",
             "--data",
@@ -2126,7 +2527,9 @@ impl Walker<'_> {
                     .filter(|_| !d.text.contains('='))
             });
             if let Some(f) = file.filter(|f| !f.is_empty()) {
-                secret |= self.upload_file(&d.derive(f), &stdin, "curl");
+                let t = self.upload_taint(&d.derive(f), &stdin, "curl");
+                secret |= t.secret;
+                data_bulk |= t.bulk;
             } else {
                 secret |= d.taint.secret;
             }
@@ -2136,14 +2539,21 @@ impl Walker<'_> {
             let value = f.text.split_once('=').map_or("", |(_, v)| v);
             if let Some(file) = value.strip_prefix('@').or_else(|| value.strip_prefix('<')) {
                 let file = file.split(';').next().unwrap_or(file);
-                secret |= self.upload_file(&f.derive(file), &stdin, "curl");
+                let t = self.upload_taint(&f.derive(file), &stdin, "curl");
+                secret |= t.secret;
+                data_bulk |= t.bulk;
             } else {
                 secret |= f.taint.secret;
             }
         }
+        let mut bulk = data_bulk;
         for f in p.values(&["-T", "--upload-file"]) {
             send = true;
-            secret |= self.upload_file(f, &stdin, "curl");
+            let t = self.upload_taint(f, &stdin, "curl");
+            secret |= t.secret;
+            // `-T` uploads a file as it is: any file of the workspace counts.
+            let in_workspace = self.classify(f).is_some_and(|c| c.in_workspace);
+            bulk |= t.bulk || in_workspace;
         }
         for f in p.values(&["-K", "--config"]) {
             let _ = self.read_path(f);
@@ -2185,6 +2595,20 @@ impl Walker<'_> {
             self.facts.secret_to_network = true;
             self.facts.network_send = true;
             self.note("`curl` sends secret data over the network".into());
+        }
+        if bulk && any_external {
+            self.upload_external("`curl` uploads an archive or workspace file to an external host");
+        }
+        if send
+            && p.values(&["--unix-socket"]).iter().any(|u| {
+                u.text.ends_with("docker.sock")
+                    || u.text.ends_with("containerd.sock")
+                    || u.text.ends_with("podman.sock")
+            })
+        {
+            self.facts.host_escape = true;
+            self.facts.privileged = true;
+            self.note("`curl` drives the container runtime's API socket (host control)".into());
         }
         let dl = Out::taint(Taint {
             download: true,
@@ -2261,9 +2685,12 @@ impl Walker<'_> {
             send = true;
             secret |= d.taint.secret;
         }
+        let mut bulk = false;
         for f in p.values(&["--post-file", "--body-file"]) {
             send = true;
-            secret |= self.upload_file(f, &stdin, "wget");
+            let t = self.upload_taint(f, &stdin, "wget");
+            secret |= t.secret;
+            bulk |= t.bulk;
         }
         for f in p.values(&["-i", "--input-file"]) {
             let _ = self.read_path(f);
@@ -2290,6 +2717,9 @@ impl Walker<'_> {
             self.facts.secret_to_network = true;
             self.facts.network_send = true;
             self.note("`wget` sends secret data over the network".into());
+        }
+        if bulk && any_external {
+            self.upload_external("`wget` uploads an archive to an external host");
         }
         let dl = Out::taint(Taint {
             download: true,
@@ -2331,62 +2761,104 @@ impl Walker<'_> {
     }
 
     fn run_nc(&mut self, name: &str, rest: &[Arg], stdin: Out) -> Out {
+        const NET: &[&str] = &[
+            "TCP",
+            "UDP",
+            "OPENSSL",
+            "SSL",
+            "SCTP",
+            "DCCP",
+            "SOCKS",
+            "PROXY",
+            "UDP-DATAGRAM",
+        ];
+        self.socket_tools += 1;
+        let mut external = false;
         if name == "socat" {
+            let mut connected = false;
+            let mut exec: Option<String> = None;
             for a in rest.iter().filter(|a| !a.text.starts_with('-')) {
-                let upper = a.text.to_ascii_uppercase();
-                if let Some((kind, addr)) = a.text.split_once(':')
-                    && [
-                        "TCP", "UDP", "OPENSSL", "SSL", "TCP4", "TCP6", "UDP4", "SCTP",
-                    ]
-                    .iter()
-                    .any(|k| upper.starts_with(k))
-                    && !upper.contains("LISTEN")
-                {
-                    let _ = kind;
-                    let host = addr.split([':', ',']).next().unwrap_or(addr).to_string();
-                    self.contact_host(&host, true, stdin.taint.secret, "socat");
-                } else if let Some(cmd) = a
-                    .text
-                    .strip_prefix("EXEC:")
-                    .or_else(|| a.text.strip_prefix("SYSTEM:"))
-                {
-                    self.note("`socat` runs a command attached to a socket".into());
-                    let _ = self.walk_source(cmd, Origin::Quoted, Out::default());
+                let (kind, addr) = a.text.split_once(':').unwrap_or((a.text.as_str(), ""));
+                let kind = kind.split(',').next().unwrap_or(kind).to_ascii_uppercase();
+                if NET.iter().any(|k| kind.starts_with(k)) {
+                    connected = true;
+                    if kind.contains("LISTEN") || kind.contains("RECV") {
+                        self.facts.network = true;
+                        self.note("`socat` listens on a port".into());
+                    } else {
+                        let host = addr.split([':', ',']).next().unwrap_or(addr).to_string();
+                        let k = self.contact_host(&host, true, stdin.taint.secret, "socat");
+                        external |= k == HostKind::External;
+                    }
+                } else if kind.starts_with("EXEC") || kind.starts_with("SYSTEM") {
+                    // `exec:'bash -li',pty,stderr`: the command ends at the first option.
+                    exec = Some(addr.split(',').next().unwrap_or(addr).to_string());
                 }
             }
-            return Out::taint(Taint {
-                download: true,
-                ..Taint::default()
-            });
-        }
-        let p = opts::parse(
-            rest,
-            "eciIOpqswWxXTPm",
-            &["--exec", "--sh-exec", "--source-port", "--proxy", "--wait"],
-            false,
-        );
-        if let Some(e) = p.values(&["-e", "-c", "--exec", "--sh-exec"]).first() {
-            self.note(format!("`{name}` attaches a shell to a socket"));
-            self.facts.obfuscated |= false;
-            let e = (*e).clone();
-            let _ = self.walk_source(&e.text, Origin::Quoted, Out::default());
-            self.facts.network_send = true;
-        }
-        let listen = p.has(&["-l", "--listen"]);
-        if let Some(host) = p.pos.first().filter(|_| !listen) {
-            let host = host.clone();
-            if let Some(r) = crate::normalize::hosts::parse_remote(&host.text, true) {
-                self.contact_host(&r.host, true, stdin.taint.secret, name);
+            if let Some(cmd) = exec {
+                if connected {
+                    self.reverse_shell(&format!(
+                        "`socat` attaches `{}` to a network connection",
+                        super::walk::short(&cmd)
+                    ));
+                } else {
+                    self.note("`socat` runs a command attached to a stream".into());
+                }
+                let _ = self.walk_source(&cmd, Origin::Quoted, Out::default());
             }
-        } else if listen {
-            self.facts.network = true;
-            self.facts.network_send |= stdin.taint != Taint::default() || stdin.text.is_some();
-            self.note(format!("`{name}` listens on a port"));
+        } else {
+            let p = opts::parse(
+                rest,
+                "eciIOpqswWxXTPm",
+                &[
+                    "--exec",
+                    "--sh-exec",
+                    "--lua-exec",
+                    "--source-port",
+                    "--proxy",
+                    "--wait",
+                ],
+                false,
+            );
+            if let Some(e) = p
+                .values(&["-e", "-c", "--exec", "--sh-exec", "--lua-exec"])
+                .first()
+            {
+                let e = (*e).clone();
+                self.reverse_shell(&format!(
+                    "`{name}` attaches `{}` to a socket",
+                    super::walk::short(&e.text)
+                ));
+                let _ = self.walk_source(&e.text, Origin::Quoted, Out::default());
+            }
+            let listen = p.has(&["-l", "--listen"]);
+            if let Some(host) = p.pos.first().filter(|_| !listen) {
+                let host = host.clone();
+                if let Some(r) = crate::normalize::hosts::parse_remote(&host.text, true) {
+                    let k = self.contact_host(&r.host, true, stdin.taint.secret, name);
+                    external |= k == HostKind::External;
+                }
+            } else if listen {
+                self.facts.network = true;
+                self.facts.network_send |= stdin.taint != Taint::default() || stdin.text.is_some();
+                self.note(format!("`{name}` listens on a port"));
+            }
+        }
+        if stdin.taint.bulk && external {
+            self.upload_external(&format!("`{name}` streams an archive to an external host"));
         }
         Out::taint(Taint {
             download: true,
             ..Taint::default()
         })
+    }
+
+    /// The repository or an archive leaves for a host outside the allowlist.
+    pub fn upload_external(&mut self, what: &str) {
+        self.facts.uploads_to_external = true;
+        self.facts.network_send = true;
+        self.facts.external_host = true;
+        self.note(what.to_string());
     }
 
     fn run_ssh(&mut self, rest: &[Arg], stdin: Out) -> Out {
@@ -2544,9 +3016,49 @@ impl Walker<'_> {
             ],
             true,
         );
+        // `git -c core.sshCommand='…' fetch`: configuration that runs a command now.
+        for c in p.values(&["-c"]) {
+            let Some((key, value)) = c.text.split_once('=') else {
+                continue;
+            };
+            let k = key.to_ascii_lowercase();
+            let runs = matches!(
+                k.as_str(),
+                "core.sshcommand"
+                    | "core.pager"
+                    | "core.fsmonitor"
+                    | "core.editor"
+                    | "core.askpass"
+                    | "core.gitproxy"
+                    | "sequence.editor"
+                    | "gpg.program"
+                    | "ssh.variant"
+            ) || (k.starts_with("alias.") || k.starts_with("credential."))
+                && value.starts_with('!')
+                || k.ends_with(".textconv")
+                || k.starts_with("filter.")
+                || k == "protocol.ext.allow" && value == "always";
+            if runs {
+                self.note(format!("`git -c {key}` runs a command"));
+                let cmd = value.trim_start_matches('!').to_string();
+                if !matches!(value, "true" | "false" | "always") {
+                    let _ = self.walk_source(&cmd, Origin::Quoted, Out::default());
+                }
+            }
+        }
         let mut args = p.pos;
         if args.is_empty() {
             return Out::default();
+        }
+        // `ext::` remotes run a shell command as the transport.
+        for a in &args {
+            if let Some(cmd) = a.text.strip_prefix("ext::") {
+                self.note("`git` runs an `ext::` transport command".into());
+                let cmd = cmd
+                    .replace("%S", "git-upload-pack")
+                    .replace("%s", "upload-pack");
+                let _ = self.walk_source(&cmd, Origin::Quoted, Out::default());
+            }
         }
         let sub = args.remove(0).text;
         let t: Vec<&str> = args.iter().map(|a| a.text.as_str()).collect();
@@ -2562,7 +3074,7 @@ impl Walker<'_> {
             {
                 self.facts.deletes_in_workspace = true;
             }
-            "clone" | "fetch" | "pull" | "ls-remote" | "archive" => {
+            "clone" | "fetch" | "pull" | "ls-remote" => {
                 let q = opts::parse(
                     &args,
                     "obcj",
@@ -2669,6 +3181,32 @@ impl Walker<'_> {
             out.paths
                 .push(crate::normalize::paths::workspace_root(self.env));
         }
+        // `git archive` and `git bundle create` pack the repository: their output is bulk.
+        let bulk = Out::taint(Taint {
+            bulk: true,
+            ..Taint::default()
+        });
+        if sub == "archive" && !t.iter().any(|a| a.starts_with("--remote")) {
+            let q = opts::parse(&args, "o", &["--output", "--format", "--prefix"], false);
+            match q.values(&["-o", "--output"]).first() {
+                Some(o) => {
+                    let o = (*o).clone();
+                    self.write_output_to(&o, &bulk);
+                }
+                None => out.taint.bulk = true,
+            }
+        }
+        if sub == "bundle"
+            && t.first() == Some(&"create")
+            && let Some(file) = args.get(1).filter(|a| !a.text.starts_with('-'))
+        {
+            let file = file.clone();
+            if file.text == "-" {
+                out.taint.bulk = true;
+            } else {
+                self.write_output_to(&file, &bulk);
+            }
+        }
         out
     }
 
@@ -2711,6 +3249,26 @@ impl Walker<'_> {
             let explicit = r.text.contains("://") || (r.text.contains('@') && r.text.contains(':'));
             let new_remote = self.remotes.contains_key(&r.text);
             self.git_remote_arg(r, explicit || new_remote);
+            let url = if explicit {
+                Some(r.text.clone())
+            } else {
+                self.remotes.get(&r.text).cloned()
+            };
+            let host = url
+                .as_deref()
+                .and_then(|u| crate::normalize::hosts::parse_remote(u, false))
+                .map(|u| crate::normalize::hosts::classify_host(&u.host, self.env));
+            if let Some(class) = host.filter(|c| c.is_external()) {
+                let what = if all {
+                    "every branch"
+                } else {
+                    "the repository"
+                };
+                self.upload_external(&format!(
+                    "`git push` sends {what} to a remote on external host `{}`",
+                    class.host
+                ));
+            }
         }
         let targets: Vec<String> = refspecs
             .iter()
@@ -2768,6 +3326,22 @@ impl Walker<'_> {
                 self.destroy_shared(&format!("`gh {a} {b}` deletes on GitHub"))
             }
             ("secret", "set") => self.note("`gh secret set` changes repository secrets".into()),
+            ("repo", "create")
+                if t.contains(&"--public")
+                    && t.iter()
+                        .any(|x| *x == "--push" || x.starts_with("--source")) =>
+            {
+                self.upload_external("`gh repo create --public --push` publishes this repository");
+            }
+            ("repo", "edit")
+                if t.windows(2)
+                    .any(|w| w[0] == "--visibility" && w[1] == "public")
+                    || t.contains(&"--visibility=public") =>
+            {
+                self.upload_external(
+                    "`gh repo edit --visibility public` makes the repository public",
+                );
+            }
             ("gist", "create") => {
                 let mut secret = stdin.taint.secret;
                 for f in rest.iter().skip(2).filter(|a| !a.text.starts_with('-')) {
@@ -2872,15 +3446,28 @@ impl Walker<'_> {
                 let (srcs, dst) = pos.split_at(pos.len().saturating_sub(1));
                 if dst.first().is_some_and(|d| d.starts_with("s3://")) {
                     let mut secret = stdin.taint.secret;
+                    let mut bulk = false;
+                    let recursive = p.has(&["--recursive"]) || op == "sync";
                     for s in srcs.iter().skip(2) {
                         if !s.starts_with("s3://") {
-                            secret |= self.upload_file(&Arg::lit(s), &stdin, "aws s3");
+                            let arg = Arg::lit(s);
+                            let taint = self.upload_taint(&arg, &stdin, "aws s3");
+                            secret |= taint.secret;
+                            bulk |= taint.bulk
+                                || recursive && self.classify(&arg).is_some_and(|c| !c.system);
                         }
                     }
                     self.facts.network_send = true;
                     if secret {
                         self.facts.secret_to_network = true;
                         self.note("secret data uploaded to S3".into());
+                    }
+                    if bulk {
+                        let bucket = dst.first().map_or("", |d| d.trim_start_matches("s3://"));
+                        let bucket = bucket.split('/').next().unwrap_or("");
+                        self.upload_external(&format!(
+                            "`aws s3 {op}` uploads a directory tree or archive to bucket `{bucket}`"
+                        ));
                     }
                 } else if let Some(d) = dst.first().filter(|d| **d != "-") {
                     let _ = self.write_path(&Arg::lit(d));
@@ -2934,6 +3521,19 @@ impl Walker<'_> {
                 && p.has(&["--recursive", "-r"]));
         if destroy {
             self.destroy_shared(&format!("{what} destroys cloud resources"));
+        }
+        // `gsutil cp -r . gs://…`, `gcloud storage cp --recursive . gs://…`: the tree leaves.
+        let copy = (name == "gsutil" && matches!(pos.first(), Some(&("cp" | "rsync" | "mv"))))
+            || (name == "gcloud" && pos.starts_with(&["storage"]) && pos.len() > 1);
+        let recursive = p.has(&["-r", "-R", "--recursive"]) || pos.contains(&"rsync");
+        if copy
+            && recursive
+            && pos.last().is_some_and(|d| d.starts_with("gs://"))
+            && pos[..pos.len() - 1]
+                .iter()
+                .any(|s| !s.starts_with("gs://") && (s.starts_with('.') || s.starts_with('/')))
+        {
+            self.upload_external(&format!("{what} uploads a directory tree to a bucket"));
         }
         let cred = match name {
             "gcloud" => {
@@ -3033,6 +3633,7 @@ impl Walker<'_> {
                     ));
                 }
             }
+            "rollout" if matches!(kind.as_str(), "status" | "history") => {}
             "apply" | "create" | "replace" | "patch" | "scale" | "set" | "rollout" | "edit"
             | "autoscale" | "expose" | "run" | "drain" | "cordon" | "taint" => {
                 self.deploy(&format!("`kubectl {verb}`"))
@@ -3049,7 +3650,36 @@ impl Walker<'_> {
             "exec" | "cp" | "port-forward" | "proxy" => {
                 self.note(format!("`kubectl {verb}` reaches into the cluster"))
             }
+            "debug" if kind.starts_with("node/") || kind.starts_with("nodes/") => {
+                self.facts.host_escape = true;
+                self.note(format!(
+                    "`kubectl debug {kind}` opens a shell in the node's host namespaces"
+                ));
+            }
             _ => {}
+        }
+        if matches!(verb, "run" | "create" | "apply" | "patch" | "debug") {
+            let all: String = texts(rest).join(" ").to_ascii_lowercase();
+            let compact: String = all.chars().filter(|c| !c.is_whitespace()).collect();
+            let host = [
+                "\"privileged\":true",
+                "privileged:true",
+                "\"hostpid\":true",
+                "hostpid:true",
+                "\"hostnetwork\":true",
+                "\"hostipc\":true",
+                "\"hostpath\":{\"path\":\"/\"",
+                "--privileged",
+                "--profile=sysadmin",
+            ]
+            .iter()
+            .any(|m| compact.contains(m));
+            if host {
+                self.facts.host_escape = true;
+                self.note(format!(
+                    "`kubectl {verb}` starts a pod with host access (privileged, host PID/network or the host's root)"
+                ));
+            }
         }
         Out::taint(Taint {
             download: true,
@@ -3246,7 +3876,10 @@ impl Walker<'_> {
         if name != "sqlite3" && name != "sqlite" && name != "duckdb" {
             self.facts.network = true;
         }
-        if let Some(what) = sql.iter().find_map(|s| destructive_sql(s)) {
+        if let Some(what) = sql
+            .iter()
+            .find_map(|s| crate::normalize::sql::destructive(s))
+        {
             if local {
                 self.note(format!("`{name}` runs {what} against a local database"));
             } else {
@@ -3496,9 +4129,14 @@ impl Walker<'_> {
         match sub {
             "push" => self.publish(&format!("`{name} push`")),
             "run" | "create" | "exec" => {
+                // Options follow the subcommand (`docker [global opts] container run …`).
+                let at = rest
+                    .iter()
+                    .position(|a| a.text == sub)
+                    .map_or(rest.len(), |i| i + 1);
                 let p = opts::parse(
-                    rest,
-                    "veupwlm",
+                    rest.get(at..).unwrap_or(&[]),
+                    "veupwlmhc",
                     &[
                         "--volume",
                         "--env",
@@ -3509,59 +4147,133 @@ impl Walker<'_> {
                         "--mount",
                         "--name",
                         "--network",
+                        "--net",
                         "--entrypoint",
                         "--env-file",
                         "--memory",
                         "--platform",
+                        "--pid",
+                        "--ipc",
+                        "--uts",
+                        "--userns",
+                        "--cgroupns",
+                        "--cap-add",
+                        "--cap-drop",
+                        "--security-opt",
+                        "--device",
+                        "--hostname",
+                        "--add-host",
+                        "--cpus",
+                        "--gpus",
+                        "--restart",
+                        "--pull",
+                        "--log-driver",
+                        "--tmpfs",
+                        "--volumes-from",
                     ],
                     true,
                 );
-                if p.has(&["--privileged"])
-                    || p.opts.iter().any(|o| {
-                        o.name == "--pid"
-                            || o.name == "--net"
-                                && o.value.as_ref().is_some_and(|v| v.text == "host")
-                    })
-                {
-                    self.facts.privileged = true;
-                    self.note(format!("`{name} {sub}` runs a privileged container"));
-                }
-                for v in p.values(&["-v", "--volume", "--mount"]) {
-                    let src = v
-                        .text
-                        .strip_prefix("type=bind,")
-                        .map_or(v.text.as_str(), |s| s);
-                    let src = src
-                        .strip_prefix("source=")
-                        .or_else(|| src.strip_prefix("src="))
-                        .unwrap_or(src);
-                    let src = src.split([':', ',']).next().unwrap_or("");
-                    if src.starts_with('/')
-                        || src.starts_with('~')
-                        || src.starts_with('.')
-                        || src.starts_with('$')
-                    {
-                        let arg = v.derive(src);
-                        let _ = self.read_path(&arg);
-                        if let Some(class) = self.classify(&arg)
-                            && class.critical_dir
-                        {
-                            self.facts.reads_outside_workspace = true;
-                            self.note(format!(
-                                "`{name}` mounts `{}` into a container",
-                                self.display(&class.resolved)
-                            ));
-                        }
-                    }
-                }
-                for f in p.values(&["--env-file"]) {
-                    let _ = self.read_path(f);
-                }
+                self.container_escape(name, sub, &p);
             }
             "login" => {
                 self.facts.network = true;
             }
             _ => {}
+        }
+    }
+
+    /// Container options that hand the container the host: privileged mode, host namespaces,
+    /// dangerous capabilities, host devices, the host's root, system directories or the
+    /// container runtime's socket mounted inside.
+    fn container_escape(&mut self, name: &str, sub: &str, p: &opts::Parsed) {
+        let value_is = |o: &opts::Opt, v: &str| o.value.as_ref().is_some_and(|x| x.text == v);
+        let mut escapes: Vec<String> = Vec::new();
+        for o in &p.opts {
+            match o.name.as_str() {
+                "--privileged" if o.value.as_ref().is_none_or(|v| v.text != "false") => {
+                    escapes.push("`--privileged`".into());
+                }
+                "--pid" | "--userns" | "--cgroupns" | "--ipc" | "--uts" if value_is(o, "host") => {
+                    escapes.push(format!("`{}=host`", o.name));
+                }
+                "--cap-add" => {
+                    let cap = o
+                        .value
+                        .as_ref()
+                        .map(|v| v.text.to_ascii_uppercase())
+                        .unwrap_or_default();
+                    let cap = cap.trim_start_matches("CAP_");
+                    if matches!(
+                        cap,
+                        "ALL"
+                            | "SYS_ADMIN"
+                            | "SYS_MODULE"
+                            | "SYS_PTRACE"
+                            | "DAC_READ_SEARCH"
+                            | "SYS_RAWIO"
+                            | "SYS_BOOT"
+                    ) {
+                        escapes.push(format!("`--cap-add {cap}`"));
+                    }
+                }
+                "--device" => {
+                    let dev = o.value.as_ref().map(|v| v.text.clone()).unwrap_or_default();
+                    let dev = dev.split(':').next().unwrap_or("");
+                    let class = crate::normalize::paths::classify_path(dev, self.env);
+                    if class.block_device || matches!(dev, "/dev/mem" | "/dev/kmem" | "/dev/port") {
+                        escapes.push(format!("host device `{dev}`"));
+                    }
+                }
+                "--security-opt"
+                    if o.value.as_ref().is_some_and(|v| {
+                        let t = v.text.to_ascii_lowercase();
+                        t.contains("unconfined") || t == "label=disable" || t == "label:disable"
+                    }) =>
+                {
+                    self.facts.privileged = true;
+                    self.note(format!(
+                        "`{name} {sub}` turns a container security profile off"
+                    ));
+                }
+                "--net" | "--network" if value_is(o, "host") => {
+                    self.note(format!("`{name} {sub}` shares the host's network"));
+                }
+                _ => {}
+            }
+        }
+        for v in p.values(&["-v", "--volume", "--mount"]) {
+            let src = mount_source(&v.text);
+            if !(src.starts_with('/')
+                || src.starts_with('~')
+                || src.starts_with('.')
+                || src.starts_with('$'))
+            {
+                continue;
+            }
+            let arg = v.derive(src);
+            let _ = self.read_path(&arg);
+            let Some(class) = self.classify(&arg) else {
+                continue;
+            };
+            let shown = self.display(&class.resolved);
+            if class.resolved == "/" || host_control_path(&class.resolved) {
+                escapes.push(format!("host path `{shown}` mounted"));
+            } else if class.critical_dir {
+                self.facts.reads_outside_workspace = true;
+                self.note(format!("`{name}` mounts `{shown}` into a container"));
+            }
+        }
+        if !escapes.is_empty() {
+            self.facts.host_escape = true;
+            self.facts.privileged = true;
+            self.not_read_only();
+            self.note(format!(
+                "`{name} {sub}` gives the container the host: {}",
+                escapes.join(", ")
+            ));
+        }
+        for f in p.values(&["--env-file"]) {
+            let _ = self.read_path(f);
         }
     }
 
@@ -3586,6 +4298,10 @@ impl Walker<'_> {
             "id_rsa",
             "$home",
             "/home/",
+            "~/",
+            ".ssh",
+            ".aws",
+            "ssh key",
             "private key",
         ]
         .iter()
@@ -3609,6 +4325,31 @@ impl Walker<'_> {
                 Some("--sandbox danger-full-access")
             }
             "codex" if has("--full-auto") && sensitive => Some("--full-auto on secrets"),
+            "codex"
+                if t.iter().any(|a| {
+                    let a = a.replace([' ', '"', '\''], "");
+                    a.contains("sandbox_mode=danger-full-access")
+                }) =>
+            {
+                Some("-c sandbox_mode=danger-full-access")
+            }
+            "claude"
+                if t.windows(2).any(|w| {
+                    matches!(w[0], "--allowedTools" | "--allowed-tools")
+                        && w[1]
+                            .split([',', ' '])
+                            .any(|x| matches!(x.trim(), "Bash" | "Bash(*)" | "Bash(*:*)" | "*"))
+                }) =>
+            {
+                Some("--allowedTools Bash")
+            }
+            "copilot"
+                if t.windows(2).any(|w| {
+                    w[0] == "--allow-tool" && matches!(w[1], "shell" | "shell(*)" | "*")
+                }) =>
+            {
+                Some("--allow-tool shell")
+            }
             "q" if has("--trust-all-tools") || has("--trust-tools") => Some("--trust-all-tools"),
             "copilot" if has("--allow-all-tools") || has("--allow-all-paths") || has("--yolo") => {
                 Some("--allow-all-tools")
@@ -3797,6 +4538,219 @@ fn is_env_assignment(t: &str) -> bool {
     })
 }
 
+/// `/` and the top-level system directories, whose recursive permission change breaks the machine.
+fn system_root(path: &str) -> bool {
+    matches!(
+        path,
+        "/etc"
+            | "/usr"
+            | "/bin"
+            | "/sbin"
+            | "/lib"
+            | "/lib32"
+            | "/lib64"
+            | "/var"
+            | "/boot"
+            | "/dev"
+            | "/proc"
+            | "/sys"
+            | "/root"
+            | "/home"
+            | "/Users"
+            | "/opt"
+            | "/srv"
+            | "/System"
+            | "/Library"
+            | "/Applications"
+            | "/private"
+            | "/usr/local"
+            | "/usr/bin"
+            | "/usr/lib"
+            | "/var/lib"
+            | "/etc/ssh"
+            | "/tmp"
+    )
+}
+
+/// The host side of a `-v`/`--mount` specification (`/:/host`, `type=bind,source=/,target=/h`).
+fn mount_source(spec: &str) -> &str {
+    if spec.contains('=') {
+        for part in spec.split(',') {
+            if let Some(v) = part
+                .strip_prefix("source=")
+                .or_else(|| part.strip_prefix("src="))
+            {
+                return v;
+            }
+        }
+        return "";
+    }
+    spec.split(':').next().unwrap_or("")
+}
+
+/// Host locations whose mount into a container hands it the host: system directories and the
+/// container runtime's control socket.
+fn host_control_path(path: &str) -> bool {
+    const SOCKETS: &[&str] = &[
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+        "/run/containerd/containerd.sock",
+        "/var/run/containerd/containerd.sock",
+        "/var/run/crio/crio.sock",
+        "/run/podman/podman.sock",
+        "/var/run/podman/podman.sock",
+    ];
+    const DIRS: &[&str] = &[
+        "/etc",
+        "/root",
+        "/boot",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/var/lib/docker",
+        "/var/lib/kubelet",
+        "/var/lib/containerd",
+        "/var/run",
+        "/run",
+        "/var",
+        "/home",
+    ];
+    SOCKETS.contains(&path)
+        || path.ends_with("/docker.sock")
+        || DIRS.contains(&path)
+        || path == "/etc/shadow"
+        || path.starts_with("/etc/kubernetes")
+}
+
+/// Subcommands that print a credential: registry tokens (`npm config get …:_authToken`,
+/// `npm token list`, `yarn config get npmAuthToken`, `pip config get …password`), CLI session
+/// tokens (`fly auth token`, `heroku auth:token`, `gcloud auth print-access-token`,
+/// `az account get-access-token`, `aws configure get aws_secret_access_key`).
+fn prints_credential(name: &str, rest: &[Arg]) -> Option<String> {
+    let t: Vec<&str> = rest.iter().map(|a| a.text.as_str()).collect();
+    let pos: Vec<&str> = t.iter().copied().filter(|a| !a.starts_with('-')).collect();
+    // `<tool> config get|get-value <key>` (or `composer config <key>`) with a secret key.
+    if let Some(i) = pos.iter().position(|a| *a == "config") {
+        let after = &pos[i + 1..];
+        let key = match after.first() {
+            Some(&("get" | "get-value" | "view")) => after.get(1),
+            Some(k) if name == "composer" => Some(k),
+            _ => None,
+        };
+        if let Some(k) = key
+            && secret_config_key(k)
+        {
+            return Some(format!("`{name} config get {k}`"));
+        }
+    }
+    let pair = |a: &str, b: &str| pos.windows(2).any(|w| w[0] == a && w[1] == b);
+    let printed = match name {
+        "npm" | "pnpm" | "yarn" | "bun" => {
+            pair("token", "list") || pair("token", "ls") || pair("token", "create")
+        }
+        "fly" | "flyctl" | "doctl" | "railway" | "netlify" | "glab" => {
+            pair("auth", "token") || t.contains(&"--show-token")
+        }
+        "heroku" => pos.contains(&"auth:token"),
+        "gcloud" => pos.iter().any(|a| {
+            matches!(
+                *a,
+                "print-access-token" | "print-identity-token" | "print-refresh-token"
+            )
+        }),
+        "az" => pair("account", "get-access-token"),
+        "aws" => {
+            pos.first() == Some(&"configure")
+                && (pos.contains(&"export-credentials")
+                    || pos.get(1) == Some(&"get")
+                        && pos.get(2).is_some_and(|k| secret_config_key(k)))
+        }
+        _ => false,
+    };
+    printed.then(|| format!("`{name} {}`", pos.join(" ")))
+}
+
+/// A configuration key that holds a credential (`//registry.npmjs.org/:_authToken`,
+/// `npmAuthToken`, `global.password`, `aws_secret_access_key`).
+fn secret_config_key(k: &str) -> bool {
+    let l = k.to_ascii_lowercase();
+    [
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "_auth",
+        "credential",
+        "apikey",
+        "api_key",
+        "api-key",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+/// `find` tests that select some files (as opposed to options like `-maxdepth` or `-depth`).
+const FIND_FILTERS: &[&str] = &[
+    "-name",
+    "-iname",
+    "-path",
+    "-ipath",
+    "-wholename",
+    "-iwholename",
+    "-regex",
+    "-iregex",
+    "-type",
+    "-xtype",
+    "-mtime",
+    "-mmin",
+    "-atime",
+    "-amin",
+    "-ctime",
+    "-cmin",
+    "-newer",
+    "-newermt",
+    "-anewer",
+    "-cnewer",
+    "-size",
+    "-empty",
+    "-user",
+    "-group",
+    "-uid",
+    "-gid",
+    "-nouser",
+    "-nogroup",
+    "-perm",
+    "-links",
+    "-inum",
+    "-samefile",
+    "-lname",
+    "-ilname",
+    "-used",
+    "-executable",
+    "-readable",
+    "-writable",
+    "-fstype",
+    "-context",
+    "-prune",
+    "-false",
+];
+
+/// A file name with an archive, bundle or database-dump extension.
+fn is_archive_name(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    [
+        ".tar", ".tgz", ".tar.gz", ".gz", ".zip", ".7z", ".rar", ".bz2", ".tbz", ".tbz2", ".xz",
+        ".txz", ".zst", ".lz4", ".bundle", ".jar", ".war", ".dump", ".sql", ".bak",
+    ]
+    .iter()
+    .any(|e| base.ends_with(e) && base.len() > e.len())
+}
+
 fn is_interpreter(name: &str) -> bool {
     name.starts_with("python")
         || matches!(
@@ -3879,37 +4833,6 @@ fn db_host_local(rest: &[Arg]) -> bool {
         }
     }
     false
-}
-
-/// `DROP`, `TRUNCATE`, `DELETE` without `WHERE`, `FLUSHALL`, Mongo `drop`.
-fn destructive_sql(sql: &str) -> Option<&'static str> {
-    let up = sql.to_ascii_uppercase();
-    for stmt in up.split(';') {
-        let words: Vec<&str> = stmt.split_whitespace().collect();
-        let s = words.join(" ");
-        if s.contains("DROP DATABASE") || s.contains("DROP SCHEMA") {
-            return Some("`DROP DATABASE`");
-        }
-        if s.contains("DROP TABLE") || s.contains("DROP COLLECTION") {
-            return Some("`DROP TABLE`");
-        }
-        if s.starts_with("TRUNCATE") || s.contains(" TRUNCATE ") {
-            return Some("`TRUNCATE`");
-        }
-        if s.contains("DELETE FROM") && !s.contains(" WHERE ") {
-            return Some("`DELETE` without `WHERE`");
-        }
-        if s.contains("ALTER TABLE") && s.contains(" DROP ") {
-            return Some("`ALTER TABLE … DROP`");
-        }
-        if matches!(words.first().copied(), Some("FLUSHALL" | "FLUSHDB")) {
-            return Some("`FLUSHALL`");
-        }
-    }
-    if up.contains("DROPDATABASE()") || up.contains(".DROP()") || up.contains("DELETEMANY({})") {
-        return Some("a collection drop");
-    }
-    None
 }
 
 fn git_read_only(t: &[&str]) -> bool {

@@ -41,6 +41,9 @@ pub(crate) struct Taint {
     pub decoded: bool,
     /// Built from character-code escapes (`\x72`, `\162`).
     pub escaped: bool,
+    /// The repository or a directory tree in bulk: an archive (`tar`, `zip`, `git bundle`,
+    /// `git archive`) or a file with an archive extension.
+    pub bulk: bool,
 }
 
 impl Taint {
@@ -50,6 +53,7 @@ impl Taint {
             download: self.download || o.download,
             decoded: self.decoded || o.decoded,
             escaped: self.escaped || o.escaped,
+            bulk: self.bulk || o.bulk,
         }
     }
 }
@@ -175,6 +179,26 @@ pub(crate) struct Walker<'e> {
     pub syntax: SyntaxView,
     syntactic: bool,
     longest_chain: usize,
+    /// Static text written to files earlier in this command (`cat > x.py <<EOF`), by path.
+    pub written_text: HashMap<String, String>,
+    /// The command being run has its stdin or stdout on a network connection
+    /// (`>& /dev/tcp/…`, `<&3` where fd 3 is a socket).
+    pub net_io: bool,
+    /// The current write appends (`>>`, `tee -a`): it cannot erase what is there.
+    pub appending: bool,
+    /// The current write only creates (`touch`, `mkdir`): it cannot erase what is there.
+    pub creating: bool,
+    /// Shells or interpreters run so far that read their commands from stdin.
+    pub stdin_shells: usize,
+    /// Raw socket tools run so far (`nc`, `socat`, `telnet`, `openssl s_client`, …).
+    pub socket_tools: usize,
+    /// The function whose body is being walked, and how often it has called itself.
+    pub current_fn: Option<String>,
+    pub self_calls: usize,
+    /// A known path, disk or system directory was destroyed.
+    pub known_destruction: bool,
+    /// A path known only at run time was deleted recursively.
+    pub computed_destruction: bool,
 }
 
 impl<'e> Walker<'e> {
@@ -198,6 +222,16 @@ impl<'e> Walker<'e> {
             syntax: SyntaxView::default(),
             syntactic: true,
             longest_chain: 0,
+            written_text: HashMap::new(),
+            net_io: false,
+            appending: false,
+            creating: false,
+            stdin_shells: 0,
+            socket_tools: 0,
+            current_fn: None,
+            self_calls: 0,
+            known_destruction: false,
+            computed_destruction: false,
         }
     }
 
@@ -298,8 +332,12 @@ impl<'e> Walker<'e> {
 
     fn walk_list(&mut self, list: &ast::CompoundList, stdin: Out) -> Out {
         let mut out: Option<Out> = None;
-        for ast::CompoundListItem(and_or, _sep) in &list.0 {
+        for ast::CompoundListItem(and_or, sep) in &list.0 {
+            let calls = self.self_calls;
             let o = self.walk_and_or(and_or, stdin.clone());
+            if matches!(sep, ast::SeparatorOperator::Async) && self.self_calls > calls {
+                self.fork_bomb();
+            }
             match out.as_mut() {
                 Some(acc) => acc.merge(o),
                 None => out = Some(o),
@@ -322,11 +360,41 @@ impl<'e> Walker<'e> {
     }
 
     fn walk_pipeline(&mut self, p: &ast::Pipeline, stdin: Out) -> Out {
+        let (shells, sockets, calls) = (self.stdin_shells, self.socket_tools, self.self_calls);
         let mut data = stdin;
         for cmd in &p.seq {
             data = self.walk_command(cmd, data);
         }
+        if p.seq.len() >= 2 {
+            if self.stdin_shells > shells && self.socket_tools > sockets {
+                self.reverse_shell(
+                    "a shell reads its commands from a network connection in the same pipeline",
+                );
+            }
+            if self.self_calls >= calls + 2 {
+                self.fork_bomb();
+            }
+        }
         data
+    }
+
+    /// A shell or interpreter is wired to a network connection.
+    pub fn reverse_shell(&mut self, how: &str) {
+        self.facts.reverse_shell = true;
+        self.facts.network = true;
+        self.facts.network_send = true;
+        self.not_read_only();
+        self.note(format!("reverse shell: {how}"));
+    }
+
+    /// A function that spawns copies of itself without end.
+    fn fork_bomb(&mut self) {
+        self.facts.resource_exhaustion = true;
+        self.not_read_only();
+        let name = self.current_fn.clone().unwrap_or_default();
+        self.note(format!(
+            "fork bomb: function `{name}` pipes or backgrounds calls to itself"
+        ));
     }
 
     fn walk_command(&mut self, c: &ast::Command, stdin: Out) -> Out {
@@ -348,7 +416,11 @@ impl<'e> Walker<'e> {
                 let items: Vec<&ast::IoRedirect> =
                     f.body.1.iter().flat_map(|r| r.0.iter()).collect();
                 let stdin = self.input_redirects(&items, Out::default());
+                let saved = self.current_fn.replace(f.fname.value.clone());
+                let calls = self.self_calls;
                 let out = self.walk_compound(&f.body.0, stdin);
+                self.current_fn = saved;
+                self.self_calls = calls;
                 self.output_redirects(&items, &out);
                 Out::default()
             }
@@ -536,11 +608,14 @@ impl<'e> Walker<'e> {
         }
 
         let stdin = self.input_redirects(&redirects, stdin);
+        let net_io = self.net_io || self.redirects_to_network(&redirects);
+        let saved_net_io = std::mem::replace(&mut self.net_io, net_io);
         let mut out = if args.is_empty() {
             Out::default()
         } else {
             self.invoke(args, stdin.clone())
         };
+        self.net_io = saved_net_io;
         for s in proc_writes {
             let o = self.walk_subshell(&s.list, Out::taint(out.taint.union(stdin.taint)));
             out.merge(o);
@@ -634,10 +709,17 @@ impl<'e> Walker<'e> {
         } else {
             val
         };
+        let off = matches!(val.text.trim(), "" | "0" | "/dev/null");
+        if history_var(&name) && off && !a.append {
+            self.erase_trace(&format!("`{name}` set so that the shell keeps no history"));
+        }
         self.vars.insert(name, val);
     }
 
     pub fn unset_var(&mut self, name: &str) {
+        if history_var(name) {
+            self.erase_trace(&format!("`unset {name}` stops the shell recording history"));
+        }
         self.vars.remove(name);
     }
 
@@ -668,6 +750,11 @@ impl<'e> Walker<'e> {
                         ) => {
                             let arg = self.expand(&w.value);
                             self.syntax_redirect(&w.value, &arg);
+                            if let (Some(n), Some(host)) = (fd, dev_tcp_host(&arg.text))
+                                && *n > 2
+                            {
+                                self.net_fds.insert(*n, host);
+                            }
                             let t = self.read_path(&arg);
                             if is_stdin {
                                 stdin = Out::taint(t.union(arg.taint));
@@ -736,7 +823,10 @@ impl<'e> Walker<'e> {
                         {
                             self.net_fds.insert(*n, host);
                         }
+                        let saved = self.appending;
+                        self.appending = matches!(kind, ast::IoFileRedirectKind::Append);
                         self.write_output_to(&arg, out);
+                        self.appending = saved;
                     }
                     (
                         ast::IoFileRedirectKind::DuplicateOutput,
@@ -783,6 +873,32 @@ impl<'e> Walker<'e> {
         }
     }
 
+    /// Does one of a command's redirections put its stdin/stdout on a network connection?
+    /// `/dev/tcp|udp/…` targets, descriptors opened on them earlier (`exec 3<>/dev/tcp/…`), or,
+    /// once a socket tool has run, a duplication onto a computed descriptor (`>&$REPLY`).
+    fn redirects_to_network(&mut self, redirects: &[&ast::IoRedirect]) -> bool {
+        for r in redirects {
+            let word = match r {
+                ast::IoRedirect::File(_, _, ast::IoFileRedirectTarget::Filename(w))
+                | ast::IoRedirect::OutputAndError(w, _) => w,
+                ast::IoRedirect::File(_, _, ast::IoFileRedirectTarget::Duplicate(w)) => {
+                    let t = w.value.trim_end_matches('-');
+                    match t.parse::<i32>() {
+                        Ok(n) if self.net_fds.contains_key(&n) => return true,
+                        Ok(_) => continue,
+                        Err(_) if t.contains('$') && self.socket_tools > 0 => return true,
+                        Err(_) => w,
+                    }
+                }
+                _ => continue,
+            };
+            if word.value.contains("/dev/tcp/") || word.value.contains("/dev/udp/") {
+                return true;
+            }
+        }
+        false
+    }
+
     fn syntax_redirect(&mut self, raw: &str, arg: &Arg) {
         if self.syntactic && arg.literal && !arg.expanded && !raw.starts_with('~') {
             self.syntax.redirects.insert(arg.text.clone());
@@ -798,10 +914,19 @@ impl<'e> Walker<'e> {
         let class = self.write_path(arg);
         if let Some(class) = class {
             if out.taint != Taint::default() {
-                self.tainted_files.insert(class.resolved.clone(), out.taint);
+                let taint = if self.appending {
+                    let old = self.tainted_files.get(&class.resolved).copied();
+                    out.taint.union(old.unwrap_or_default())
+                } else {
+                    out.taint
+                };
+                self.tainted_files.insert(class.resolved.clone(), taint);
             }
             if let Some(text) = &out.text {
                 self.scan_written_text(&class, text);
+                self.remember_text(&class.resolved, text);
+            } else {
+                self.written_text.remove(&class.resolved);
             }
         }
     }
@@ -1175,6 +1300,31 @@ impl<'e> Walker<'e> {
         paths::display(path, self.env).replace(UNKNOWN, "…")
     }
 
+    /// Keep the static text written to `path` (bounded), for a later `python x.py` / `sh x.sh`.
+    fn remember_text(&mut self, path: &str, text: &str) {
+        const MAX_FILES: usize = 16;
+        const MAX_TEXT: usize = 64 * 1024;
+        let mut text = text.to_string();
+        if self.appending
+            && let Some(old) = self.written_text.get(path)
+        {
+            text = format!("{old}{text}");
+        }
+        if text.len() <= MAX_TEXT
+            && (self.written_text.len() < MAX_FILES || self.written_text.contains_key(path))
+        {
+            self.written_text.insert(path.to_string(), text);
+        }
+    }
+
+    /// Static text this command wrote to `path` earlier, if any.
+    pub fn text_of(&self, arg: &Arg) -> Option<String> {
+        if !arg.known() {
+            return None;
+        }
+        self.written_text.get(&self.resolve(&arg.text)).cloned()
+    }
+
     /// A file (or directory) is read. Returns the taint of its content.
     pub fn read_path(&mut self, arg: &Arg) -> Taint {
         if let Some(host) = dev_tcp_host(&arg.text) {
@@ -1249,14 +1399,41 @@ impl<'e> Walker<'e> {
             self.note(format!("`{shown}` written outside the workspace"));
         }
         if class.block_device {
-            self.facts.destroys_outside_workspace = true;
+            self.destroys_outside();
             self.note(format!("raw device `{shown}` overwritten"));
         }
         if class.homoglyph {
             self.facts.homoglyph = true;
             self.note(format!("path `{shown}` mixes scripts or hides characters"));
         }
+        if let Some(kind) = class.trace
+            && !self.appending
+            && !self.creating
+        {
+            self.erase_trace(&format!(
+                "{kind} `{shown}` overwritten, truncated or deleted"
+            ));
+        }
         Some(class)
+    }
+
+    /// Something outside the workspace is destroyed (a known path, a disk, the system).
+    pub fn destroys_outside(&mut self) {
+        self.facts.destroys_outside_workspace = true;
+        self.known_destruction = true;
+    }
+
+    /// A path known only at run time is deleted recursively (`rm -rf "$DIR"/`).
+    fn destroys_computed_path(&mut self) {
+        self.facts.destroys_outside_workspace = true;
+        self.computed_destruction = true;
+    }
+
+    /// Traces of what happened are erased (history, logs, transcripts, audit data).
+    pub fn erase_trace(&mut self, what: &str) {
+        self.facts.anti_forensics = true;
+        self.not_read_only();
+        self.note(format!("anti-forensics: {what}"));
     }
 
     /// A path is deleted (or, with `recursive`, a whole tree).
@@ -1267,10 +1444,26 @@ impl<'e> Walker<'e> {
         let shown = self.display(&class.resolved);
         let unknown = !arg.known() && arg.text.starts_with(UNKNOWN);
         let outside = class.write_outside_workspace() && !class.null_device && !class.cache;
-        if (recursive || forced)
-            && (class.critical_dir || class.workspace_root || unknown || outside)
-        {
-            self.facts.destroys_outside_workspace = true;
+        let root = crate::normalize::paths::workspace_root(self.env);
+        let everything = class.in_workspace
+            && class
+                .resolved
+                .rsplit_once('/')
+                .is_some_and(|(dir, base)| dir == root && matches!(base, "*" | ".*" | "{*,.*}"));
+        if (recursive || forced) && (class.workspace_root || everything || class.git_store) {
+            self.facts.destroys_workspace = true;
+            let what = if class.git_store {
+                format!("the repository's git history `{shown}`")
+            } else {
+                format!("the whole workspace `{}`", self.display(&root))
+            };
+            self.note(format!("recursive delete of {what}"));
+        } else if (recursive || forced) && (class.critical_dir || unknown || outside) {
+            if unknown {
+                self.destroys_computed_path();
+            } else {
+                self.destroys_outside();
+            }
             let what = if unknown {
                 "a computed path".to_string()
             } else {
@@ -1308,15 +1501,13 @@ impl<'e> Walker<'e> {
 
     /// Text written to a file that will run later (rc files, CI, agent config): analyse it too.
     pub fn scan_written_text(&mut self, class: &PathClass, content: &str) {
-        if !(class.persistence || class.ci_config || class.agent_config) || self.depth > 4 {
+        if self.depth > 4 {
             return;
         }
-        let mut sub = crate::normalize::content::scan_config(&class.resolved, content, self.env);
-        if class.persistence && !class.ci_config && !class.agent_config {
-            let f = crate::normalize::shell::analyze_inline(content, self.env);
-            crate::normalize::absorb_later(&mut sub, f, "");
+        if let Some(sub) = crate::normalize::content::scan_written(class, content, self.env) {
+            self.facts.writes_persistence |= sub.writes_persistence;
+            self.absorb_later(sub);
         }
-        self.absorb_later(sub);
     }
 
     /// Facts of text that will run later (not now): keep what it would do, not its reads.
@@ -1417,6 +1608,11 @@ impl<'e> Walker<'e> {
         }
         class.kind
     }
+}
+
+/// Variables that decide whether and where the shell records its history.
+fn history_var(name: &str) -> bool {
+    matches!(name, "HISTFILE" | "HISTSIZE" | "HISTFILESIZE" | "SAVEHIST")
 }
 
 /// `/dev/tcp/HOST/PORT` and `/dev/udp/HOST/PORT` (bash network redirections).
