@@ -109,6 +109,29 @@ fn decide(c: &mut Criterion) {
         });
     }
     g.finish();
+    let mut g = c.benchmark_group("decide_only");
+    for (name, call) in calls() {
+        let engine = rt.home.engine(call.action.kind()).expect("engine");
+        let facts = facts_for(&rt, &call);
+        g.bench_function(name, |b| {
+            b.iter(|| ward_policy::decide(&engine, black_box(&call), &facts).expect("decide"))
+        });
+    }
+    g.finish();
+    // Baseline in the same run: one Cedar evaluation against a 5-policy set (DESIGN.md floor).
+    let five = (0..5)
+        .map(|i| format!("@id(\"p{i}\") @reason(\"r\") @outcome(\"deny\") forbid(principal, action, resource) when {{ context.facts.publish }};"))
+        .chain(std::iter::once("@id(\"base\") @reason(\"r\") permit(principal, action, resource);".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let engine5 = ward_policy::Engine::from_slice("shell", &five).expect("five");
+    let (_, shell_call) = &calls()[0];
+    let facts = facts_for(&rt, shell_call);
+    g = c.benchmark_group("baseline");
+    g.bench_function("cedar_eval_5_policies", |b| {
+        b.iter(|| ward_policy::decide(&engine5, black_box(shell_call), &facts).expect("decide"))
+    });
+    g.finish();
     let mut g = c.benchmark_group("engine_load_from_cache");
     g.bench_function("shell", |b| {
         b.iter(|| rt.home.engine("shell").expect("engine"))

@@ -7,7 +7,7 @@
 use crate::facts::Facts;
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid,
-    PolicyId, PolicySet, Request,
+    PolicyId, PolicySet, Request, RestrictedExpression,
 };
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -26,6 +26,12 @@ pub struct Engine {
     action: String,
     set: PolicySet,
     meta: HashMap<PolicyId, Meta>,
+    // Parsed once per engine: Cedar parses type names with its grammar, which is costly.
+    assistant_type: EntityTypeName,
+    target_type: EntityTypeName,
+    action_uid: EntityUid,
+    authorizer: Authorizer,
+    entities: Entities,
 }
 
 impl Engine {
@@ -71,10 +77,19 @@ impl Engine {
             );
         }
         let set = parsed;
+        let assistant_type = type_name("Assistant")?;
+        let target_type = type_name("Target")?;
+        let action_uid =
+            EntityUid::from_type_name_and_id(type_name("Action")?, EntityId::new(action));
         Ok(Engine {
             action: action.to_string(),
             set,
             meta,
+            assistant_type,
+            target_type,
+            action_uid,
+            authorizer: Authorizer::new(),
+            entities: Entities::empty(),
         })
     }
 
@@ -91,29 +106,69 @@ impl Engine {
     }
 }
 
-/// The Cedar context for a call: client, tool, MCP target and the facts.
-pub fn context_json(call: &ToolCall, facts: &Facts) -> serde_json::Value {
-    let mut f = serde_json::to_value(facts).unwrap_or(serde_json::Value::Null);
-    if let Some(obj) = f.as_object_mut() {
-        obj.remove("notes");
+fn type_name(ty: &str) -> Result<EntityTypeName, WardError> {
+    EntityTypeName::from_str(ty)
+        .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("entity type `{ty}`: {e}")))
+}
+
+/// The request context, built directly as Cedar values (no JSON round trip).
+/// Also returns the names of the boolean facts that are true, read from the same serialization.
+fn context(call: &ToolCall, facts: &Facts) -> Result<(Context, Vec<String>), WardError> {
+    let err =
+        |e: &dyn std::fmt::Display| WardError::new(ErrorCode::PolicyEval, format!("context: {e}"));
+    let mut fact_pairs = Vec::with_capacity(64);
+    let mut fired = Vec::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(facts) {
+        for (name, value) in map {
+            if value == serde_json::Value::Bool(true) && name != "parsed" && name != "read_only" {
+                fired.push(name.clone());
+            }
+            let expr = match value {
+                serde_json::Value::Bool(b) => RestrictedExpression::new_bool(b),
+                serde_json::Value::Array(items) => {
+                    RestrictedExpression::new_set(items.into_iter().filter_map(|v| {
+                        v.as_str()
+                            .map(|s| RestrictedExpression::new_string(s.to_string()))
+                    }))
+                }
+                serde_json::Value::Number(n) => {
+                    RestrictedExpression::new_long(n.as_i64().unwrap_or(0))
+                }
+                _ => continue,
+            };
+            if name != "notes" {
+                fact_pairs.push((name, expr));
+            }
+        }
+    } else {
+        return Err(err(&"facts did not serialise"));
     }
     let (server, tool) = match &call.action {
         Action::Mcp { server, tool, .. } => (server.clone(), tool.clone()),
         _ => (String::new(), String::new()),
     };
-    serde_json::json!({
-        "client": call.assistant.client.as_str(),
-        "tool": call.tool_name,
-        "mcp_server": server,
-        "mcp_tool": tool,
-        "facts": f,
-    })
-}
-
-fn uid(ty: &str, id: &str) -> Result<EntityUid, WardError> {
-    let ty = EntityTypeName::from_str(ty)
-        .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("entity type `{ty}`: {e}")))?;
-    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+    let facts_record = RestrictedExpression::new_record(fact_pairs).map_err(|e| err(&e))?;
+    let context = Context::from_pairs([
+        (
+            "client".to_string(),
+            RestrictedExpression::new_string(call.assistant.client.as_str().to_string()),
+        ),
+        (
+            "tool".to_string(),
+            RestrictedExpression::new_string(call.tool_name.clone()),
+        ),
+        (
+            "mcp_server".to_string(),
+            RestrictedExpression::new_string(server),
+        ),
+        (
+            "mcp_tool".to_string(),
+            RestrictedExpression::new_string(tool),
+        ),
+        ("facts".to_string(), facts_record),
+    ])
+    .map_err(|e| err(&e))?;
+    Ok((context, fired))
 }
 
 /// Decide one call. Errors are returned so the caller can fail closed with the right code.
@@ -128,14 +183,26 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
             ),
         ));
     }
-    let principal = uid("Assistant", &call.assistant.id())?;
-    let action = uid("Action", &engine.action)?;
-    let resource = uid("Target", &call.tool_name)?;
-    let context = Context::from_json_value(context_json(call, facts), None)
-        .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("context: {e}")))?;
-    let request = Request::new(principal, action, resource, context, None)
-        .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("request: {e}")))?;
-    let response = Authorizer::new().is_authorized(&request, &engine.set, &Entities::empty());
+    let principal = EntityUid::from_type_name_and_id(
+        engine.assistant_type.clone(),
+        EntityId::new(call.assistant.id()),
+    );
+    let resource = EntityUid::from_type_name_and_id(
+        engine.target_type.clone(),
+        EntityId::new(&call.tool_name),
+    );
+    let (context, fired) = context(call, facts)?;
+    let request = Request::new(
+        principal,
+        engine.action_uid.clone(),
+        resource,
+        context,
+        None,
+    )
+    .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("request: {e}")))?;
+    let response = engine
+        .authorizer
+        .is_authorized(&request, &engine.set, &engine.entities);
     let errors: Vec<String> = response
         .diagnostics()
         .errors()
@@ -152,7 +219,6 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
         .reason()
         .filter_map(|pid| engine.meta.get(pid))
         .collect();
-    let fired = fired_facts(facts);
     let decision = match response.decision() {
         CedarDecision::Allow => {
             let mut ids: Vec<String> = deciding.iter().map(|m| m.id.clone()).collect();
