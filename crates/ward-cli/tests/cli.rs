@@ -474,6 +474,11 @@ fn public_corpus_meets_the_bar() {
 }
 
 #[test]
+fn red_team_corpus_meets_the_bar() {
+    corpus_meets_the_bar(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/redteam.jsonl"));
+}
+
+#[test]
 fn own_corpus_of_every_client_meets_the_bar() {
     corpus_meets_the_bar(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/ward-cases.jsonl"),
