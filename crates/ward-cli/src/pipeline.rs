@@ -114,16 +114,6 @@ pub fn facts_for(rt: &Runtime, call: &ToolCall) -> Facts {
     ward_policy::normalize::normalize(call, &env)
 }
 
-/// Normalize and decide one call. The caller turns an error into a fail-closed deny.
-pub fn decide_call(rt: &Runtime, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
-    let facts = facts_for(rt, call);
-    let decision = rt
-        .home
-        .engine(call.action.kind())
-        .and_then(|engine| ward_policy::decide(&engine, call, &facts));
-    (decision, facts)
-}
-
 /// The decision path of a short-lived hook process: opening the audit store, loading the
 /// policy slice and normalizing the call do not depend on each other, so they run side by side
 /// (measured: each costs about a millisecond in a fresh process). A panic in a helper thread is

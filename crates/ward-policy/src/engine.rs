@@ -120,7 +120,7 @@ fn context(call: &ToolCall, facts: &Facts) -> Result<(Context, Vec<String>), War
     let mut fired = Vec::new();
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(facts) {
         for (name, value) in map {
-            if value == serde_json::Value::Bool(true) && name != "parsed" && name != "read_only" {
+            if fired_fact(&name, &value) {
                 fired.push(name.clone());
             }
             let expr = match value {
@@ -291,12 +291,17 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
     Ok(decision)
 }
 
+/// A fact that fired: a true boolean, other than the "nothing wrong" markers.
+fn fired_fact(name: &str, value: &serde_json::Value) -> bool {
+    value.as_bool() == Some(true) && name != "parsed" && name != "read_only"
+}
+
 /// Names of the boolean facts that are true.
 pub fn fired_facts(facts: &Facts) -> Vec<String> {
     match serde_json::to_value(facts) {
         Ok(serde_json::Value::Object(map)) => map
             .into_iter()
-            .filter(|(k, v)| v.as_bool() == Some(true) && k != "parsed" && k != "read_only")
+            .filter(|(k, v)| fired_fact(k, v))
             .map(|(k, _)| k)
             .collect(),
         _ => Vec::new(),
