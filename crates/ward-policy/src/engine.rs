@@ -9,7 +9,7 @@ use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid,
     PolicyId, PolicySet, Request, RestrictedExpression,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use ward_core::{Action, Decision, ErrorCode, Outcome, ToolCall, WardError};
 
@@ -32,6 +32,9 @@ pub struct Engine {
     action_uid: EntityUid,
     authorizer: Authorizer,
     entities: Entities,
+    /// The facts this slice reads (`None`: all of them). Building the context is most of the
+    /// cost of a decision, so only what the policies can read goes into it.
+    facts_used: Option<HashSet<String>>,
 }
 
 impl Engine {
@@ -90,6 +93,7 @@ impl Engine {
             action_uid,
             authorizer: Authorizer::new(),
             entities: Entities::empty(),
+            facts_used: referenced_facts(text),
         })
     }
 
@@ -106,6 +110,74 @@ impl Engine {
     }
 }
 
+/// The facts a slice reads, when it reads them only as `context.facts.NAME`. Any other access
+/// to the record (`has`, indexing, comparing the record itself) gives `None`, and then every
+/// fact goes into the context. Leaving a fact out is safe only because of that rule: reading a
+/// missing attribute is an evaluation error, and evaluation errors deny.
+fn referenced_facts(text: &str) -> Option<HashSet<String>> {
+    let code = strip_strings_and_comments(text);
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let tokens_has = code.split(|c: char| !is_ident(c)).any(|w| w == "has");
+    if tokens_has || code.contains("context[") {
+        return None;
+    }
+    let mut used = HashSet::new();
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("facts") {
+        let before = &rest[..i];
+        let after = &rest[i + "facts".len()..];
+        let standalone = !before.ends_with(is_ident) && !after.starts_with(is_ident);
+        if standalone {
+            if !before.trim_end().ends_with("context.") {
+                return None;
+            }
+            let name: String = after
+                .strip_prefix('.')?
+                .chars()
+                .take_while(|c| is_ident(*c))
+                .collect();
+            if name.is_empty() {
+                return None;
+            }
+            used.insert(name);
+        }
+        rest = after;
+    }
+    Some(used)
+}
+
+/// Cedar text with string literals and `//` comments blanked out.
+fn strip_strings_and_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                out.push('\n');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn type_name(ty: &str) -> Result<EntityTypeName, WardError> {
     EntityTypeName::from_str(ty)
         .map_err(|e| WardError::new(ErrorCode::PolicyEval, format!("entity type `{ty}`: {e}")))
@@ -113,7 +185,11 @@ fn type_name(ty: &str) -> Result<EntityTypeName, WardError> {
 
 /// The request context, built directly as Cedar values (no JSON round trip).
 /// Also returns the names of the boolean facts that are true, read from the same serialization.
-fn context(call: &ToolCall, facts: &Facts) -> Result<(Context, Vec<String>), WardError> {
+fn context(
+    call: &ToolCall,
+    facts: &Facts,
+    used: Option<&HashSet<String>>,
+) -> Result<(Context, Vec<String>), WardError> {
     let err =
         |e: &dyn std::fmt::Display| WardError::new(ErrorCode::PolicyEval, format!("context: {e}"));
     let mut fact_pairs = Vec::with_capacity(64);
@@ -122,6 +198,9 @@ fn context(call: &ToolCall, facts: &Facts) -> Result<(Context, Vec<String>), War
         for (name, value) in map {
             if fired_fact(&name, &value) {
                 fired.push(name.clone());
+            }
+            if used.is_some_and(|u| !u.contains(&name)) {
+                continue;
             }
             let expr = match value {
                 serde_json::Value::Bool(b) => RestrictedExpression::new_bool(b),
@@ -191,7 +270,7 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
         engine.target_type.clone(),
         EntityId::new(&call.tool_name),
     );
-    let (context, fired) = context(call, facts)?;
+    let (context, fired) = context(call, facts, engine.facts_used.as_ref())?;
     let request = Request::new(
         principal,
         engine.action_uid.clone(),
@@ -415,6 +494,60 @@ mod tests {
             Engine::from_slice("shell", "permit(").unwrap_err().code,
             ErrorCode::PolicyInvalid
         );
+    }
+
+    #[test]
+    fn only_plainly_read_facts_are_pruned() {
+        let used = referenced_facts(
+            r#"@id("a") @reason("facts has context") forbid(principal, action, resource)
+               when { context.facts.publish || context.facts.programs.contains("x") }; // facts"#,
+        )
+        .unwrap();
+        assert_eq!(
+            used,
+            HashSet::from(["publish".to_string(), "programs".to_string()])
+        );
+        assert!(
+            referenced_facts(
+                "forbid(principal, action, resource) when { context.facts has publish };"
+            )
+            .is_none()
+        );
+        assert!(
+            referenced_facts(
+                "forbid(principal, action, resource) when { context.facts[\"publish\"] };"
+            )
+            .is_none()
+        );
+        assert!(
+            referenced_facts(
+                "forbid(principal, action, resource) when { context[\"facts\"].publish };"
+            )
+            .is_none()
+        );
+        assert!(
+            referenced_facts(
+                "forbid(principal, action, resource) when { context.facts == context.facts };"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn pruned_context_decides_like_the_full_one() {
+        let e = engine("shell");
+        assert!(e.facts_used.is_some());
+        let c = call(Action::Shell {
+            command: "x".into(),
+        });
+        let mut f = Facts::default();
+        f.publish = true;
+        f.hosts.insert("example.com".into());
+        let pruned = decide(&e, &c, &f).unwrap();
+        let mut full = engine("shell");
+        full.facts_used = None;
+        assert_eq!(decide(&full, &c, &f).unwrap(), pruned);
+        assert_eq!(pruned.outcome, Outcome::Ask);
     }
 
     #[test]
