@@ -540,9 +540,11 @@ mod tests {
         let c = call(Action::Shell {
             command: "x".into(),
         });
-        let mut f = Facts::default();
-        f.publish = true;
-        f.hosts.insert("example.com".into());
+        let f = Facts {
+            publish: true,
+            hosts: ["example.com".to_string()].into(),
+            ..Facts::default()
+        };
         let pruned = decide(&e, &c, &f).unwrap();
         let mut full = engine("shell");
         full.facts_used = None;
