@@ -24,10 +24,12 @@ mod json;
 mod parse;
 mod reply;
 mod tools;
+mod verdict;
 
 use ward_core::{ClientKind, Decision, HookEvent, WardError};
 
 pub use events::{event_kind, event_names};
+pub use verdict::client_verdict;
 
 /// Hook payloads larger than this are refused ([`ErrorCode::PayloadTooLarge`](ward_core::ErrorCode)).
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;

@@ -135,7 +135,15 @@ fn verdict(client: &str, rc: i32, out: &str, err: &str) -> &'static str {
 }
 
 fn read_verdict(client: ClientKind, r: &Reply) -> &'static str {
-    verdict(client.as_str(), r.exit_code, &r.stdout, &r.stderr)
+    let oracle = verdict(client.as_str(), r.exit_code, &r.stdout, &r.stderr);
+    // The library's reading (used by `ward eval`) must agree with this independent port of
+    // shared/eval/score_hooks.py.
+    assert_eq!(
+        ward_clients::client_verdict(client, r),
+        oracle,
+        "{client}: {r:?}"
+    );
+    oracle
 }
 
 fn origin() -> Origin {
