@@ -2,6 +2,9 @@
 # The whole test suite, on a fresh machine: installs what the tests need, then runs them.
 #   - the real assistant CLIs (Claude Code, Codex, Gemini CLI, Copilot CLI) from npm, pinned,
 #     into /tmp/realclient (once per machine), for the end-to-end hook tests;
+#   - a Postgres for the repository suite that runs against both backends: the server that
+#     WARD_TEST_DATABASE_URL names (default the local one on 127.0.0.1:5432), or, when none
+#     answers, a throwaway one started from the system's PostgreSQL binaries in a temp dir;
 #   - every crate's unit and integration tests (`cargo test --workspace`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +24,37 @@ if [ -n "$missing" ]; then
   "$shared/realclient/install.sh" $missing
 fi
 export WARD_SHARED_DIR="$(cd "$shared" && pwd)"
-cargo test --workspace --locked
+
+export WARD_TEST_DATABASE_URL=${WARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+pg_answers() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -d "$WARD_TEST_DATABASE_URL"
+  else
+    psql "$WARD_TEST_DATABASE_URL" -Atqc 'select 1' >/dev/null 2>&1
+  fi
+}
+if ! pg_answers; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+    echo "test.sh: no Postgres answers at $WARD_TEST_DATABASE_URL and no PostgreSQL binaries were found;" >&2
+    echo "test.sh: install them (Debian: apt-get install postgresql) or set WARD_TEST_DATABASE_URL" >&2
+    exit 1
+  fi
+  pgdir=$(mktemp -d /tmp/ward-pg.XXXXXX)
+  port=55432
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$pgdir"
+    as_pg=(runuser -u postgres --)
+  fi
+  echo "test.sh: starting a throwaway Postgres in $pgdir on port $port" >&2
+  "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust >/dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" -l "$pgdir/log" -w start >/dev/null
+  trap '"${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+  export WARD_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+fi
+if [ "$#" -gt 0 ]; then
+  cargo test --locked "$@"   # e.g. ./scripts/test.sh -p ward-store
+else
+  cargo test --workspace --locked
+fi

@@ -170,6 +170,8 @@ fn append(c: &mut Criterion) {
                 decision: None,
                 effect: None,
                 decision_event: None,
+                caller: None,
+                approval: None,
             };
             store.append(&ev, &signer, &origin).expect("append")
         })

@@ -3,13 +3,12 @@
 pub mod audit_cmd;
 pub mod demo;
 pub mod eval;
-pub mod home;
 pub mod hook;
-pub mod ident;
 pub mod install_cmd;
 pub mod output;
-pub mod pipeline;
 pub mod policy_cmd;
+
+pub use ward_server::{home, ident, pipeline};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -20,6 +20,7 @@ fn bench(c: &mut Criterion) {
         reason: "curl to an unknown host with secret material is not allowed".into(),
         facts: vec![],
         error_code: None,
+        confirm_locally: false,
     };
     c.bench_function("claude_bash_parse", |b| {
         b.iter(|| parse(ClientKind::ClaudeCode, black_box(PAYLOAD), None, &origin))

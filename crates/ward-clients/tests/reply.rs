@@ -227,6 +227,7 @@ fn decision(outcome: Outcome, reason: &str) -> Decision {
         reason: reason.into(),
         facts: vec![],
         error_code: None,
+        confirm_locally: false,
     }
 }
 

@@ -39,6 +39,10 @@ pub struct Decision {
     pub facts: Vec<String>,
     /// Set when the decision is a fail-closed deny caused by an error.
     pub error_code: Option<String>,
+    /// An `ask` every asking policy marks `@approval("local")`: the developer's own confirmation
+    /// in the client is enough. Never counts as an approval by someone else.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_locally: bool,
 }
 
 impl Decision {
@@ -53,6 +57,7 @@ impl Decision {
             ),
             facts: Vec::new(),
             error_code: Some(code.as_str().to_string()),
+            confirm_locally: false,
         }
     }
 }

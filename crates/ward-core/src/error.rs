@@ -39,6 +39,16 @@ pub enum ErrorCode {
     InternalPanic,
     /// The decision took longer than its deadline.
     Deadline,
+    /// The ward daemon did not answer (and the offline setting is `deny`).
+    DaemonUnreachable,
+    /// No API key, or a key ward does not know.
+    Unauthenticated,
+    /// The key's user may not do this (role, or approving their own request).
+    Forbidden,
+    /// The named object does not exist.
+    NotFound,
+    /// The approval cannot be used or decided in its current state (expired, used, decided).
+    ApprovalState,
 }
 
 impl ErrorCode {
@@ -61,6 +71,11 @@ impl ErrorCode {
             ErrorCode::BadInput => "E4003",
             ErrorCode::InternalPanic => "E9001",
             ErrorCode::Deadline => "E9002",
+            ErrorCode::DaemonUnreachable => "E3005",
+            ErrorCode::Unauthenticated => "E5001",
+            ErrorCode::Forbidden => "E5002",
+            ErrorCode::NotFound => "E5003",
+            ErrorCode::ApprovalState => "E5004",
         }
     }
 
@@ -95,6 +110,19 @@ impl ErrorCode {
             }
             ErrorCode::Deadline => {
                 "the input was too complex to analyse in time; simplify the command"
+            }
+            ErrorCode::DaemonUnreachable => {
+                "start it with `ward serve`, or set `offline = \"local\"` to decide locally while it is down"
+            }
+            ErrorCode::Unauthenticated => {
+                "pass an API key with `--api-key` or `WARD_API_KEY`; an admin creates one with `ward user add`"
+            }
+            ErrorCode::Forbidden => {
+                "ask a user with the needed role; nobody may approve their own request"
+            }
+            ErrorCode::NotFound => "list what exists with the matching `list` command",
+            ErrorCode::ApprovalState => {
+                "run `ward approvals list` to see its state; a changed or expired request needs a new approval"
             }
         }
     }
@@ -154,6 +182,11 @@ mod tests {
             ErrorCode::BadInput,
             ErrorCode::InternalPanic,
             ErrorCode::Deadline,
+            ErrorCode::DaemonUnreachable,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::ApprovalState,
         ];
         let mut seen = std::collections::HashSet::new();
         for c in all {

@@ -16,6 +16,53 @@ pub enum EventKind {
     Session,
     /// Prompt, stop, notification and other moments that need no decision.
     Lifecycle,
+    /// An approval requested, granted, denied or expired (the decision that used one names it).
+    Approval,
+}
+
+/// One process in a caller's ancestry, as `/proc` showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRef {
+    pub pid: i32,
+    pub exe: Option<String>,
+    pub comm: Option<String>,
+}
+
+/// Who called the daemon, as the kernel attested it (unix socket peer credentials, then
+/// `/proc`), or which token authenticated an HTTP hook. Never what the payload claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Caller {
+    /// `unix` (attested by peer credentials) or `http` (bearer token).
+    pub transport: String,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub pid: Option<i32>,
+    /// The passwd name of `uid`.
+    pub user: Option<String>,
+    pub exe: Option<String>,
+    /// Parent processes, nearest first.
+    pub parents: Vec<ProcessRef>,
+    /// The hook token's name (HTTP hooks).
+    pub token: Option<String>,
+    /// The peer address (HTTP).
+    pub addr: Option<String>,
+}
+
+/// An approval as an event records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRef {
+    /// `ward-apr-…`
+    pub id: String,
+    /// `requested`, `approved`, `denied`, `expired`, `used` (on the decision that used it) or
+    /// `local_confirm` (the developer's own confirmation in the client, never an approval).
+    pub state: String,
+    /// The human the session acts for.
+    pub requester: String,
+    /// The ward user who approved or denied.
+    pub approver: Option<String>,
+    pub note: Option<String>,
+    /// Canonical hash of the exact action the approval is bound to.
+    pub action_hash: String,
 }
 
 /// A file a call changed, with the SHA-256 of its new content (`None` when deleted).
@@ -77,6 +124,12 @@ pub struct Event {
     pub effect: Option<EffectRecord>,
     /// For effects: the id of the decision event this effect belongs to.
     pub decision_event: Option<String>,
+    /// Who called the daemon (absent for a standalone hook process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<Caller>,
+    /// The approval this event requested, decided or used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRef>,
 }
 
 impl Event {

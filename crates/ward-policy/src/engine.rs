@@ -18,6 +18,8 @@ struct Meta {
     id: String,
     reason: String,
     outcome: Outcome,
+    /// `@approval("local")`: for an ask, the developer's own confirmation suffices.
+    local: bool,
 }
 
 /// The parsed slice of the pack for one action, ready to evaluate.
@@ -54,12 +56,13 @@ impl Engine {
         // annotations are read in one pass.
         let mut meta = HashMap::new();
         for policy in parsed.policies() {
-            let (mut id, mut reason, mut ask) = (None, String::new(), false);
+            let (mut id, mut reason, mut ask, mut local) = (None, String::new(), false, false);
             for (key, value) in policy.annotations() {
                 match key {
                     "id" => id = Some(value.to_string()),
                     "reason" => reason = value.to_string(),
                     "outcome" => ask = value == "ask",
+                    "approval" => local = value == "local",
                     _ => {}
                 }
             }
@@ -76,6 +79,7 @@ impl Engine {
                     id: id.unwrap_or_else(|| policy.id().to_string()),
                     reason,
                     outcome,
+                    local,
                 },
             );
         }
@@ -314,6 +318,7 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
                 reason,
                 facts: fired,
                 error_code: None,
+                confirm_locally: false,
             }
         }
         CedarDecision::Deny if deciding.is_empty() => Decision {
@@ -325,6 +330,7 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
             ),
             facts: fired,
             error_code: None,
+            confirm_locally: false,
         },
         CedarDecision::Deny => {
             let outcome = if deciding.iter().any(|m| m.outcome == Outcome::Deny) {
@@ -358,12 +364,14 @@ pub fn decide(engine: &Engine, call: &ToolCall, facts: &Facts) -> Result<Decisio
                 reason.push_str(&facts.notes.join("; "));
                 reason.push(')');
             }
+            let confirm_locally = outcome == Outcome::Ask && chosen.iter().all(|m| m.local);
             Decision {
                 outcome,
                 policies: ids,
                 reason,
                 facts: fired,
                 error_code: None,
+                confirm_locally,
             }
         }
     };

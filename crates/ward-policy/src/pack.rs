@@ -205,6 +205,19 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
                     "deny".to_string()
                 }
             };
+            match (outcome.as_str(), policy.annotation("approval")) {
+                (_, None) | ("ask", Some("local" | "approver")) => {}
+                ("ask", Some(other)) => diags.push(PackDiagnostic {
+                    location: location.clone(),
+                    message: format!(
+                        "unknown `@approval(\"{other}\")`; use \"approver\" (the default) or \"local\""
+                    ),
+                }),
+                (_, Some(_)) => diags.push(PackDiagnostic {
+                    location: location.clone(),
+                    message: "`@approval` is only meaningful on `@outcome(\"ask\")` policies".into(),
+                }),
+            }
             let actions = match policy.action_constraint() {
                 ActionConstraint::Any => ACTIONS.iter().map(|s| s.to_string()).collect(),
                 ActionConstraint::Eq(uid) => vec![uid.id().unescaped().to_string()],

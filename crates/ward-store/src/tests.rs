@@ -31,38 +31,140 @@ fn event(i: u64) -> Event {
             reason: "ok".into(),
             facts: vec![],
             error_code: None,
+            confirm_locally: false,
         }),
         effect: None,
         decision_event: None,
+        caller: None,
+        approval: None,
     }
 }
 
-fn filled(n: u64) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("ward.db")).unwrap();
+/// One backend under test: the SQLite file or the fresh Postgres database lives as long as this.
+struct Db {
+    target: Target,
+    _dir: Option<tempfile::TempDir>,
+    _pg: Option<crate::testdb::FreshPg>,
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        Db {
+            target: Target::Sqlite(dir.path().join("ward.db")),
+            _dir: Some(dir),
+            _pg: None,
+        }
+    }
+
+    fn postgres() -> Db {
+        let pg = crate::testdb::FreshPg::create().unwrap_or_else(|e| panic!("{e}"));
+        Db {
+            target: pg.target(),
+            _dir: None,
+            _pg: Some(pg),
+        }
+    }
+
+    fn open(&self) -> Store {
+        Store::open_target(&self.target).unwrap()
+    }
+
+    fn pg(&self) -> bool {
+        self.target.is_postgres()
+    }
+
+    fn exec(&self, sql: &str) {
+        let mut store = self.open();
+        let Store { rt, conn } = &mut store;
+        let sql = sql.to_string();
+        rt.block_on(async {
+            match conn.r() {
+                conn::ConnRef::Sqlite(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *c)
+                    .await
+                    .map(|_| ()),
+                conn::ConnRef::Pg(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *c)
+                    .await
+                    .map(|_| ()),
+            }
+        })
+        .unwrap();
+    }
+}
+
+/// Runs one repository test against SQLite and against Postgres: the one suite for both.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(&super::Db::sqlite()); })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(&super::Db::postgres()); })*
+        }
+    };
+}
+
+both!(
+    append_then_verify_and_roots_match_the_math,
+    links_post_events_by_id_or_by_input,
+    any_tampering_is_named,
+    wrong_key_fails_verification,
+    concurrent_writers_never_fork_the_log,
+    a_batch_shares_one_commit_and_one_checkpoint,
+    replays_skip_what_is_already_logged,
+    duplicate_ids_fail_the_whole_batch,
+    queries_find_effects_by_commit_and_path,
+    users_keys_and_hook_tokens,
+    an_approval_is_decided_once_and_used_once,
+    approvals_expire,
+);
+
+fn filled(db: &Db, n: u64) -> Store {
+    let mut store = db.open();
     let s = signer();
     for i in 0..n {
         let r = store.append(&event(i), &s, "ward.test/log").unwrap();
         assert_eq!(r.seq, i);
         assert_eq!(r.tree_size, i + 1);
     }
-    (dir, store)
+    store
 }
 
-#[test]
-fn append_then_verify_and_roots_match_the_math() {
-    let (_d, mut store) = filled(9);
+fn append_then_verify_and_roots_match_the_math(db: &Db) {
+    let mut store = filled(db, 9);
     let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
     assert_eq!(sum.events, 9);
     assert_eq!(sum.checkpoints, 9);
     let leaves = store.leaf_hashes(9).unwrap();
     let cp = store.latest_checkpoint().unwrap().unwrap();
     assert_eq!(cp.root, ward_audit::root_from_leaf_hashes(&leaves).to_vec());
+    assert_eq!(
+        store
+            .tail(2)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        [7, 8]
+    );
+    assert_eq!(
+        store
+            .events(3, 2)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
+    assert_eq!(store.event_by_id(&event(5).id).unwrap().unwrap().seq, 5);
+    assert!(store.event_by_id("evt_nope").unwrap().is_none());
+    assert_eq!(store.checkpoint_at(4).unwrap().unwrap().size, 4);
 }
 
-#[test]
-fn links_post_events_by_id_or_by_input() {
-    let (_d, mut store) = filled(3);
+fn links_post_events_by_id_or_by_input(db: &Db) {
+    let mut store = filled(db, 3);
     let by_id = store
         .find_decision("s1", Some("toolu_1"), None, None)
         .unwrap();
@@ -79,50 +181,64 @@ fn links_post_events_by_id_or_by_input() {
     );
 }
 
-fn tamper(dir: &tempfile::TempDir, sql: &'static str) {
-    let mut store = Store::open(&dir.path().join("ward.db")).unwrap();
-    let Store { rt, conn } = &mut store;
-    rt.block_on(async { sqlx::query(sql).execute(&mut *conn).await })
-        .unwrap();
-}
-
-#[test]
-fn any_tampering_is_named() {
+fn any_tampering_is_named(db: &Db) {
+    // (SQLite form, Postgres form, what the verifier must name)
     let cases = [
         (
             "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'echo 4', 'echo 5') AS BLOB) WHERE seq = 4",
+            "UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), 'echo 4', 'echo 5'), 'UTF8') WHERE seq = 4",
             "event 4",
         ),
         (
             "UPDATE events SET leaf_hash = zeroblob(32) WHERE seq = 2",
+            "UPDATE events SET leaf_hash = decode(repeat('00', 32), 'hex') WHERE seq = 2",
             "event 2",
         ),
-        ("DELETE FROM events WHERE seq = 6", "event 6"),
         (
+            "DELETE FROM events WHERE seq = 6",
+            "DELETE FROM events WHERE seq = 6",
+            "event 6",
+        ),
+        (
+            "UPDATE checkpoints SET note = replace(note, 'ward.test', 'ward.evil') WHERE size = 3",
             "UPDATE checkpoints SET note = replace(note, 'ward.test', 'ward.evil') WHERE size = 3",
             "checkpoint 3",
         ),
         (
             "UPDATE checkpoints SET root = zeroblob(32) WHERE size = 5",
+            "UPDATE checkpoints SET root = decode(repeat('00', 32), 'hex') WHERE size = 5",
             "checkpoint 5",
         ),
-        ("DELETE FROM events WHERE seq = 8", "events were removed"),
-        ("UPDATE tree_state SET frontier = zeroblob(64)", "frontier"),
+        (
+            "DELETE FROM events WHERE seq = 8",
+            "DELETE FROM events WHERE seq = 8",
+            "events were removed",
+        ),
+        (
+            "UPDATE tree_state SET frontier = zeroblob(64)",
+            "UPDATE tree_state SET frontier = decode(repeat('00', 64), 'hex')",
+            "frontier",
+        ),
     ];
-    for (sql, expect) in cases {
-        let (dir, store) = filled(9);
-        drop(store);
-        tamper(&dir, sql);
-        let mut store = Store::open(&dir.path().join("ward.db")).unwrap();
+    let pg = db.pg();
+    for (sqlite_sql, pg_sql, expect) in cases {
+        // A fresh database per case.
+        let fresh = if pg { Db::postgres() } else { Db::sqlite() };
+        drop(filled(&fresh, 9));
+        fresh.exec(if pg { pg_sql } else { sqlite_sql });
+        let mut store = fresh.open();
         let err = verify::verify(&mut store, &signer().verifier()).unwrap_err();
         assert_eq!(err.code, ErrorCode::AuditVerify);
-        assert!(err.message.contains(expect), "{sql}: {}", err.message);
+        assert!(
+            err.message.contains(expect),
+            "{sqlite_sql}: {}",
+            err.message
+        );
     }
 }
 
-#[test]
-fn wrong_key_fails_verification() {
-    let (_d, mut store) = filled(2);
+fn wrong_key_fails_verification(db: &Db) {
+    let mut store = filled(db, 2);
     let other = NoteSigner::new(
         "ward.test/log",
         ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
@@ -131,16 +247,13 @@ fn wrong_key_fails_verification() {
     assert!(verify::verify(&mut store, &other.verifier()).is_err());
 }
 
-#[test]
-fn concurrent_writers_never_fork_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ward.db");
-    drop(Store::open(&path).unwrap());
+fn concurrent_writers_never_fork_the_log(db: &Db) {
+    drop(db.open());
     let threads: Vec<_> = (0..6)
         .map(|t| {
-            let path = path.clone();
+            let target = db.target.clone();
             std::thread::spawn(move || {
-                let mut store = Store::open(&path).unwrap();
+                let mut store = Store::open_target(&target).unwrap();
                 let s = signer();
                 for i in 0..15 {
                     store
@@ -153,7 +266,247 @@ fn concurrent_writers_never_fork_the_log() {
     for t in threads {
         t.join().unwrap();
     }
-    let mut store = Store::open(&path).unwrap();
+    let mut store = db.open();
     let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
     assert_eq!(sum.events, 90);
+}
+
+fn a_batch_shares_one_commit_and_one_checkpoint(db: &Db) {
+    let mut store = filled(db, 2);
+    let batch: Vec<Event> = (2..7).map(event).collect();
+    let r = store
+        .append_batch(&batch, &signer(), "ward.test/log", OnDuplicate::Fail)
+        .unwrap();
+    let seqs: Vec<u64> = r.iter().map(|r| r.as_ref().unwrap().seq).collect();
+    assert_eq!(seqs, [2, 3, 4, 5, 6]);
+    let sizes: Vec<u64> = store
+        .checkpoints()
+        .unwrap()
+        .iter()
+        .map(|c| c.size)
+        .collect();
+    assert_eq!(sizes, [1, 2, 7], "one checkpoint per commit");
+    let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+    assert_eq!((sum.events, sum.checkpoints), (7, 3));
+}
+
+fn replays_skip_what_is_already_logged(db: &Db) {
+    let mut store = filled(db, 3);
+    let replay: Vec<Event> = (1..5).map(event).collect();
+    let r = store
+        .append_batch(&replay, &signer(), "ward.test/log", OnDuplicate::Skip)
+        .unwrap();
+    let got: Vec<Option<u64>> = r.iter().map(|r| r.as_ref().map(|r| r.seq)).collect();
+    assert_eq!(got, [None, None, Some(3), Some(4)]);
+    // Replaying the same again adds nothing and writes no checkpoint.
+    let again = store
+        .append_batch(&replay, &signer(), "ward.test/log", OnDuplicate::Skip)
+        .unwrap();
+    assert!(again.iter().all(Option::is_none));
+    let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+    assert_eq!(sum.events, 5);
+}
+
+fn duplicate_ids_fail_the_whole_batch(db: &Db) {
+    let mut store = filled(db, 2);
+    let batch = vec![event(5), event(1)];
+    let err = store
+        .append_batch(&batch, &signer(), "ward.test/log", OnDuplicate::Fail)
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuditAppend);
+    // Nothing of the failed batch is stored; the log still verifies.
+    assert!(store.event_by_id(&event(5).id).unwrap().is_none());
+    let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+    assert_eq!(sum.events, 2);
+}
+
+fn queries_find_effects_by_commit_and_path(db: &Db) {
+    let mut store = filled(db, 1);
+    let mut e = event(10);
+    e.kind = EventKind::Effect;
+    e.decision = None;
+    e.effect = Some(ward_core::event::EffectRecord {
+        success: true,
+        exit_code: Some(0),
+        error: None,
+        output_bytes: 3,
+        files: vec![ward_core::event::FileChange {
+            path: "/w/src/lib.rs".into(),
+            sha256: Some("ab".repeat(32)),
+        }],
+        git: Some(ward_core::event::GitEffect {
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            git_ref: Some("refs/heads/main".into()),
+            verb: "commit".into(),
+        }),
+    });
+    store.append(&e, &signer(), "ward.test/log").unwrap();
+    assert_eq!(store.effects_by_commit("0123456").unwrap().len(), 1);
+    assert_eq!(
+        store.effects_by_commit("0123456789ABCDEF").unwrap().len(),
+        1
+    );
+    assert!(store.effects_by_commit("fff").unwrap().is_empty());
+    assert_eq!(store.effects_by_path("/w/src/lib.rs").unwrap()[0].id, e.id);
+    assert!(store.effects_by_path("/w/src").unwrap().is_empty());
+}
+
+fn people(db: &Db) -> (tokio::runtime::Runtime, Conn) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conn = rt.block_on(Conn::open(&db.target)).unwrap();
+    (rt, conn)
+}
+
+fn users_keys_and_hook_tokens(db: &Db) {
+    use crate::people::*;
+    let (rt, mut c) = people(db);
+    rt.block_on(async {
+        assert!(add_user(c.r(), "alice", Role::Approver, 1).await.unwrap());
+        assert!(
+            !add_user(c.r(), "alice", Role::Admin, 2).await.unwrap(),
+            "names are unique"
+        );
+        add_user(c.r(), "bob", Role::Viewer, 3).await.unwrap();
+        add_key(c.r(), "key_1", "alice", &[1u8; 32], 4)
+            .await
+            .unwrap();
+        let u = user_by_key(c.r(), &[1u8; 32]).await.unwrap().unwrap();
+        assert_eq!((u.name.as_str(), u.role), ("alice", Role::Approver));
+        assert!(user_by_key(c.r(), &[2u8; 32]).await.unwrap().is_none());
+        let names: Vec<String> = users(c.r())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        assert_eq!(names, ["alice", "bob"]);
+        assert!(user(c.r(), "carol").await.unwrap().is_none());
+        set_hook_token(c.r(), "laptop-claude", &[5u8; 32], 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            hook_token_name(c.r(), &[5u8; 32]).await.unwrap().as_deref(),
+            Some("laptop-claude")
+        );
+        // Rotating replaces the old token.
+        set_hook_token(c.r(), "laptop-claude", &[6u8; 32], 6)
+            .await
+            .unwrap();
+        assert!(hook_token_name(c.r(), &[5u8; 32]).await.unwrap().is_none());
+        assert!(hook_token_name(c.r(), &[6u8; 32]).await.unwrap().is_some());
+    });
+}
+
+fn sample_approval(id: &str, hash: &str, expires_ms: u64) -> crate::people::Approval {
+    crate::people::Approval {
+        id: id.into(),
+        action_hash: hash.into(),
+        requester: "dev".into(),
+        assistant: "claude-code@h/dev".into(),
+        session_id: "s1".into(),
+        tool_name: Some("Bash".into()),
+        action: Some("npm publish".into()),
+        reason: "publishing needs approval".into(),
+        policies: "ask-publish".into(),
+        state: crate::people::ApprovalState::Pending,
+        created_ms: 100,
+        expires_ms,
+        decided_by: None,
+        decided_ms: None,
+        note: None,
+        used_ms: None,
+        request_event: Some("evt_x".into()),
+    }
+}
+
+fn an_approval_is_decided_once_and_used_once(db: &Db) {
+    use crate::people::*;
+    let (rt, mut c) = people(db);
+    rt.block_on(async {
+        insert_approval(c.r(), &sample_approval("ward-apr-1", "h1", 10_000))
+            .await
+            .unwrap();
+        let live = live_approval_for(c.r(), "h1", 200).await.unwrap().unwrap();
+        assert_eq!(live.state, ApprovalState::Pending);
+        assert!(
+            live_approval_for(c.r(), "h2", 200).await.unwrap().is_none(),
+            "bound to the exact action"
+        );
+        assert!(
+            !use_approval(c.r(), "ward-apr-1", 200).await.unwrap(),
+            "pending cannot be used"
+        );
+        assert!(
+            decide_approval(c.r(), "ward-apr-1", true, "alice", Some("ok"), 300)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !decide_approval(c.r(), "ward-apr-1", false, "bob", None, 301)
+                .await
+                .unwrap(),
+            "decided once"
+        );
+        let a = approval(c.r(), "ward-apr-1").await.unwrap().unwrap();
+        assert_eq!(
+            (a.state, a.decided_by.as_deref(), a.note.as_deref()),
+            (ApprovalState::Approved, Some("alice"), Some("ok"))
+        );
+        assert!(use_approval(c.r(), "ward-apr-1", 400).await.unwrap());
+        assert!(
+            !use_approval(c.r(), "ward-apr-1", 401).await.unwrap(),
+            "used once"
+        );
+        assert!(live_approval_for(c.r(), "h1", 500).await.unwrap().is_none());
+        let used = approvals(c.r(), Some(ApprovalState::Used), 500, 10)
+            .await
+            .unwrap();
+        assert_eq!(used.len(), 1);
+        assert!(
+            approvals(c.r(), Some(ApprovalState::Pending), 500, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    });
+}
+
+fn approvals_expire(db: &Db) {
+    use crate::people::*;
+    let (rt, mut c) = people(db);
+    rt.block_on(async {
+        insert_approval(c.r(), &sample_approval("ward-apr-2", "h1", 1_000))
+            .await
+            .unwrap();
+        assert!(
+            !decide_approval(c.r(), "ward-apr-2", true, "alice", None, 1_000)
+                .await
+                .unwrap(),
+            "expired cannot be approved"
+        );
+        insert_approval(c.r(), &sample_approval("ward-apr-3", "h3", 1_000))
+            .await
+            .unwrap();
+        assert!(
+            decide_approval(c.r(), "ward-apr-3", true, "alice", None, 500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !use_approval(c.r(), "ward-apr-3", 1_001).await.unwrap(),
+            "expired approval is void"
+        );
+        let a = approval(c.r(), "ward-apr-3").await.unwrap().unwrap();
+        assert_eq!(a.state_at(1_001), ApprovalState::Expired);
+        assert_eq!(
+            approvals(c.r(), Some(ApprovalState::Expired), 2_000, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    });
 }

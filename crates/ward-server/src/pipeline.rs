@@ -89,7 +89,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn new_event_id() -> String {
+pub fn new_event_id() -> String {
     let mut r = [0u8; 10];
     // An id collision only makes the append fail (UNIQUE), which fails closed.
     let _ = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut r);
@@ -151,7 +151,7 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
     (decision, facts)
 }
 
-fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
+pub fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
     let call = ev.call.as_ref();
     Event {
         id: new_event_id(),
@@ -176,6 +176,8 @@ fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
         decision: None,
         effect: None,
         decision_event: None,
+        caller: None,
+        approval: None,
     }
 }
 
@@ -188,114 +190,237 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
-/// Handle one payload end to end.
-pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option<&str>) -> Handled {
-    let mut ev = match ward_clients::parse(client, payload, hint, &rt.origin) {
-        Ok(ev) => ev,
-        Err(e) => {
-            return Handled {
-                reply: ward_clients::render_error(client, hint, &e),
-                event: None,
-                decision: None,
-                facts: None,
-                event_id: None,
-            };
-        }
-    };
-    if let Some(call) = ev.call.as_mut() {
-        enrich(call);
+/// Something that can decide a call: the hook's [`Runtime`] (loads what it needs, side by side)
+/// or the service (keeps engines warm).
+pub trait Decider {
+    /// The derived facts of a call, without deciding (for effects).
+    fn facts(&self, call: &ToolCall) -> Facts;
+    /// Decide a call; an error is answered as a block.
+    fn decide(&mut self, call: &ToolCall) -> (Result<Decision, WardError>, Facts);
+}
+
+impl Decider for Runtime {
+    fn facts(&self, call: &ToolCall) -> Facts {
+        facts_for(self, call)
     }
-    match ev.kind {
-        HookKind::PreTool | HookKind::PermissionRequest => handle_decision(rt, ev),
-        HookKind::PostTool => handle_effect(rt, ev),
-        HookKind::SessionStart | HookKind::SessionEnd => handle_record(rt, ev, EventKind::Session),
-        HookKind::Prompt | HookKind::Lifecycle => handle_record(rt, ev, EventKind::Lifecycle),
+
+    fn decide(&mut self, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
+        decide_overlapped(self, call)
     }
 }
 
-fn handle_decision(rt: &mut Runtime, ev: HookEvent) -> Handled {
-    let Some(call) = ev.call.clone() else {
-        let err = WardError::new(
-            ErrorCode::PayloadInvalid,
-            format!("`{}` carries no tool call", ev.event_name),
-        );
-        return Handled {
-            reply: ward_clients::render_error(ev.client, Some(&ev.event_name), &err),
-            event: Some(ev),
+/// How to find the decision an effect belongs to.
+#[derive(Debug, Clone)]
+pub struct LinkQuery {
+    pub session_id: String,
+    pub tool_use_id: Option<String>,
+    pub tool_name: Option<String>,
+    pub input_hash: Option<String>,
+}
+
+/// A payload parsed and decided: the audit event to record, and what to answer once it is.
+pub struct Prepared {
+    pub ev: HookEvent,
+    pub event: Event,
+    /// For pre-tool events: the decision (a fail-closed deny when deciding failed).
+    pub decision: Option<Decision>,
+    /// A decision-path error: the answer is a block even if recording succeeds.
+    pub error: Option<WardError>,
+    pub facts: Option<Facts>,
+    /// For effects: the decision to link to, looked up before recording.
+    pub link: Option<LinkQuery>,
+}
+
+/// The outcome of [`prepare`].
+pub enum Step {
+    /// Nothing to record (the payload did not parse): answer now.
+    Answer(Box<Handled>),
+    /// Record `event`, then [`finish`].
+    Record(Box<Prepared>),
+}
+
+/// Parse a payload and fill what the adapter cannot know.
+pub fn parse(
+    client: ClientKind,
+    payload: &[u8],
+    hint: Option<&str>,
+    origin: &Origin,
+) -> Result<HookEvent, Box<Handled>> {
+    match ward_clients::parse(client, payload, hint, origin) {
+        Ok(mut ev) => {
+            if let Some(call) = ev.call.as_mut() {
+                enrich(call);
+            }
+            Ok(ev)
+        }
+        Err(e) => Err(Box::new(Handled {
+            reply: ward_clients::render_error(client, hint, &e),
+            event: None,
             decision: None,
             facts: None,
             event_id: None,
-        };
-    };
-    let (result, facts) = decide_overlapped(rt, &call);
-    let error = result.as_ref().err().cloned();
-    let decision = result.unwrap_or_else(|e| Decision::fail_closed(e.code, &e.message));
-    let mut event = base_event(&ev, EventKind::Decision, &rt.origin);
-    event.decision = Some(decision.clone());
-    // Record first: an answer leaves only once its event is durable.
-    let (decision, reply) = match (rt.append(&event), error) {
-        (Ok(()), None) => {
-            let reply = ward_clients::render_decision(ev.client, &ev, &decision);
-            (decision, reply)
-        }
-        (Ok(()), Some(e)) | (Err(e), _) => {
-            let reply = ward_clients::render_error(ev.client, Some(&ev.event_name), &e);
-            (Decision::fail_closed(e.code, &e.message), reply)
-        }
-    };
-    let id = rt.record.then(|| event.id.clone());
-    Handled {
-        reply,
-        event: Some(ev),
-        decision: Some(decision),
-        facts: Some(facts),
-        event_id: id,
+        })),
     }
 }
 
-fn handle_effect(rt: &mut Runtime, ev: HookEvent) -> Handled {
-    let mut event = base_event(&ev, EventKind::Effect, &rt.origin);
-    let effect = ev.effect.clone().unwrap_or_default();
-    let mut record = EffectRecord {
-        success: effect.success,
-        exit_code: effect.exit_code,
-        error: effect.error.clone(),
-        output_bytes: effect.output_bytes,
-        files: Vec::new(),
-        git: None,
+/// Decide (for pre-tool events) and build the audit event. Pure apart from the decider.
+pub fn prepare(ev: HookEvent, origin: &Origin, decider: &mut dyn Decider) -> Step {
+    match ev.kind {
+        HookKind::PreTool | HookKind::PermissionRequest => {
+            let Some(call) = ev.call.clone() else {
+                let err = WardError::new(
+                    ErrorCode::PayloadInvalid,
+                    format!("`{}` carries no tool call", ev.event_name),
+                );
+                return Step::Answer(Box::new(error_handled(ev, err)));
+            };
+            let (result, facts) = decider.decide(&call);
+            let error = result.as_ref().err().cloned();
+            let decision = result.unwrap_or_else(|e| Decision::fail_closed(e.code, &e.message));
+            let mut event = base_event(&ev, EventKind::Decision, origin);
+            event.decision = Some(decision.clone());
+            Step::Record(Box::new(Prepared {
+                ev,
+                event,
+                decision: Some(decision),
+                error,
+                facts: Some(facts),
+                link: None,
+            }))
+        }
+        HookKind::PostTool => {
+            let mut event = base_event(&ev, EventKind::Effect, origin);
+            let effect = ev.effect.clone().unwrap_or_default();
+            let mut record = EffectRecord {
+                success: effect.success,
+                exit_code: effect.exit_code,
+                error: effect.error.clone(),
+                output_bytes: effect.output_bytes,
+                files: Vec::new(),
+                git: None,
+            };
+            let mut facts = None;
+            let mut link = None;
+            if let Some(call) = ev.call.as_ref() {
+                let f = decider.facts(call);
+                record.files = changed_files(call, &f);
+                record.git = git_effect(call, &f);
+                facts = Some(f);
+                link = Some(LinkQuery {
+                    session_id: ev.session_id.clone(),
+                    tool_use_id: call.tool_use_id.clone(),
+                    tool_name: Some(call.tool_name.clone()),
+                    input_hash: event.input_hash.clone(),
+                });
+            }
+            event.effect = Some(record);
+            Step::Record(Box::new(Prepared {
+                ev,
+                event,
+                decision: None,
+                error: None,
+                facts,
+                link,
+            }))
+        }
+        HookKind::SessionStart | HookKind::SessionEnd => {
+            record_only(ev, EventKind::Session, origin)
+        }
+        HookKind::Prompt | HookKind::Lifecycle => record_only(ev, EventKind::Lifecycle, origin),
+    }
+}
+
+fn record_only(ev: HookEvent, kind: EventKind, origin: &Origin) -> Step {
+    let event = base_event(&ev, kind, origin);
+    Step::Record(Box::new(Prepared {
+        ev,
+        event,
+        decision: None,
+        error: None,
+        facts: None,
+        link: None,
+    }))
+}
+
+/// The answer once recording finished (`recorded` is the append's result; `Ok(false)` means
+/// recording was off, as for `ward explain`). An answer other than a block leaves only after its
+/// event is durable.
+pub fn finish(p: Prepared, recorded: Result<bool, WardError>) -> Handled {
+    let Prepared {
+        ev,
+        event,
+        decision,
+        error,
+        facts,
+        ..
+    } = p;
+    let event_id = match &recorded {
+        Ok(true) => Some(event.id.clone()),
+        _ => None,
     };
-    let mut facts = None;
-    if let Some(call) = ev.call.as_ref() {
-        let f = facts_for(rt, call);
-        record.files = changed_files(call, &f);
-        record.git = git_effect(call, &f);
-        facts = Some(f);
-        if rt.record {
-            let link = rt.store().and_then(|s| {
-                s.find_decision(
-                    &ev.session_id,
-                    call.tool_use_id.as_deref(),
-                    Some(call.tool_name.as_str()),
-                    event.input_hash.as_deref(),
-                )
-            });
-            match link {
-                Ok(l) => event.decision_event = l,
-                Err(e) => return error_handled(ev, e),
+    match decision {
+        Some(decision) => {
+            let (decision, reply) = match (recorded, error) {
+                (Ok(_), None) => {
+                    let reply = ward_clients::render_decision(ev.client, &ev, &decision);
+                    (decision, reply)
+                }
+                (Ok(_), Some(e)) | (Err(e), _) => {
+                    let reply = ward_clients::render_error(ev.client, Some(&ev.event_name), &e);
+                    (Decision::fail_closed(e.code, &e.message), reply)
+                }
+            };
+            Handled {
+                reply,
+                event: Some(ev),
+                decision: Some(decision),
+                facts,
+                event_id,
             }
         }
-    }
-    event.effect = Some(record);
-    match rt.append(&event) {
-        Ok(()) => Handled {
-            reply: ward_clients::render_ack(ev.client, &ev),
-            event_id: rt.record.then(|| event.id.clone()),
-            event: Some(ev),
-            decision: None,
-            facts,
+        None => match recorded {
+            Ok(_) => Handled {
+                reply: ward_clients::render_ack(ev.client, &ev),
+                event: Some(ev),
+                decision: None,
+                facts,
+                event_id,
+            },
+            Err(e) => error_handled(ev, e),
         },
-        Err(e) => error_handled(ev, e),
     }
+}
+
+/// Handle one payload end to end, synchronously (the hook process, eval, demo, explain).
+pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option<&str>) -> Handled {
+    let origin = rt.origin.clone();
+    let ev = match parse(client, payload, hint, &origin) {
+        Ok(ev) => ev,
+        Err(h) => return *h,
+    };
+    let mut p = match prepare(ev, &origin, rt) {
+        Step::Answer(h) => return *h,
+        Step::Record(p) => p,
+    };
+    if !rt.record {
+        return finish(*p, Ok(false));
+    }
+    if let Some(q) = p.link.take() {
+        let link = rt.store().and_then(|s| {
+            s.find_decision(
+                &q.session_id,
+                q.tool_use_id.as_deref(),
+                q.tool_name.as_deref(),
+                q.input_hash.as_deref(),
+            )
+        });
+        match link {
+            Ok(l) => p.event.decision_event = l,
+            Err(e) => return error_handled(p.ev, e),
+        }
+    }
+    let recorded = rt.append(&p.event).map(|()| true);
+    finish(*p, recorded)
 }
 
 fn error_handled(ev: HookEvent, e: WardError) -> Handled {
@@ -305,20 +430,6 @@ fn error_handled(ev: HookEvent, e: WardError) -> Handled {
         decision: None,
         facts: None,
         event_id: None,
-    }
-}
-
-fn handle_record(rt: &mut Runtime, ev: HookEvent, kind: EventKind) -> Handled {
-    let event = base_event(&ev, kind, &rt.origin);
-    match rt.append(&event) {
-        Ok(()) => Handled {
-            reply: ward_clients::render_ack(ev.client, &ev),
-            event_id: rt.record.then(|| event.id.clone()),
-            event: Some(ev),
-            decision: None,
-            facts: None,
-        },
-        Err(e) => error_handled(ev, e),
     }
 }
 

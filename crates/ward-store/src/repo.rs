@@ -1,0 +1,425 @@
+//! The repository: every query ward makes, written once and run on either backend.
+//!
+//! The SQL uses `$N` placeholders, which both SQLite and Postgres accept, and only types both
+//! share (BIGINT/INTEGER, TEXT, BYTEA/BLOB). Where the two must differ — the migrations and how an
+//! appender takes the log's write lock — the branch is explicit.
+
+use crate::conn::ConnRef;
+use crate::{Receipt, StoredCheckpoint, StoredEvent};
+use sqlx::{Connection, Row};
+use std::time::Duration;
+use ward_audit::{Checkpoint, Frontier, NoteSigner};
+use ward_core::Event;
+
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The schema version the SQLite migrations bring a database to (`PRAGMA user_version`).
+const SQLITE_SCHEMA_VERSION: i64 = 2;
+
+/// Apply pending migrations.
+///
+/// SQLite: the version check keeps the common case (a hook process) to one pragma read. SQLite
+/// has no migration lock, so two processes may race on a fresh database: the loser's migration
+/// transaction fails and rolls back, and a retry finds the work done.
+/// Postgres: sqlx's migrator takes an advisory lock, so replicas starting together are safe.
+pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
+    match conn {
+        ConnRef::Sqlite(conn) => {
+            let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+                .fetch_one(&mut *conn)
+                .await?;
+            if version >= SQLITE_SCHEMA_VERSION {
+                return Ok(());
+            }
+            let migrator = sqlx::migrate!("./migrations/sqlite");
+            let mut attempt = 0;
+            loop {
+                match migrator.run(&mut *conn).await {
+                    Ok(()) => break,
+                    Err(_) if attempt < 20 => {
+                        attempt += 1;
+                        std::thread::sleep(Duration::from_millis(10 * attempt));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA user_version = {SQLITE_SCHEMA_VERSION}"
+            )))
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+        ConnRef::Pg(conn) => {
+            sqlx::migrate!("./migrations/postgres")
+                .run(&mut *conn)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// One event prepared for insertion: its canonical bytes and index columns.
+struct Row_ {
+    id: String,
+    ts: String,
+    kind: String,
+    session_id: String,
+    tool_use_id: Option<String>,
+    tool_name: Option<String>,
+    input_hash: Option<String>,
+    outcome: Option<String>,
+    commit: Option<String>,
+    body: Vec<u8>,
+    leaf: ward_audit::Hash,
+    files: Vec<(String, Option<String>)>,
+}
+
+fn prepare(event: &Event) -> Result<Row_, sqlx::Error> {
+    let body = event.canonical_bytes();
+    if body.is_empty() {
+        return Err(sqlx::Error::Protocol("event did not serialise".into()));
+    }
+    Ok(Row_ {
+        leaf: ward_audit::leaf_hash(&body),
+        body,
+        id: event.id.clone(),
+        ts: event.ts.clone(),
+        kind: serde_json::to_value(event.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        session_id: event.session_id.clone(),
+        tool_use_id: event.tool_use_id.clone(),
+        tool_name: event.tool_name.clone(),
+        input_hash: event.input_hash.clone(),
+        outcome: event
+            .decision
+            .as_ref()
+            .map(|d| d.outcome.as_str().to_string()),
+        commit: event
+            .effect
+            .as_ref()
+            .and_then(|e| e.git.as_ref())
+            .map(|g| g.commit.clone()),
+        files: event
+            .effect
+            .as_ref()
+            .map(|e| {
+                e.files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.sha256.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// What to do with an event whose id is already in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDuplicate {
+    /// Fail the whole batch (the id is meant to be new).
+    Fail,
+    /// Skip it (replaying a spool that may have been partly ingested).
+    Skip,
+}
+
+/// Append `events` in order as the next leaves, in one transaction, and sign one checkpoint
+/// for the resulting tree size. Many decisions share this transaction's commit (group commit).
+/// Returns one receipt per event (`None` for a skipped duplicate).
+pub async fn append_batch(
+    conn: ConnRef<'_>,
+    events: &[Event],
+    signer: &NoteSigner,
+    origin: &str,
+    on_duplicate: OnDuplicate,
+) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
+    let rows = events.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+    on_backend!(conn, c, pg => {
+        let mut tx = if pg {
+            c.begin().await?
+        } else {
+            c.begin_with("BEGIN IMMEDIATE").await?
+        };
+        let lock = if pg {
+            "SELECT size, frontier FROM tree_state WHERE id = 1 FOR UPDATE"
+        } else {
+            "SELECT size, frontier FROM tree_state WHERE id = 1"
+        };
+        let state = sqlx::query(lock).fetch_optional(&mut *tx).await?;
+        let mut frontier = match state {
+            Some(row) => {
+                let bytes: Vec<u8> = row.try_get("frontier")?;
+                Frontier::from_bytes(&bytes).map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+            }
+            None => Frontier::new(),
+        };
+        let mut receipts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if on_duplicate == OnDuplicate::Skip {
+                let seen = sqlx::query("SELECT 1 AS one FROM events WHERE id = $1")
+                    .bind(&row.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if seen.is_some() {
+                    receipts.push(None);
+                    continue;
+                }
+            }
+            let seq = frontier.size();
+            sqlx::query(
+                "INSERT INTO events (seq, id, ts, kind, session_id, tool_use_id, tool_name, input_hash, outcome, commit_sha, body, leaf_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(to_i64(seq))
+            .bind(&row.id)
+            .bind(&row.ts)
+            .bind(&row.kind)
+            .bind(&row.session_id)
+            .bind(&row.tool_use_id)
+            .bind(&row.tool_name)
+            .bind(&row.input_hash)
+            .bind(&row.outcome)
+            .bind(&row.commit)
+            .bind(&row.body)
+            .bind(row.leaf.as_slice())
+            .execute(&mut *tx)
+            .await?;
+            for (path, sha) in &row.files {
+                sqlx::query("INSERT INTO event_files (seq, path, sha256) VALUES ($1, $2, $3)")
+                    .bind(to_i64(seq))
+                    .bind(path)
+                    .bind(sha)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            frontier.append(row.leaf);
+            receipts.push(Some(Receipt {
+                seq,
+                tree_size: frontier.size(),
+                root: frontier.root(),
+            }));
+        }
+        if receipts.iter().any(Option::is_some) {
+            let root = frontier.root();
+            let size = frontier.size();
+            sqlx::query(
+                "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+            )
+            .bind(to_i64(size))
+            .bind(frontier.to_bytes())
+            .execute(&mut *tx)
+            .await?;
+            let note = ward_audit::try_sign_checkpoint(
+                signer,
+                &Checkpoint {
+                    origin: origin.to_string(),
+                    size,
+                    root,
+                },
+            )
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            sqlx::query("INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3)")
+                .bind(to_i64(size))
+                .bind(root.as_slice())
+                .bind(&note)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(receipts)
+    })
+}
+
+/// The decision event a post-tool event belongs to: by the client's call id when it has one,
+/// else the latest decision in the same session for the same tool and input.
+pub async fn find_decision(
+    conn: ConnRef<'_>,
+    session_id: &str,
+    tool_use_id: Option<&str>,
+    tool_name: Option<&str>,
+    input_hash: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        if let Some(tid) = tool_use_id {
+            let row = sqlx::query(
+                "SELECT id FROM events WHERE tool_use_id = $1 AND session_id = $2 AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(tid)
+            .bind(session_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            if let Some(row) = row {
+                return row.try_get::<String, _>("id").map(Some);
+            }
+        }
+        let row = sqlx::query(
+            "SELECT id FROM events WHERE session_id = $1 AND tool_name IS NOT DISTINCT FROM $2 AND input_hash IS NOT DISTINCT FROM $3 AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(session_id)
+        .bind(tool_name)
+        .bind(input_hash)
+        .fetch_optional(&mut *c)
+        .await?;
+        row.map(|r| r.try_get::<String, _>("id")).transpose()
+    })
+}
+
+/// Which events to read.
+#[derive(Debug, Clone)]
+pub enum EventQuery {
+    /// `seq >= from`, in order, at most `limit`.
+    From {
+        from: u64,
+        limit: u64,
+    },
+    /// The last `n`, newest first.
+    Last(u64),
+    ById(String),
+    /// Effects whose commit SHA starts with this (lowercase) prefix.
+    CommitPrefix(String),
+    /// Effects that changed this absolute path.
+    Path(String),
+}
+
+pub async fn events(conn: ConnRef<'_>, q: &EventQuery) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    const COLS: &str = "SELECT seq, id, body, leaf_hash FROM events";
+    on_backend!(conn, c, _pg => {
+        let rows = match q {
+            EventQuery::From { from, limit } => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{COLS} WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                )))
+                .bind(to_i64(*from))
+                .bind(to_i64(*limit))
+                .fetch_all(&mut *c)
+                .await?
+            }
+            EventQuery::Last(n) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{COLS} ORDER BY seq DESC LIMIT $1"
+                )))
+                .bind(to_i64(*n))
+                .fetch_all(&mut *c)
+                .await?
+            }
+            EventQuery::ById(id) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{COLS} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+            EventQuery::CommitPrefix(p) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{COLS} WHERE commit_sha LIKE $1 || '%' ORDER BY seq"
+                )))
+                .bind(p.to_ascii_lowercase())
+                .fetch_all(&mut *c)
+                .await?
+            }
+            EventQuery::Path(p) => {
+                sqlx::query(
+                    "SELECT e.seq, e.id, e.body, e.leaf_hash FROM events e JOIN event_files f ON f.seq = e.seq WHERE f.path = $1 ORDER BY e.seq",
+                )
+                .bind(p)
+                .fetch_all(&mut *c)
+                .await?
+            }
+        };
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    seq: to_u64(r.try_get::<i64, _>("seq")?),
+                    id: r.try_get("id")?,
+                    body: r.try_get("body")?,
+                    leaf_hash: r.try_get("leaf_hash")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The number of leaves and the stored frontier.
+pub async fn tree_state(conn: ConnRef<'_>) -> Result<(u64, Option<Vec<u8>>), sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        let row = sqlx::query("SELECT size, frontier FROM tree_state WHERE id = 1")
+            .fetch_optional(&mut *c)
+            .await?;
+        match row {
+            Some(r) => Ok((
+                to_u64(r.try_get::<i64, _>("size")?),
+                Some(r.try_get::<Vec<u8>, _>("frontier")?),
+            )),
+            None => Ok((0, None)),
+        }
+    })
+}
+
+/// Which checkpoints to read.
+#[derive(Debug, Clone, Copy)]
+pub enum CheckpointQuery {
+    All,
+    Latest,
+    At(u64),
+}
+
+pub async fn checkpoints(
+    conn: ConnRef<'_>,
+    q: CheckpointQuery,
+) -> Result<Vec<StoredCheckpoint>, sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        let rows = match q {
+            CheckpointQuery::All => {
+                sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+            CheckpointQuery::Latest => {
+                sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+            CheckpointQuery::At(size) => {
+                sqlx::query("SELECT size, root, note FROM checkpoints WHERE size = $1")
+                    .bind(to_i64(size))
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredCheckpoint {
+                    size: to_u64(r.try_get::<i64, _>("size")?),
+                    root: r.try_get("root")?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Does the log hold an event with this id?
+pub async fn has_event(conn: ConnRef<'_>, id: &str) -> Result<bool, sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        Ok(sqlx::query("SELECT 1 AS one FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some())
+    })
+}
+
+/// A cheap round trip, for readiness checks.
+pub async fn ping(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        sqlx::query("SELECT 1 AS one").fetch_one(&mut *c).await?;
+        Ok(())
+    })
+}
