@@ -8,18 +8,23 @@ use ward_audit::{ConsistencyBundle, InclusionBundle};
 use ward_core::{ErrorCode, WardError};
 use ward_store::{Store, StoredEvent};
 
+/// The install's audit store: `database_url` from ward.toml / `WARD_DATABASE_URL`, else the
+/// SQLite file in `$WARD_HOME`.
 fn open() -> Result<(Home, Store), WardError> {
     let home = Home::resolve()?;
-    if !home.db_path().exists() {
+    let target = crate::people_cmd::target(&home)?;
+    if let ward_store::Target::Sqlite(p) = &target
+        && !p.exists()
+    {
         return Err(WardError::new(
             ErrorCode::StoreOpen,
             format!(
                 "no audit log at `{}`; run `ward init` or a hook first",
-                home.db_path().display()
+                p.display()
             ),
         ));
     }
-    let store = Store::open(&home.db_path())?;
+    let store = Store::open_target(&target)?;
     Ok((home, store))
 }
 

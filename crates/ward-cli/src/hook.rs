@@ -3,10 +3,16 @@
 //! Gemini run the tool when a hook exits 1 or dies, so every failure becomes the client's block.
 
 use crate::home::Home;
-use crate::pipeline::{Runtime, handle};
+use crate::pipeline::{self, Runtime, Step, handle};
 use std::io::{Read, Write};
+use std::time::Duration;
 use ward_clients::{MAX_PAYLOAD_BYTES, Reply};
+use ward_core::event::Caller;
 use ward_core::{ClientKind, ErrorCode, WardError};
+use ward_server::client::{ClientError, Connection, Endpoint};
+use ward_server::config::Offline;
+use ward_server::serve::Marker;
+use ward_server::spool;
 
 /// Run the hook; returns the exit code.
 pub fn run(client: ClientKind, event_hint: Option<&str>) -> i32 {
@@ -54,8 +60,149 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
         Ok(h) => h,
         Err(e) => return ward_clients::render_error(client, event_hint, &e),
     };
+    // A home served by a daemon: ask it over the socket; it attests, decides and records.
+    match ward_server::serve::read_marker(&home) {
+        Ok(Some(marker)) => return via_daemon(home, &marker, client, &buf, event_hint),
+        Ok(None) => {}
+        Err(e) => return ward_clients::render_error(client, event_hint, &e),
+    }
     let mut rt = Runtime::new(home, true);
     handle(&mut rt, client, &buf, event_hint).reply
+}
+
+/// How long the hook lets the daemon take beyond an approval wait.
+const DAEMON_SLACK: Duration = Duration::from_secs(15);
+
+fn via_daemon(
+    home: Home,
+    marker: &Marker,
+    client: ClientKind,
+    payload: &[u8],
+    event_hint: Option<&str>,
+) -> Reply {
+    let fail = |e: WardError| ward_clients::render_error(client, event_hint, &e);
+    let wait = match std::env::var("WARD_APPROVAL_WAIT") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if s <= 3600 => Some(s),
+            _ => return fail(ward_server::service::bad_wait(&v)),
+        },
+        Err(_) => None,
+    };
+    let mut path = format!("/v1/hooks/{}", client.as_str());
+    let mut sep = '?';
+    if let Some(ev) = event_hint {
+        path.push_str(&format!("{sep}event={}", query_escape(ev)));
+        sep = '&';
+    }
+    if let Some(w) = wait {
+        path.push_str(&format!("{sep}wait={w}"));
+    }
+    let ep = Endpoint::Unix(marker.socket.clone());
+    let mut conn = match Connection::open(&ep, Duration::from_secs(5)) {
+        Ok(c) => c,
+        Err(ClientError::Connect(e)) => {
+            return offline(home, marker, client, payload, event_hint, &e);
+        }
+        Err(e) => return fail(unreachable(&e.to_string())),
+    };
+    conn.set_timeout(
+        Duration::from_secs(wait.unwrap_or(marker.approval_wait_secs).min(3600)) + DAEMON_SLACK,
+    );
+    let resp = match conn.request(
+        "POST",
+        &path,
+        &[
+            ("ward-reply", "process"),
+            ("Content-Type", "application/json"),
+        ],
+        payload,
+    ) {
+        Ok(r) => r,
+        // The request may have reached the daemon: deciding again here could record the call
+        // twice, so this blocks.
+        Err(e) => return fail(unreachable(&e.to_string())),
+    };
+    let v: serde_json::Value = match serde_json::from_slice(&resp.body) {
+        Ok(v) if resp.status == 200 => v,
+        _ => {
+            return fail(unreachable(&format!(
+                "the daemon answered status {} without a hook reply",
+                resp.status
+            )));
+        }
+    };
+    match (
+        v.get("stdout").and_then(|x| x.as_str()),
+        v.get("stderr").and_then(|x| x.as_str()),
+        v.get("exit_code").and_then(|x| x.as_i64()),
+    ) {
+        (Some(out), Some(err), Some(code)) => Reply {
+            stdout: out.to_string(),
+            stderr: err.to_string(),
+            exit_code: i32::try_from(code).unwrap_or(2),
+        },
+        _ => fail(unreachable("the daemon's hook reply is incomplete")),
+    }
+}
+
+fn unreachable(why: &str) -> WardError {
+    WardError::new(
+        ErrorCode::DaemonUnreachable,
+        format!("the ward daemon did not answer: {why}"),
+    )
+}
+
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The daemon is down: block (`offline = "deny"`) or decide here with the pack on disk and
+/// spool the event for the daemon (`offline = "local"`).
+fn offline(
+    home: Home,
+    marker: &Marker,
+    client: ClientKind,
+    payload: &[u8],
+    event_hint: Option<&str>,
+    why: &std::io::Error,
+) -> Reply {
+    let fail = |e: WardError| ward_clients::render_error(client, event_hint, &e);
+    match ward_server::serve::offline_rule(marker) {
+        Ok(Offline::Deny) => fail(unreachable(&format!(
+            "{why} (socket `{}`; offline = \"deny\")",
+            marker.socket.display()
+        ))),
+        Ok(Offline::Local) => {
+            let spool_home = home.clone();
+            let mut rt = Runtime::new(home, false);
+            let origin = rt.origin.clone();
+            let ev = match pipeline::parse(client, payload, event_hint, &origin) {
+                Ok(ev) => ev,
+                Err(h) => return h.reply,
+            };
+            let mut p = match pipeline::prepare(ev, &origin, &mut rt) {
+                Step::Answer(h) => return h.reply,
+                Step::Record(p) => p,
+            };
+            p.event.caller = Some(Caller {
+                transport: "spool".into(),
+                pid: i32::try_from(std::process::id()).ok(),
+                user: Some(origin.os_user.clone()),
+                ..Caller::default()
+            });
+            let recorded = spool::append(&spool_home, &p.event).map(|()| true);
+            pipeline::finish(*p, recorded).reply
+        }
+        Err(e) => fail(e),
+    }
 }
 
 /// Write the reply; if stdout cannot be written the answer must still block.

@@ -473,6 +473,98 @@ pub fn doctor(
     Ok((out, any_error))
 }
 
+/// `ward hook install claude-code --http [--url URL]`: an `http` hook entry that posts each
+/// payload to the daemon with a fresh bearer token (created here, as `ward hook token` does).
+pub fn install_http(
+    client: ClientKind,
+    print: bool,
+    project: Option<PathBuf>,
+    url: Option<&str>,
+) -> Result<i32, WardError> {
+    if client != ClientKind::ClaudeCode {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!(
+                "`--http` is for claude-code; {client} runs command hooks only (`ward hook install {client}`)"
+            ),
+        ));
+    }
+    let env = install_env_from_process()?;
+    let home = crate::home::Home::resolve()?;
+    let base = match url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => match ward_server::serve::read_marker(&home)? {
+            Some(m) => format!("http://{}", m.listen),
+            None => "http://127.0.0.1:7878".to_string(),
+        },
+    };
+    if !base.starts_with("http://") && !base.starts_with("https://") {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("`{base}` is not an http(s) URL"),
+        ));
+    }
+    let name = format!(
+        "{}@{}/{}",
+        client.as_str(),
+        crate::ident::hostname(),
+        crate::ident::os_user()
+    );
+    let project = project.as_deref();
+    let path = settings_path(client, &env, project);
+    let old = read_optional(&path)?;
+    // Preview without minting a token: the entry shows where it would go.
+    if print {
+        let out = ward_clients::install::install_entry_with(
+            client,
+            old.as_deref(),
+            ward_clients::install::HookTarget::Http {
+                base_url: &base,
+                token: "<token from `ward hook token`>",
+            },
+        )?;
+        let changes = vec![Change {
+            path: path.clone(),
+            old,
+            new: out.text,
+            changed: out.changed,
+            remove: false,
+        }];
+        println!("{}", render_print(&changes));
+        return Ok(0);
+    }
+    let token = crate::people_cmd::new_hook_token(&name)?;
+    let out = ward_clients::install::install_entry_with(
+        client,
+        old.as_deref(),
+        ward_clients::install::HookTarget::Http {
+            base_url: &base,
+            token: &token,
+        },
+    )?;
+    let changes = vec![Change {
+        path: path.clone(),
+        old,
+        new: out.text,
+        changed: out.changed,
+        remove: false,
+    }];
+    let written = apply(&changes)?;
+    println!(
+        "installed an http hook for {client} posting to {base}{}{} with hook token `{name}`:",
+        ward_clients::install::HTTP_HOOK_PATH,
+        client.as_str()
+    );
+    for w in written {
+        println!("{w}");
+    }
+    println!(
+        "note: the token is in {}; rotate it with `ward hook token {name}` and install again",
+        path.display()
+    );
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

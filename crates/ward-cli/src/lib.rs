@@ -6,7 +6,9 @@ pub mod eval;
 pub mod hook;
 pub mod install_cmd;
 pub mod output;
+pub mod people_cmd;
 pub mod policy_cmd;
+pub mod serve_cmd;
 
 pub use ward_server::{home, ident, pipeline};
 
@@ -67,6 +69,102 @@ enum Cmd {
     },
     /// Pipe real payloads of several clients through the hook in a temporary $WARD_HOME
     Demo,
+    /// Run the daemon: HTTP API and hook endpoints, a unix socket for local hooks, approvals
+    Serve {
+        /// Address for the HTTP API (default 127.0.0.1:7878)
+        #[arg(long)]
+        listen: Option<String>,
+        /// `postgres://…` or an SQLite file (default $WARD_HOME/ward.db)
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Unix socket path (default $WARD_HOME/ward.sock)
+        #[arg(long)]
+        socket: Option<String>,
+        /// Config file (default $WARD_HOME/ward.toml)
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Benchmarking only: drop events instead of recording them
+        #[arg(long, hide = true)]
+        bench_no_audit: bool,
+    },
+    /// Manage the humans who approve and administer (the owner of $WARD_HOME needs no key)
+    User {
+        #[command(subcommand)]
+        sub: UserCmd,
+    },
+    /// List approval requests (needs an API key)
+    Approvals {
+        #[command(subcommand)]
+        sub: ApprovalsCmd,
+    },
+    /// Approve a pending request (needs an approver's API key; never your own request)
+    Approve {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deny a pending request (needs an approver's API key)
+    Deny {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check an API key against the daemon and save it for later commands
+    Login {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Drive the daemon with concurrent callers and print throughput and latency percentiles
+    Bench(serve_cmd::BenchArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ApiArgs {
+    /// API key (default: `WARD_API_KEY`, then the one saved by `ward login`)
+    #[arg(long)]
+    api_key: Option<String>,
+    /// `http://host:port` or `unix:/path` (default: `WARD_SERVER`, the saved login, this home's daemon)
+    #[arg(long)]
+    server: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Add a user and print their API key (last line)
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List users
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApprovalsCmd {
+    /// List approval requests
+    List {
+        /// pending, approved, denied, used, expired or all
+        #[arg(long, default_value = "pending")]
+        state: String,
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +178,12 @@ enum HookCmd {
         /// Install into this project's settings instead of the user's
         #[arg(long)]
         project: Option<PathBuf>,
+        /// Claude Code only: an `http` hook posting to the daemon (creates a hook token)
+        #[arg(long)]
+        http: bool,
+        /// The daemon's URL for `--http` (default http://127.0.0.1:7878)
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Remove ward's hook entries from a client's settings
     Uninstall {
@@ -90,6 +194,8 @@ enum HookCmd {
         #[arg(long)]
         project: Option<PathBuf>,
     },
+    /// Create (or rotate) the bearer token of an HTTP hook and print it (last line)
+    Token { name: String },
     /// Tell when a client would skip or ignore ward's hook
     Doctor {
         client: Option<String>,
@@ -194,12 +300,18 @@ pub fn run() -> i32 {
 }
 
 /// Outside the hook, behave like other command-line tools when the reader goes away
-/// (`ward audit export | head`): end quietly instead of failing on every write.
+/// (`ward audit export | head`): end quietly instead of failing on every write. Not for the
+/// daemon and the load tool: a client hanging up must be an error on one connection, never the
+/// end of the process.
 #[expect(
     unsafe_code,
     reason = "libc::signal is the only way to restore SIGPIPE's default action"
 )]
 fn restore_default_sigpipe() {
+    let args: Vec<String> = std::env::args().take(2).collect();
+    if matches!(args.get(1).map(String::as_str), Some("serve" | "bench")) {
+        return;
+    }
     // SAFETY: setting SIGPIPE to SIG_DFL has no preconditions and touches no Rust state.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -237,12 +349,18 @@ fn client_arg(s: &str) -> Result<ClientKind, WardError> {
 fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
     match cmd {
         Cmd::Hook { sub } => match sub {
+            HookCmd::Token { name } => people_cmd::hook_token(&name),
             HookCmd::Install {
                 client,
                 print,
                 project,
+                http,
+                url,
             } => {
                 let client = client_arg(&client)?;
+                if http {
+                    return install_cmd::install_http(client, print, project, url.as_deref());
+                }
                 let env = install_cmd::install_env_from_process()?;
                 let bin = std::env::current_exe().map_err(|e| {
                     WardError::new(ErrorCode::Io, format!("cannot find the ward binary: {e}"))
@@ -332,5 +450,50 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         },
         Cmd::Eval { corpus, show, json } => eval::eval(&corpus, show, json),
         Cmd::Demo => demo::run(),
+        Cmd::Serve {
+            listen,
+            database_url,
+            socket,
+            config,
+            bench_no_audit,
+        } => serve_cmd::serve(ward_server::serve::ServeOptions {
+            flags: ward_server::config::Flags {
+                config,
+                listen,
+                database_url,
+                socket,
+            },
+            bench_no_audit,
+        }),
+        Cmd::User { sub } => match sub {
+            UserCmd::Add { name, role, json } => people_cmd::user_add(&name, &role, json),
+            UserCmd::List { json } => people_cmd::user_list(json),
+        },
+        Cmd::Approvals { sub } => match sub {
+            ApprovalsCmd::List { state, api, json } => {
+                let api = people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref())?;
+                people_cmd::approvals_list(&api, &state, json)
+            }
+        },
+        Cmd::Approve {
+            id,
+            note,
+            api,
+            json,
+        } => {
+            let api = people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref())?;
+            people_cmd::approve(&api, &id, true, note.as_deref(), json)
+        }
+        Cmd::Deny {
+            id,
+            note,
+            api,
+            json,
+        } => {
+            let api = people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref())?;
+            people_cmd::approve(&api, &id, false, note.as_deref(), json)
+        }
+        Cmd::Login { api } => people_cmd::login(api.server.as_deref(), api.api_key.as_deref()),
+        Cmd::Bench(args) => serve_cmd::bench(&args),
     }
 }

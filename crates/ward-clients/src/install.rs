@@ -360,9 +360,49 @@ pub(crate) fn handler_command(handler: &Value) -> Option<&str> {
 
 pub(crate) fn is_ward_handler(handler: &Value) -> bool {
     handler_command(handler).is_some_and(|c| parse_ward_command(c).is_some())
+        || (handler.get("type").and_then(Value::as_str) == Some("http")
+            && handler
+                .get("url")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.contains(HTTP_HOOK_PATH)))
 }
 
-fn desired_handler(client: ClientKind, spec: &HookEventSpec, ward_bin: &str) -> Value {
+/// The path of ward's HTTP hook endpoints (`/v1/hooks/<client>`).
+pub const HTTP_HOOK_PATH: &str = "/v1/hooks/";
+
+/// What a hook entry runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookTarget<'a> {
+    /// `<ward_bin> hook <client>` (every client).
+    Command(&'a str),
+    /// Claude Code's `http` hook type: POST to the daemon with a bearer token.
+    Http { base_url: &'a str, token: &'a str },
+}
+
+fn desired_handler(client: ClientKind, spec: &HookEventSpec, target: HookTarget<'_>) -> Value {
+    let ward_bin = match target {
+        HookTarget::Command(b) => b,
+        HookTarget::Http { base_url, token } => {
+            let mut h = Map::new();
+            h.insert("type".into(), "http".into());
+            h.insert(
+                "url".into(),
+                format!(
+                    "{}{HTTP_HOOK_PATH}{}",
+                    base_url.trim_end_matches('/'),
+                    client.as_str()
+                )
+                .into(),
+            );
+            let mut headers = Map::new();
+            headers.insert("Authorization".into(), format!("Bearer {token}").into());
+            h.insert("headers".into(), Value::Object(headers));
+            if let Some(t) = spec.timeout {
+                h.insert("timeout".into(), t.into());
+            }
+            return Value::Object(h);
+        }
+    };
     let cmd = hook_command(client, ward_bin, spec.event);
     let mut h = Map::new();
     match client {
@@ -390,8 +430,8 @@ fn desired_handler(client: ClientKind, spec: &HookEventSpec, ward_bin: &str) -> 
     Value::Object(h)
 }
 
-fn desired_entry(client: ClientKind, spec: &HookEventSpec, ward_bin: &str) -> Value {
-    let handler = desired_handler(client, spec, ward_bin);
+fn desired_entry(client: ClientKind, spec: &HookEventSpec, target: HookTarget<'_>) -> Value {
+    let handler = desired_handler(client, spec, target);
     match shape(client) {
         Shape::Flat => handler,
         Shape::Grouped => {
@@ -605,6 +645,21 @@ pub fn install_entry(
     existing: Option<&str>,
     ward_bin: &str,
 ) -> Result<Installed, WardError> {
+    install_entry_with(client, existing, HookTarget::Command(ward_bin))
+}
+
+/// [`install_entry`] for any [`HookTarget`]; an HTTP target is for Claude Code only.
+pub fn install_entry_with(
+    client: ClientKind,
+    existing: Option<&str>,
+    target: HookTarget<'_>,
+) -> Result<Installed, WardError> {
+    if matches!(target, HookTarget::Http { .. }) && client != ClientKind::ClaudeCode {
+        return Err(config_error(format!(
+            "`{}` has no HTTP hook type; install the command hook (without `--http`)",
+            client.as_str()
+        )));
+    }
     let (original, mut root, notes) = load(client, existing)?;
     let shape = shape(client);
     if shape == Shape::Flat && !root.contains_key("version") {
@@ -633,7 +688,7 @@ pub fn install_entry(
             hooks.remove(&event);
         }
         for spec in specs {
-            let wanted = desired_entry(client, spec, ward_bin);
+            let wanted = desired_entry(client, spec, target);
             let slot_value = hooks
                 .entry(spec.event)
                 .or_insert_with(|| Value::Array(Vec::new()));

@@ -181,6 +181,60 @@ pub fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
     }
 }
 
+/// A new event (fresh id and time) about the same call as `e`: same assistant, human, session,
+/// tool and action; no decision, effect or approval yet.
+pub fn base_event_like(e: &Event, kind: EventKind) -> Event {
+    Event {
+        id: new_event_id(),
+        ts: rfc3339_ms(now_ms()),
+        kind,
+        decision: None,
+        effect: None,
+        decision_event: None,
+        approval: None,
+        ..e.clone()
+    }
+}
+
+/// A new event that belongs to no hook payload (an approver's step).
+pub fn bare_event(
+    kind: EventKind,
+    assistant: &str,
+    session_id: &str,
+    host: &str,
+    human: &str,
+) -> Event {
+    let client = assistant
+        .split('@')
+        .next()
+        .and_then(|c| c.parse::<ClientKind>().ok())
+        .unwrap_or(ClientKind::ClaudeCode);
+    Event {
+        id: new_event_id(),
+        ts: rfc3339_ms(now_ms()),
+        kind,
+        client,
+        hook_event: "ward".into(),
+        assistant: assistant.to_string(),
+        human: human.to_string(),
+        host: host.to_string(),
+        session_id: session_id.to_string(),
+        tool_use_id: None,
+        agent_id: None,
+        tool_name: None,
+        action_kind: None,
+        action: None,
+        input_hash: None,
+        cwd: String::new(),
+        repo_root: None,
+        decision: None,
+        effect: None,
+        decision_event: None,
+        caller: None,
+        approval: None,
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();

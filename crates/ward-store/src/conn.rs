@@ -119,6 +119,16 @@ pub enum ConnRef<'a> {
     Pg(&'a mut PgConnection),
 }
 
+impl ConnRef<'_> {
+    /// Borrow again, for several calls on one connection.
+    pub fn reborrow(&mut self) -> ConnRef<'_> {
+        match self {
+            ConnRef::Sqlite(c) => ConnRef::Sqlite(c),
+            ConnRef::Pg(c) => ConnRef::Pg(c),
+        }
+    }
+}
+
 impl Conn {
     pub fn r(&mut self) -> ConnRef<'_> {
         match self {

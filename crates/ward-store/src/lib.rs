@@ -72,8 +72,11 @@ pub struct StoredCheckpoint {
 /// What an append produced.
 #[derive(Debug, Clone)]
 pub struct Receipt {
+    /// The event's leaf index.
     pub seq: u64,
+    /// The tree size of the checkpoint signed by the commit that made it durable.
     pub tree_size: u64,
+    /// That checkpoint's root.
     pub root: Hash,
 }
 

@@ -401,3 +401,19 @@ pub async fn use_approval(conn: ConnRef<'_>, id: &str, now_ms: u64) -> Result<bo
         Ok(r.rows_affected() == 1)
     })
 }
+
+/// Put a just-decided request back to pending (its audit event could not be recorded, so the
+/// decision must not stand).
+pub async fn undo_decision(conn: ConnRef<'_>, id: &str, by: &str) -> Result<(), sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        sqlx::query(
+            "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_ms = NULL, note = NULL
+             WHERE id = $1 AND decided_by = $2 AND state IN ('approved', 'denied')",
+        )
+        .bind(id)
+        .bind(by)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    })
+}

@@ -28,6 +28,9 @@ const SQLITE_SCHEMA_VERSION: i64 = 2;
 /// has no migration lock, so two processes may race on a fresh database: the loser's migration
 /// transaction fails and rolls back, and a retry finds the work done.
 /// Postgres: sqlx's migrator takes an advisory lock, so replicas starting together are safe.
+///
+/// `run_direct` rather than `run`: `run` goes through sqlx's `Acquire`, whose bound makes the
+/// future not provably `Send` for a spawned task (rust-lang/rust#100013).
 pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
     match conn {
         ConnRef::Sqlite(conn) => {
@@ -40,7 +43,7 @@ pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
             let migrator = sqlx::migrate!("./migrations/sqlite");
             let mut attempt = 0;
             loop {
-                match migrator.run(&mut *conn).await {
+                match migrator.run_direct(None, &mut *conn, false).await {
                     Ok(()) => break,
                     Err(_) if attempt < 20 => {
                         attempt += 1;
@@ -58,7 +61,7 @@ pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
         }
         ConnRef::Pg(conn) => {
             sqlx::migrate!("./migrations/postgres")
-                .run(&mut *conn)
+                .run_direct(None, &mut *conn, false)
                 .await?;
             Ok(())
         }
@@ -121,6 +124,9 @@ fn prepare(event: &Event) -> Result<Row_, sqlx::Error> {
     })
 }
 
+/// Rows per INSERT statement (12 binds each: well inside SQLite's 32766 and Postgres' 65535).
+const INSERT_CHUNK: usize = 1000;
+
 /// What to do with an event whose id is already in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnDuplicate {
@@ -160,7 +166,8 @@ pub async fn append_batch(
             }
             None => Frontier::new(),
         };
-        let mut receipts = Vec::with_capacity(rows.len());
+        // Which rows go in (a replay skips ids already logged), and their sequence numbers.
+        let mut seqs: Vec<Option<u64>> = Vec::with_capacity(rows.len());
         for row in &rows {
             if on_duplicate == OnDuplicate::Skip {
                 let seen = sqlx::query("SELECT 1 AS one FROM events WHERE id = $1")
@@ -168,47 +175,67 @@ pub async fn append_batch(
                     .fetch_optional(&mut *tx)
                     .await?;
                 if seen.is_some() {
-                    receipts.push(None);
+                    seqs.push(None);
                     continue;
                 }
             }
-            let seq = frontier.size();
-            sqlx::query(
-                "INSERT INTO events (seq, id, ts, kind, session_id, tool_use_id, tool_name, input_hash, outcome, commit_sha, body, leaf_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(to_i64(seq))
-            .bind(&row.id)
-            .bind(&row.ts)
-            .bind(&row.kind)
-            .bind(&row.session_id)
-            .bind(&row.tool_use_id)
-            .bind(&row.tool_name)
-            .bind(&row.input_hash)
-            .bind(&row.outcome)
-            .bind(&row.commit)
-            .bind(&row.body)
-            .bind(row.leaf.as_slice())
-            .execute(&mut *tx)
-            .await?;
-            for (path, sha) in &row.files {
-                sqlx::query("INSERT INTO event_files (seq, path, sha256) VALUES ($1, $2, $3)")
-                    .bind(to_i64(seq))
-                    .bind(path)
-                    .bind(sha)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            seqs.push(Some(frontier.size()));
             frontier.append(row.leaf);
-            receipts.push(Some(Receipt {
-                seq,
-                tree_size: frontier.size(),
-                root: frontier.root(),
-            }));
         }
+        // One statement per table for the whole batch: a round trip per row to the database
+        // (or to sqlx's SQLite worker thread) would cost more than the rows.
+        let new_rows: Vec<(u64, &Row_)> = seqs
+            .iter()
+            .zip(&rows)
+            .filter_map(|(s, r)| s.map(|s| (s, r)))
+            .collect();
+        for chunk in new_rows.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO events (seq, id, ts, kind, session_id, tool_use_id, tool_name, input_hash, outcome, commit_sha, body, leaf_hash) ",
+            );
+            q.push_values(chunk, |mut b, (seq, row)| {
+                b.push_bind(to_i64(*seq))
+                    .push_bind(row.id.as_str())
+                    .push_bind(row.ts.as_str())
+                    .push_bind(row.kind.as_str())
+                    .push_bind(row.session_id.as_str())
+                    .push_bind(row.tool_use_id.as_deref())
+                    .push_bind(row.tool_name.as_deref())
+                    .push_bind(row.input_hash.as_deref())
+                    .push_bind(row.outcome.as_deref())
+                    .push_bind(row.commit.as_deref())
+                    .push_bind(row.body.as_slice())
+                    .push_bind(row.leaf.as_slice());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let files: Vec<(u64, &str, Option<&str>)> = new_rows
+            .iter()
+            .flat_map(|(seq, row)| {
+                row.files
+                    .iter()
+                    .map(move |(p, h)| (*seq, p.as_str(), h.as_deref()))
+            })
+            .collect();
+        for chunk in files.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO event_files (seq, path, sha256) ");
+            q.push_values(chunk, |mut b, (seq, path, sha)| {
+                b.push_bind(to_i64(*seq)).push_bind(*path).push_bind(*sha);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let (size, root) = (frontier.size(), frontier.root());
+        let receipts: Vec<Option<Receipt>> = seqs
+            .iter()
+            .map(|s| {
+                s.map(|seq| Receipt {
+                    seq,
+                    tree_size: size,
+                    root,
+                })
+            })
+            .collect();
         if receipts.iter().any(Option::is_some) {
-            let root = frontier.root();
-            let size = frontier.size();
             sqlx::query(
                 "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
                  ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",

@@ -21,7 +21,7 @@ mod text;
 
 pub use hosts::{HostClass, HostKind, classify_host, default_allow_hosts};
 pub use paths::{PathClass, classify_path};
-pub use shell::{DEADLINE, MAX_INPUT, MAX_NESTING, analyze_shell};
+pub use shell::{DEADLINE, MAX_INPUT, MAX_NESTING, analyze_shell, set_parser_poll};
 
 use crate::facts::{Facts, NormalizeEnv};
 use std::borrow::Cow;

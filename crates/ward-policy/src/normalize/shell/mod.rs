@@ -87,6 +87,12 @@ pub(crate) fn analyze_inline(text: &str, env: &NormalizeEnv) -> Facts {
 /// brush's answer for one command.
 type Verdict = std::thread::Result<Option<(Facts, ts::SyntaxView)>>;
 
+/// How long parser workers and their callers poll before sleeping (default 200 µs, right for a
+/// short-lived hook process; a daemon under load sets zero).
+pub fn set_parser_poll(d: Duration) {
+    pool::set_poll(d);
+}
+
 /// One command for a parser worker.
 struct Job {
     command: String,
@@ -103,12 +109,27 @@ mod pool {
     use std::sync::{Mutex, mpsc};
     use std::time::{Duration, Instant};
 
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     /// Idle workers kept.
     const IDLE: usize = 8;
-    /// How long a worker keeps polling for the next job, and a caller for its answer, before
-    /// sleeping. Waking a sleeping thread costs tens of microseconds on a virtual machine,
-    /// more than the parse itself; polling with `yield_now` leaves the core to others.
-    const POLL: Duration = Duration::from_micros(200);
+    /// How long (µs) a worker keeps polling for the next job, and a caller for its answer,
+    /// before sleeping. Waking a sleeping thread costs tens of microseconds on a virtual
+    /// machine, more than the parse itself, so a one-shot hook process polls (`yield_now`
+    /// leaves the core to others). A busy daemon sets 0: there, polling threads take CPU from
+    /// the requests in flight (measured: 15% of the daemon's samples in `sched_yield`).
+    static POLL_MICROS: AtomicU64 = AtomicU64::new(200);
+
+    pub(super) fn set_poll(d: Duration) {
+        POLL_MICROS.store(
+            d.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn poll() -> Duration {
+        Duration::from_micros(POLL_MICROS.load(Ordering::Relaxed))
+    }
 
     pub(super) struct Worker(mpsc::Sender<Job>);
 
@@ -141,7 +162,8 @@ mod pool {
 
     fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
         let start = Instant::now();
-        while start.elapsed() < POLL {
+        let limit = poll();
+        while start.elapsed() < limit {
             match rx.try_recv() {
                 Ok(job) => return Some(job),
                 Err(mpsc::TryRecvError::Disconnected) => return None,
@@ -157,7 +179,8 @@ mod pool {
         deadline: Instant,
     ) -> Result<super::Verdict, ()> {
         let start = Instant::now();
-        while start.elapsed() < POLL {
+        let limit = poll();
+        while start.elapsed() < limit {
             match answer.try_recv() {
                 Ok(v) => return Ok(v),
                 Err(mpsc::TryRecvError::Disconnected) => return Err(()),

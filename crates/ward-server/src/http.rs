@@ -1,0 +1,838 @@
+//! The HTTP API (the same router serves TCP and the unix socket). Problems are RFC 9457 JSON
+//! with a stable ward code; request bodies are bounded. Hook endpoints never answer a problem to
+//! a client: an error there is the client's own "block" (a Claude Code `http` hook treats a
+//! non-2xx answer as a non-blocking error and runs the tool).
+
+use crate::approvals;
+use crate::service::{HookRequest, Service, now_ms};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::IncomingStream;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use ward_core::event::Caller;
+use ward_core::{ClientKind, ErrorCode, WardError};
+use ward_store::people::{self, ApprovalState, Role, User};
+use ward_store::{CheckpointQuery, EventQuery, read_err};
+
+/// The OpenAPI document, checked in and served as is.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+/// Who is at the other end of the connection.
+#[derive(Debug, Clone)]
+pub enum Peer {
+    /// A unix socket peer, as the kernel reported it and `/proc` showed it when the connection
+    /// was accepted (once per connection, not per request).
+    Unix(Arc<Caller>),
+    /// A unix socket peer whose credentials could not be read: never trusted.
+    UnixUnknown,
+    Tcp(SocketAddr),
+}
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer::Tcp(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, tokio::net::UnixListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::UnixListener>) -> Self {
+        match stream.io().peer_cred() {
+            Ok(c) => Peer::Unix(Arc::new(crate::attest::unix_caller(
+                c.uid(),
+                c.gid(),
+                c.pid(),
+            ))),
+            Err(_) => Peer::UnixUnknown,
+        }
+    }
+}
+
+type Svc = Arc<Service>;
+
+pub fn router(svc: Svc) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/decide", post(decide))
+        .route("/v1/hooks/{client}", post(hook))
+        .route("/v1/events", get(events))
+        .route("/v1/events/{id}", get(event))
+        .route("/v1/events/{id}/proof", get(proof))
+        .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/approvals", get(list_approvals))
+        .route("/v1/approvals/{id}", get(get_approval))
+        .route("/v1/approvals/{id}/approve", post(approve))
+        .route("/v1/approvals/{id}/deny", post(deny))
+        .route("/v1/users", get(list_users).post(add_user))
+        .route("/v1/whoami", get(whoami))
+        .fallback(not_found)
+        .with_state(svc)
+}
+
+/// An RFC 9457 problem with ward's code.
+pub struct Problem {
+    pub status: StatusCode,
+    pub err: WardError,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: ErrorCode, msg: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            err: WardError::new(code, msg),
+        }
+    }
+}
+
+fn status_for(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::ApprovalState => StatusCode::CONFLICT,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::BadInput
+        | ErrorCode::Usage
+        | ErrorCode::PayloadMalformed
+        | ErrorCode::PayloadInvalid
+        | ErrorCode::PayloadUnknownEvent => StatusCode::BAD_REQUEST,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl From<WardError> for Problem {
+    fn from(err: WardError) -> Problem {
+        Problem {
+            status: status_for(err.code),
+            err,
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": format!("https://ward.dev/errors/{}", self.err.code.as_str()),
+            "title": self.status.canonical_reason().unwrap_or("error"),
+            "status": self.status.as_u16(),
+            "code": self.err.code.as_str(),
+            "detail": self.err.message,
+            "help": self.err.code.help(),
+        });
+        let mut r = (self.status, body.to_string()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r
+    }
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Read a bounded body.
+async fn body_bytes(svc: &Service, body: Body) -> Result<Bytes, WardError> {
+    let limit = svc.settings.max_body_bytes;
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().contains("length limit"))
+            || e.to_string().contains("length limit");
+        if too_big {
+            WardError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the request body exceeds {limit} bytes"),
+            )
+        } else {
+            WardError::new(
+                ErrorCode::PayloadMalformed,
+                format!("cannot read the request body: {e}"),
+            )
+        }
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The user an API key names; every admin, approval and read endpoint needs one.
+async fn authenticate(svc: &Service, headers: &HeaderMap, need: Role) -> Result<User, Problem> {
+    let Some(key) = bearer(headers) else {
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "this endpoint needs an API key (`Authorization: Bearer ward_k_…`)",
+        ));
+    };
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let user = people::user_by_key(c.r(), &crate::keys::secret_hash(key))
+        .await
+        .map_err(read_err)?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "the API key is not valid (unknown or revoked)",
+            )
+        })?;
+    if user.role < need {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!(
+                "`{}` has the {} role; this needs {}",
+                user.name,
+                user.role.as_str(),
+                need.as_str()
+            ),
+        ));
+    }
+    Ok(user)
+}
+
+/// The caller of a hook or decide request: attested on the socket, a hook token over TCP.
+async fn hook_caller(svc: &Service, peer: &Peer, headers: &HeaderMap) -> Result<Caller, WardError> {
+    match peer {
+        Peer::Unix(caller) => Ok(Caller::clone(caller)),
+        Peer::UnixUnknown => Err(WardError::new(
+            ErrorCode::Unauthenticated,
+            "the socket peer's credentials could not be read",
+        )),
+        Peer::Tcp(addr) => {
+            let token = bearer(headers).ok_or_else(|| {
+                WardError::new(
+                    ErrorCode::Unauthenticated,
+                    "HTTP hooks need `Authorization: Bearer <token>` from `ward hook token NAME`",
+                )
+            })?;
+            let mut c = svc.pool.acquire().await.map_err(read_err)?;
+            let name = people::hook_token_name(c.r(), &crate::keys::secret_hash(token))
+                .await
+                .map_err(read_err)?
+                .ok_or_else(|| {
+                    WardError::new(
+                        ErrorCode::Unauthenticated,
+                        "the hook token is not valid (unknown or rotated)",
+                    )
+                })?;
+            Ok(Caller {
+                transport: "http".into(),
+                token: Some(name),
+                addr: Some(addr.to_string()),
+                ..Caller::default()
+            })
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct HookQuery {
+    event: Option<String>,
+    wait: Option<String>,
+}
+
+fn parse_wait(w: Option<&str>) -> Result<Option<Duration>, WardError> {
+    match w {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= 3600)
+            .map(|s| Some(Duration::from_secs(s)))
+            .ok_or_else(|| crate::service::bad_wait(v)),
+    }
+}
+
+async fn hook(
+    State(svc): State<Svc>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path(client): Path<String>,
+    Query(q): Query<HookQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(client) = client.parse::<ClientKind>() else {
+        return Problem::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("unknown client `{client}`; use claude-code, codex, gemini, cursor or copilot"),
+        )
+        .into_response();
+    };
+    let process = headers
+        .get("ward-reply")
+        .is_some_and(|v| v.as_bytes() == b"process");
+    let hint = q.event.as_deref();
+    let fail = |e: WardError| {
+        svc.metrics.decision("deny", &[], Duration::ZERO);
+        hook_response(
+            process,
+            &ward_clients::render_error(client, hint, &e),
+            None,
+            None,
+        )
+    };
+    let payload = match body_bytes(&svc, body).await {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let wait = match parse_wait(q.wait.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    let caller = match hook_caller(&svc, &peer, &headers).await {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let ans = svc
+        .hook(HookRequest {
+            client,
+            payload: &payload,
+            hint,
+            caller,
+            wait,
+        })
+        .await;
+    hook_response(
+        process,
+        &ans.handled.reply,
+        ans.handled.event_id.as_deref(),
+        ans.approval_id.as_deref(),
+    )
+}
+
+/// A hook answer: for a hook process, the whole reply as JSON; for an HTTP hook, the client's
+/// reply body (what it would read on stdout) with the event id in a header.
+fn hook_response(
+    process: bool,
+    reply: &ward_clients::Reply,
+    event_id: Option<&str>,
+    approval_id: Option<&str>,
+) -> Response {
+    let mut r = if process {
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "stdout": reply.stdout,
+                "stderr": reply.stderr,
+                "exit_code": reply.exit_code,
+                "event_id": event_id,
+                "approval_id": approval_id,
+            }),
+        )
+    } else {
+        let mut r = (StatusCode::OK, reply.stdout.clone()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    if let Some(id) = event_id.and_then(|i| HeaderValue::from_str(i).ok()) {
+        r.headers_mut().insert("ward-event-id", id);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    /// A raw client payload and its client.
+    client: Option<String>,
+    event: Option<String>,
+    payload: Option<Value>,
+    /// Or a normalized call.
+    call: Option<ward_core::ToolCall>,
+    /// Seconds to wait for an approver.
+    wait: Option<u64>,
+}
+
+async fn decide(
+    State(svc): State<Svc>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let bytes = body_bytes(&svc, body).await?;
+    let req: DecideBody = serde_json::from_slice(&bytes).map_err(|e| {
+        WardError::new(
+            ErrorCode::PayloadMalformed,
+            format!("the body is not a decide request: {e}"),
+        )
+    })?;
+    let caller = hook_caller(&svc, &peer, &headers).await?;
+    let wait = match req.wait {
+        Some(s) if s > 3600 => return Err(crate::service::bad_wait(&s.to_string()).into()),
+        Some(s) => Some(Duration::from_secs(s)),
+        None => None,
+    };
+    let (client, event, payload) = match (req.client, req.payload, req.call) {
+        (Some(c), Some(p), None) => {
+            let client = c.parse::<ClientKind>().map_err(|_| {
+                WardError::new(ErrorCode::BadInput, format!("unknown client `{c}`"))
+            })?;
+            (client, req.event, p.to_string())
+        }
+        (None, None, Some(call)) => (
+            call.assistant.client,
+            Some("PreToolUse".to_string()),
+            normalized_as_payload(&call)?,
+        ),
+        _ => {
+            return Err(WardError::new(
+                ErrorCode::PayloadInvalid,
+                "send either `client` + `payload` (a raw hook payload) or `call` (a normalized call)",
+            )
+            .into());
+        }
+    };
+    let ans = svc
+        .hook(HookRequest {
+            client,
+            payload: payload.as_bytes(),
+            hint: event.as_deref(),
+            caller,
+            wait,
+        })
+        .await;
+    let h = &ans.handled;
+    let decision = match &h.decision {
+        Some(d) => d.clone(),
+        None => {
+            // The payload did not parse or was not a tool call: a deny naming why.
+            let reason = h.reply.stderr.trim().to_string();
+            ward_core::Decision {
+                outcome: ward_core::Outcome::Deny,
+                policies: Vec::new(),
+                reason: if reason.is_empty() {
+                    "not a pre-tool call: nothing to decide".into()
+                } else {
+                    reason
+                },
+                facts: Vec::new(),
+                error_code: Some(ErrorCode::PayloadInvalid.as_str().into()),
+                confirm_locally: false,
+            }
+        }
+    };
+    let mut r = json_response(
+        StatusCode::OK,
+        &json!({
+            "decision": decision.outcome.as_str(),
+            "reason": decision.reason,
+            "policies": decision.policies,
+            "facts": decision.facts,
+            "error_code": decision.error_code,
+            "event_id": h.event_id,
+            "approval_id": ans.approval_id,
+        }),
+    );
+    if let Some(id) = h
+        .event_id
+        .as_deref()
+        .and_then(|i| HeaderValue::from_str(i).ok())
+    {
+        r.headers_mut().insert("ward-event-id", id);
+    }
+    Ok(r)
+}
+
+/// A normalized call, as the Claude Code payload that carries it (the one adapter path).
+fn normalized_as_payload(call: &ward_core::ToolCall) -> Result<String, WardError> {
+    let (tool, input) = match &call.action {
+        ward_core::Action::Shell { command } => ("Bash", json!({ "command": command })),
+        ward_core::Action::FileRead { paths } => (
+            "Read",
+            json!({ "file_path": paths.first().cloned().unwrap_or_default() }),
+        ),
+        ward_core::Action::FileWrite { paths, content } => (
+            "Write",
+            json!({ "file_path": paths.first().cloned().unwrap_or_default(), "content": content.clone().unwrap_or_default() }),
+        ),
+        ward_core::Action::WebFetch { url } => ("WebFetch", json!({ "url": url })),
+        ward_core::Action::Mcp {
+            server,
+            tool,
+            arguments,
+        } => {
+            return Ok(json!({
+                "session_id": call.session_id,
+                "cwd": call.cwd,
+                "hook_event_name": "PreToolUse",
+                "tool_name": format!("mcp__{server}__{tool}"),
+                "tool_input": arguments,
+                "tool_use_id": call.tool_use_id,
+            })
+            .to_string());
+        }
+        ward_core::Action::Other { name } => (name.as_str(), call.input.clone()),
+    };
+    if call.assistant.client != ClientKind::ClaudeCode {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            "a normalized `call` must name `claude-code` as its client; send other clients' raw payloads with `client` + `payload`",
+        ));
+    }
+    Ok(json!({
+        "session_id": call.session_id,
+        "cwd": call.cwd,
+        "hook_event_name": "PreToolUse",
+        "tool_name": tool,
+        "tool_input": input,
+        "tool_use_id": call.tool_use_id,
+    })
+    .to_string())
+}
+
+async fn healthz() -> Response {
+    json_response(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+async fn readyz(State(svc): State<Svc>) -> Result<Response, Problem> {
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    ward_store::repo::ping(c.r()).await.map_err(read_err)?;
+    drop(c);
+    svc.engine("shell")?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"status": "ready", "audit_lag": svc.audit_lag()}),
+    ))
+}
+
+async fn metrics(State(svc): State<Svc>) -> Response {
+    let mut r = (StatusCode::OK, svc.metrics.render(svc.audit_lag())).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+async fn openapi() -> Response {
+    let mut r = (StatusCode::OK, OPENAPI).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn not_found() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "no such endpoint; see /openapi.json",
+    )
+}
+
+fn stored_json(e: &ward_store::StoredEvent) -> Result<Value, WardError> {
+    let mut v = e.json()?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("seq".into(), json!(e.seq));
+    }
+    Ok(v)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn events(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let rows = ward_store::repo::events(
+        c.r(),
+        &EventQuery::From {
+            from: q.from.unwrap_or(0),
+            limit,
+        },
+    )
+    .await
+    .map_err(read_err)?;
+    let list = rows
+        .iter()
+        .map(stored_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = rows.last().map(|e| e.seq + 1);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"events": list, "next": next}),
+    ))
+}
+
+async fn event_row(svc: &Service, id: &str) -> Result<ward_store::StoredEvent, Problem> {
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    ward_store::repo::events(c.r(), &EventQuery::ById(id.to_string()))
+        .await
+        .map_err(read_err)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                format!("no event `{id}` in the audit log"),
+            )
+        })
+}
+
+async fn event(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let row = event_row(&svc, &id).await?;
+    Ok(json_response(StatusCode::OK, &stored_json(&row)?))
+}
+
+async fn proof(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let row = event_row(&svc, &id).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let cp = ward_store::repo::checkpoints(c.r(), CheckpointQuery::Latest)
+        .await
+        .map_err(read_err)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| WardError::new(ErrorCode::AuditVerify, "the log has no checkpoint"))?;
+    let rows = ward_store::repo::events(
+        c.r(),
+        &EventQuery::From {
+            from: 0,
+            limit: cp.size,
+        },
+    )
+    .await
+    .map_err(read_err)?;
+    drop(c);
+    let leaves = ward_store::leaf_hashes_of(&rows)?;
+    let audit = |e: ward_audit::AuditError| WardError::new(ErrorCode::AuditVerify, e.to_string());
+    let bundle = ward_audit::InclusionBundle {
+        leaf_index: row.seq,
+        leaf_hash: ward_audit::leaf_hash(&row.body),
+        proof: ward_audit::inclusion_proof(&leaves, row.seq).map_err(audit)?,
+        checkpoint_note: cp.note,
+        vkey: svc.verifier.vkey(),
+    };
+    bundle.check().map_err(audit)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"event_id": id, "seq": row.seq, "tree_size": cp.size, "bundle": bundle.to_text()}),
+    ))
+}
+
+async fn checkpoint(State(svc): State<Svc>, headers: HeaderMap) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let cp = ward_store::repo::checkpoints(c.r(), CheckpointQuery::Latest)
+        .await
+        .map_err(read_err)?
+        .into_iter()
+        .next();
+    Ok(json_response(
+        StatusCode::OK,
+        &match cp {
+            Some(cp) => {
+                json!({"size": cp.size, "root": hex::encode(&cp.root), "note": cp.note, "vkey": svc.verifier.vkey()})
+            }
+            None => json!({"size": 0, "root": null, "note": null, "vkey": svc.verifier.vkey()}),
+        },
+    ))
+}
+
+pub fn approval_json(a: &people::Approval, now: u64) -> Value {
+    json!({
+        "id": a.id,
+        "state": a.state_at(now).as_str(),
+        "requester": a.requester,
+        "assistant": a.assistant,
+        "session_id": a.session_id,
+        "tool_name": a.tool_name,
+        "action": a.action,
+        "reason": a.reason,
+        "policies": a.policies.split(',').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        "action_hash": a.action_hash,
+        "created_ms": a.created_ms,
+        "expires_ms": a.expires_ms,
+        "decided_by": a.decided_by,
+        "decided_ms": a.decided_ms,
+        "note": a.note,
+        "used_ms": a.used_ms,
+        "request_event": a.request_event,
+    })
+}
+
+async fn list_approvals(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let state = match q.get("state").map(String::as_str) {
+        None | Some("all") => None,
+        Some(s) => Some(ApprovalState::parse(s).ok_or_else(|| {
+            WardError::new(
+                ErrorCode::BadInput,
+                format!("unknown state `{s}`; use pending, approved, denied, used, expired or all"),
+            )
+        })?),
+    };
+    let now = now_ms();
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let list = people::approvals(c.r(), state, now, 500)
+        .await
+        .map_err(read_err)?;
+    let v: Vec<Value> = list.iter().map(|a| approval_json(a, now)).collect();
+    Ok(json_response(StatusCode::OK, &json!({"approvals": v})))
+}
+
+async fn get_approval(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let a = people::approval(c.r(), &id)
+        .await
+        .map_err(read_err)?
+        .ok_or_else(|| WardError::new(ErrorCode::NotFound, format!("no approval `{id}`")))?;
+    Ok(json_response(StatusCode::OK, &approval_json(&a, now_ms())))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    note: Option<String>,
+}
+
+async fn decide_approval(
+    svc: Svc,
+    headers: HeaderMap,
+    id: String,
+    body: Body,
+    approve: bool,
+) -> Result<Response, Problem> {
+    let user = authenticate(&svc, &headers, Role::Approver).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let note: NoteBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        NoteBody::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            WardError::new(
+                ErrorCode::PayloadMalformed,
+                format!("the body is not {{\"note\": …}}: {e}"),
+            )
+        })?
+    };
+    let note = note
+        .note
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(500).collect::<String>());
+    let a = approvals::decide(&svc, &user, &id, approve, note.as_deref()).await?;
+    Ok(json_response(StatusCode::OK, &approval_json(&a, now_ms())))
+}
+
+async fn approve(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Problem> {
+    decide_approval(svc, headers, id, body, true).await
+}
+
+async fn deny(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Problem> {
+    decide_approval(svc, headers, id, body, false).await
+}
+
+fn user_json(u: &User) -> Value {
+    json!({"name": u.name, "role": u.role.as_str(), "created_ms": u.created_ms})
+}
+
+async fn list_users(State(svc): State<Svc>, headers: HeaderMap) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Admin).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let users = people::users(c.r()).await.map_err(read_err)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"users": users.iter().map(user_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddUser {
+    name: String,
+    role: String,
+}
+
+async fn add_user(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Admin).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let req: AddUser = serde_json::from_slice(&bytes).map_err(|e| {
+        WardError::new(
+            ErrorCode::PayloadMalformed,
+            format!("the body is not {{\"name\", \"role\"}}: {e}"),
+        )
+    })?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let (user, key) = crate::users::add(c.r(), &req.name, &req.role).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"user": user_json(&user), "api_key": key}),
+    ))
+}
+
+async fn whoami(State(svc): State<Svc>, headers: HeaderMap) -> Result<Response, Problem> {
+    let u = authenticate(&svc, &headers, Role::Viewer).await?;
+    Ok(json_response(StatusCode::OK, &user_json(&u)))
+}

@@ -1,0 +1,290 @@
+//! The daemon's state and the decision path it serves: the same pipeline as a hook process
+//! (parse → prepare → record → finish), with engines kept warm, events group-committed, the
+//! caller attested, and `ask` turned into an approval request an approver must grant.
+
+use crate::approvals;
+use crate::commit::Committer;
+use crate::config::Settings;
+use crate::home::Home;
+use crate::metrics::Metrics;
+use crate::pipeline::{self, Decider, Handled, Prepared, Step};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use ward_audit::{NoteSigner, NoteVerifier};
+use ward_clients::Origin;
+use ward_core::event::Caller;
+use ward_core::{ClientKind, Decision, ErrorCode, Event, Outcome, ToolCall, WardError};
+use ward_policy::{Engine, Facts, NormalizeEnv};
+use ward_store::{Pool, read_err};
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Engines per action for one pack content.
+#[derive(Default)]
+struct PackCache {
+    hash: String,
+    engines: HashMap<&'static str, Arc<Engine>>,
+}
+
+/// Where events go.
+pub enum Sink {
+    /// The audit log, group-committed (always, in production).
+    Audit(Committer),
+    /// Nowhere: only `ward serve --bench-no-audit`, to measure the cost of durability.
+    Discard,
+}
+
+/// The daemon.
+pub struct Service {
+    pub home: Home,
+    pub settings: Settings,
+    pub pool: Pool,
+    pub sink: Sink,
+    pub signer: Arc<NoteSigner>,
+    pub verifier: NoteVerifier,
+    pub metrics: Arc<Metrics>,
+    pub host: String,
+    pack: RwLock<PackCache>,
+    allow_hosts: Vec<String>,
+}
+
+/// One hook call to decide.
+pub struct HookRequest<'a> {
+    pub client: ClientKind,
+    pub payload: &'a [u8],
+    pub hint: Option<&'a str>,
+    pub caller: Caller,
+    /// How long to wait for an approver (`None`: the configured default).
+    pub wait: Option<Duration>,
+}
+
+/// What the daemon answered.
+pub struct HookAnswer {
+    pub handled: Handled,
+    pub approval_id: Option<String>,
+}
+
+/// The decider of the daemon: warm engines, the caller's home for `~`.
+struct Warm<'a> {
+    svc: &'a Service,
+    home_dir: String,
+}
+
+impl Decider for Warm<'_> {
+    fn facts(&self, call: &ToolCall) -> Facts {
+        let env = NormalizeEnv {
+            home: self.home_dir.clone(),
+            cwd: call.cwd.clone(),
+            repo_root: call.repo_root.clone(),
+            allow_hosts: self.svc.allow_hosts.clone(),
+        };
+        ward_policy::normalize::normalize(call, &env)
+    }
+
+    fn decide(&mut self, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
+        let facts = self.facts(call);
+        let decision = self
+            .svc
+            .engine(call.action.kind())
+            .and_then(|e| ward_policy::decide(&e, call, &facts));
+        (decision, facts)
+    }
+}
+
+/// The home directory of `user` from passwd (for `~` in the caller's paths).
+fn home_of(user: Option<&str>) -> Option<String> {
+    let user = user?;
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 6 && f[0] == user).then(|| f[5].to_string())
+    })
+}
+
+impl Service {
+    pub fn new(
+        home: Home,
+        settings: Settings,
+        pool: Pool,
+        sink: Sink,
+        signer: Arc<NoteSigner>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Service, WardError> {
+        let verifier = signer.verifier();
+        let mut allow_hosts = ward_policy::normalize::default_allow_hosts();
+        allow_hosts.extend(settings.allow_hosts.iter().cloned());
+        Ok(Service {
+            home,
+            settings,
+            pool,
+            sink,
+            signer,
+            verifier,
+            metrics,
+            host: crate::ident::hostname(),
+            pack: RwLock::new(PackCache::default()),
+            allow_hosts,
+        })
+    }
+
+    /// The warm engine for `action`, loading it on first use after a pack change.
+    pub fn engine(&self, action: &'static str) -> Result<Arc<Engine>, WardError> {
+        if let Ok(p) = self.pack.read()
+            && let Some(e) = p.engines.get(action)
+        {
+            return Ok(e.clone());
+        }
+        let engine = Arc::new(self.home.engine(action)?);
+        if let Ok(mut p) = self.pack.write() {
+            p.engines.insert(action, engine.clone());
+        }
+        Ok(engine)
+    }
+
+    /// Drop warm engines when the pack on disk changed; returns whether it did.
+    pub fn refresh_pack(&self) -> bool {
+        let Ok(sources) = self.home.policy_sources() else {
+            // An unreadable pack: drop the engines so every decision reports it (fail closed).
+            if let Ok(mut p) = self.pack.write() {
+                p.engines.clear();
+                p.hash.clear();
+            }
+            return true;
+        };
+        let hash = ward_policy::pack::pack_hash(&sources);
+        let changed = self.pack.read().map(|p| p.hash != hash).unwrap_or(true);
+        if changed && let Ok(mut p) = self.pack.write() {
+            p.engines.clear();
+            p.hash = hash;
+        }
+        changed
+    }
+
+    /// Record one event; returns once it is durable.
+    pub async fn record(&self, event: Event) -> Result<(), WardError> {
+        match &self.sink {
+            Sink::Audit(c) => c.append(event).await.map(|_| ()),
+            Sink::Discard => Ok(()),
+        }
+    }
+
+    /// Events waiting for a commit.
+    pub fn audit_lag(&self) -> usize {
+        match &self.sink {
+            Sink::Audit(c) => c.queued(),
+            Sink::Discard => 0,
+        }
+    }
+
+    /// The ward user a requesting OS user (or hook token) stands for.
+    pub fn requester(&self, os_user: &str) -> String {
+        self.settings
+            .requesters
+            .get(os_user)
+            .cloned()
+            .unwrap_or_else(|| os_user.to_string())
+    }
+
+    /// Decide one hook payload: the one path for the socket, `/v1/hooks/{client}` and
+    /// `/v1/decide`.
+    pub async fn hook(&self, req: HookRequest<'_>) -> HookAnswer {
+        let started = Instant::now();
+        let who = req
+            .caller
+            .user
+            .clone()
+            .or_else(|| req.caller.token.clone())
+            .or_else(|| req.caller.uid.map(|u| format!("uid:{u}")))
+            .unwrap_or_else(|| "unknown".into());
+        let origin = Origin {
+            host: self.host.clone(),
+            os_user: who.clone(),
+        };
+        let ev = match pipeline::parse(req.client, req.payload, req.hint, &origin) {
+            Ok(ev) => ev,
+            Err(h) => return self.answered(*h, None, started),
+        };
+        let mut warm = Warm {
+            svc: self,
+            home_dir: home_of(req.caller.user.as_deref()).unwrap_or_else(crate::ident::home_dir),
+        };
+        let mut p = match pipeline::prepare(ev, &origin, &mut warm) {
+            Step::Answer(h) => return self.answered(*h, None, started),
+            Step::Record(p) => p,
+        };
+        p.event.caller = Some(req.caller);
+        if let Some(q) = p.link.take() {
+            match self.find_decision(&q).await {
+                Ok(l) => p.event.decision_event = l,
+                Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+            }
+        }
+        let mut approval_id = None;
+        if p.error.is_none() && p.decision.as_ref().map(|d| d.outcome) == Some(Outcome::Ask) {
+            let wait = req.wait.unwrap_or(self.settings.approval_wait);
+            let requester = self.requester(&who);
+            match approvals::gate(self, &mut p, &requester, wait).await {
+                Ok(id) => approval_id = id,
+                Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+            }
+        }
+        let recorded = self.record(p.event.clone()).await.map(|()| true);
+        self.answered(pipeline::finish(*p, recorded), approval_id, started)
+    }
+
+    fn answered(
+        &self,
+        handled: Handled,
+        approval_id: Option<String>,
+        started: Instant,
+    ) -> HookAnswer {
+        if let Some(d) = &handled.decision {
+            self.metrics
+                .decision(d.outcome.as_str(), &d.policies, started.elapsed());
+        } else if handled.event.is_none() {
+            self.metrics.decision("deny", &[], started.elapsed());
+        }
+        HookAnswer {
+            handled,
+            approval_id,
+        }
+    }
+
+    async fn find_decision(&self, q: &pipeline::LinkQuery) -> Result<Option<String>, WardError> {
+        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        ward_store::repo::find_decision(
+            c.r(),
+            &q.session_id,
+            q.tool_use_id.as_deref(),
+            q.tool_name.as_deref(),
+            q.input_hash.as_deref(),
+        )
+        .await
+        .map_err(read_err)
+    }
+
+    /// A deny that names the error, in the decision shape (for `/v1/decide`).
+    pub fn error_decision(e: &WardError) -> Decision {
+        Decision::fail_closed(e.code, &e.message)
+    }
+}
+
+/// A prepared decision's event and answer must agree: set both.
+pub fn set_decision(p: &mut Prepared, d: Decision) {
+    p.event.decision = Some(d.clone());
+    p.decision = Some(d);
+}
+
+/// An error for a request that is not allowed to wait that long.
+pub fn bad_wait(v: &str) -> WardError {
+    WardError::new(
+        ErrorCode::BadInput,
+        format!("`wait={v}` is not a number of seconds between 0 and 3600"),
+    )
+}
