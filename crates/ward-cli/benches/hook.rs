@@ -194,25 +194,49 @@ fn process(c: &mut Criterion) {
             assert!(o.status.success());
         })
     });
-    g.bench_function("ward_hook_claude_code", |b| {
-        b.iter(|| {
-            let mut child = Command::new(ward)
-                .args(["hook", "claude-code"])
-                .env("WARD_HOME", tmp.home().dir)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("spawn");
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(payload.as_bytes())
-                .expect("write");
-            let o = child.wait_with_output().expect("wait");
-            assert!(o.status.success());
-        })
-    });
+    let payload = &payload;
+    let hook = |home: std::path::PathBuf| {
+        move |b: &mut criterion::Bencher| {
+            b.iter(|| {
+                let mut child = Command::new(ward)
+                    .args(["hook", "claude-code"])
+                    .env("WARD_HOME", &home)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("spawn");
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(payload.as_bytes())
+                    .expect("write");
+                let o = child.wait_with_output().expect("wait");
+                assert!(o.status.success() && o.stdout.is_empty(), "{o:?}");
+            })
+        }
+    };
+    g.bench_function("ward_hook_claude_code", hook(tmp.home().dir));
+    // The same hook with `ward serve` up for its home: the process asks the daemon over the
+    // unix socket (attested, group-committed, engines warm).
+    let served = TempHome::new(None).expect("temp home");
+    let mut daemon = Command::new(ward)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARD_HOME", served.home().dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ward serve");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(daemon.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("daemon start line");
+    assert!(line.contains("ward serve:"), "{line}");
+    g.bench_function("ward_hook_claude_code_via_daemon", hook(served.home().dir));
+    let _ = daemon.kill();
+    let _ = daemon.wait();
     g.finish();
 }
 

@@ -192,7 +192,11 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                     };
                     let mut conn: Option<Connection> = None;
                     let mut i = w;
-                    let mut next = started;
+                    // Staggered starts: callers on a schedule must not all fire at once.
+                    let mut next = started
+                        + interval.map_or(Duration::ZERO, |iv| {
+                            iv.mul_f64(w as f64 / args.concurrency as f64)
+                        });
                     while started.elapsed() < run_for {
                         if let Some(iv) = interval {
                             // Open loop: requests leave on schedule; latency counts from the

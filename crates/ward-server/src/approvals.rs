@@ -118,7 +118,7 @@ pub async fn gate(
             ev.decision = Some(asked.clone());
             let mut a = a;
             a.request_event = Some(ev.id.clone());
-            svc.record(ev).await?;
+            svc.record(&ev).await?;
             people::insert_approval(c.r(), &a)
                 .await
                 .map_err(ward_store::append_err)?;
@@ -290,7 +290,7 @@ pub async fn decide(
     ev.tool_name = decided.tool_name.clone();
     ev.action = decided.action.clone();
     ev.approval = Some(approval_ref(&decided, step));
-    if let Err(e) = svc.record(ev).await {
+    if let Err(e) = svc.record(&ev).await {
         // No record, no approval.
         if let Ok(mut c) = svc.pool.acquire().await {
             let _ = people::undo_decision(c.r(), id, &user.name).await;

@@ -71,7 +71,6 @@ pub struct Metrics {
     commit_latency: Histogram,
     batch_size: Histogram,
     commit_failures: AtomicU64,
-    http_errors: Mutex<BTreeMap<String, u64>>,
     spool_depth: AtomicU64,
     spool_ingested: AtomicU64,
     approvals: Mutex<BTreeMap<String, u64>>,
@@ -85,7 +84,6 @@ impl Default for Metrics {
             commit_latency: Histogram::new(LATENCY_BUCKETS),
             batch_size: Histogram::new(BATCH_BUCKETS),
             commit_failures: AtomicU64::new(0),
-            http_errors: Mutex::new(BTreeMap::new()),
             spool_depth: AtomicU64::new(0),
             spool_ingested: AtomicU64::new(0),
             approvals: Mutex::new(BTreeMap::new()),
@@ -122,11 +120,6 @@ impl Metrics {
 
     pub fn commit_failed(&self) {
         self.commit_failures.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A problem answer with this code.
-    pub fn http_error(&self, code: &str) {
-        bump(&self.http_errors, code.to_string());
     }
 
     pub fn set_spool_depth(&self, n: u64) {
@@ -196,16 +189,6 @@ impl Metrics {
         if let Ok(g) = self.approvals.lock() {
             for (step, n) in g.iter() {
                 let _ = writeln!(out, "ward_approvals_total{{step=\"{}\"}} {n}", label(step));
-            }
-        }
-        out.push_str("# HELP ward_http_problems_total Requests answered with a problem, by code.\n# TYPE ward_http_problems_total counter\n");
-        if let Ok(g) = self.http_errors.lock() {
-            for (code, n) in g.iter() {
-                let _ = writeln!(
-                    out,
-                    "ward_http_problems_total{{code=\"{}\"}} {n}",
-                    label(code)
-                );
             }
         }
         out

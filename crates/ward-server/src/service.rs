@@ -167,7 +167,7 @@ impl Service {
     }
 
     /// Record one event; returns once it is durable.
-    pub async fn record(&self, event: Event) -> Result<(), WardError> {
+    pub async fn record(&self, event: &Event) -> Result<(), WardError> {
         match &self.sink {
             Sink::Audit(c) => c.append(event).await.map(|_| ()),
             Sink::Discard => Ok(()),
@@ -234,7 +234,7 @@ impl Service {
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
-        let recorded = self.record(p.event.clone()).await.map(|()| true);
+        let recorded = self.record(&p.event).await.map(|()| true);
         self.answered(pipeline::finish(*p, recorded), approval_id, started)
     }
 

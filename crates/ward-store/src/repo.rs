@@ -68,8 +68,11 @@ pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
     }
 }
 
-/// One event prepared for insertion: its canonical bytes and index columns.
-struct Row_ {
+/// One event prepared for insertion: its canonical bytes, leaf hash and index columns. Making
+/// one is the CPU part of an append; a daemon makes them on the requests' own tasks so that the
+/// single writer only writes.
+#[derive(Debug, Clone)]
+pub struct LogRow {
     id: String,
     ts: String,
     kind: String,
@@ -84,12 +87,18 @@ struct Row_ {
     files: Vec<(String, Option<String>)>,
 }
 
-fn prepare(event: &Event) -> Result<Row_, sqlx::Error> {
+impl LogRow {
+    pub fn new(event: &Event) -> Result<LogRow, sqlx::Error> {
+        prepare(event)
+    }
+}
+
+fn prepare(event: &Event) -> Result<LogRow, sqlx::Error> {
     let body = event.canonical_bytes();
     if body.is_empty() {
         return Err(sqlx::Error::Protocol("event did not serialise".into()));
     }
-    Ok(Row_ {
+    Ok(LogRow {
         leaf: ward_audit::leaf_hash(&body),
         body,
         id: event.id.clone(),
@@ -147,6 +156,17 @@ pub async fn append_batch(
     on_duplicate: OnDuplicate,
 ) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
     let rows = events.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+    append_rows(conn, &rows, signer, origin, on_duplicate).await
+}
+
+/// [`append_batch`] for rows already prepared.
+pub async fn append_rows(
+    conn: ConnRef<'_>,
+    rows: &[LogRow],
+    signer: &NoteSigner,
+    origin: &str,
+    on_duplicate: OnDuplicate,
+) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
     on_backend!(conn, c, pg => {
         let mut tx = if pg {
             c.begin().await?
@@ -168,7 +188,7 @@ pub async fn append_batch(
         };
         // Which rows go in (a replay skips ids already logged), and their sequence numbers.
         let mut seqs: Vec<Option<u64>> = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
             if on_duplicate == OnDuplicate::Skip {
                 let seen = sqlx::query("SELECT 1 AS one FROM events WHERE id = $1")
                     .bind(&row.id)
@@ -184,9 +204,9 @@ pub async fn append_batch(
         }
         // One statement per table for the whole batch: a round trip per row to the database
         // (or to sqlx's SQLite worker thread) would cost more than the rows.
-        let new_rows: Vec<(u64, &Row_)> = seqs
+        let new_rows: Vec<(u64, &LogRow)> = seqs
             .iter()
-            .zip(&rows)
+            .zip(rows)
             .filter_map(|(s, r)| s.map(|s| (s, r)))
             .collect();
         for chunk in new_rows.chunks(INSERT_CHUNK) {

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Throughput and latency of `ward serve`, as docs/PERFORMANCE.md reports them:
+#   for each store (SQLite with durable audit, SQLite with the audit sink disabled, Postgres with
+#   durable audit) and each transport (unix socket hook, HTTP /v1/decide): closed-loop
+#   throughput with C callers for D seconds, then p99 latency at half that rate (open loop).
+# Usage: scripts/bench-serve.sh [C] [D]     (defaults 32 callers, 10 s)
+# Needs a release build (cargo build --release) and, for the Postgres rows, a server at
+# WARD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=${1:-32}
+D=${2:-10}
+W=$PWD/target/release/ward
+[ -x "$W" ] || { echo "bench-serve.sh: build first: cargo build --release" >&2; exit 1; }
+ADMIN=${WARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+tmp=$(mktemp -d /tmp/ward-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+  if [ -n "${PGDB:-}" ]; then psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+start() { # name, extra args...; prints the port
+  local name=$1; shift
+  mkdir -p "$tmp/$name"
+  WARD_HOME=$tmp/$name "$W" serve --listen 127.0.0.1:0 "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    grep -q "ward serve:" "$tmp/$name.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  sed -n 's|.*http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/$name.out"
+}
+
+measure() { # name, port, extra env
+  local name=$1 port=$2 token
+  shift 2
+  token=$(WARD_HOME=$tmp/$name "$@" "$W" hook token bench | tail -1)
+  for target in socket http; do
+    if [ "$target" = socket ]; then args=(--socket "$tmp/$name/ward.sock"); else args=(--http "http://127.0.0.1:$port" --token "$token"); fi
+    full=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --json)
+    rps=$(python3 -c "import json,sys; print(int(json.loads(sys.argv[1])['per_second']))" "$full")
+    half=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --rate $((rps / 2)) --json)
+    python3 - "$name" "$target" "$full" "$half" <<'EOF'
+import json, sys
+name, target, full, half = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+print(f"| {name} | {target} | {full['per_second']:.0f}/s | {full['p50_us']/1000:.2f} ms | {full['p99_us']/1000:.2f} ms "
+      f"| {half['per_second']:.0f}/s | {half['p50_us']/1000:.2f} ms | {half['p99_us']/1000:.2f} ms | {full['errors'] + half['errors']} |")
+EOF
+  done
+}
+
+echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | errors |"
+echo "|---|---|---|---|---|---|---|---|---|"
+p=$(start sqlite)
+measure sqlite "$p"
+p=$(start sqlite-no-audit --bench-no-audit)
+measure sqlite-no-audit "$p"
+if psql "$ADMIN" -qAtc 'select 1' >/dev/null 2>&1; then
+  PGDB=ward_bench_$$
+  psql "$ADMIN" -qc "CREATE DATABASE $PGDB" >/dev/null
+  url="${ADMIN%/*}/$PGDB"
+  p=$(WARD_DATABASE_URL=$url start postgres)
+  measure postgres "$p" env WARD_DATABASE_URL="$url"
+else
+  echo "bench-serve.sh: no Postgres at $ADMIN; skipping its rows" >&2
+fi
