@@ -1010,3 +1010,120 @@ fn the_daemon_runs_on_postgres() {
     drop(d);
     verify(home, &env);
 }
+
+fn psql(url: &str, sql: &str) {
+    let o = Command::new("psql")
+        .args([url, "-qAtc", sql])
+        .output()
+        .expect("psql");
+    assert!(o.status.success(), "{sql}: {}", text(&o.stderr));
+}
+
+#[test]
+fn an_unwritable_store_denies_and_records_nothing_false() {
+    let pg = ward_store::testdb::FreshPg::create().unwrap_or_else(|e| panic!("{e}"));
+    let admin = ward_store::testdb::admin_url();
+    let db = pg.url.rsplit('/').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let env = [("WARD_DATABASE_URL", pg.url.as_str())];
+    let _d = Daemon::start(home, &env);
+    assert!(claude_allows(&ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t1"),
+        &[]
+    )));
+    // The database turns read-only and the daemon's connections are cut.
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} SET default_transaction_read_only = on"),
+    );
+    psql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    for i in 0..3 {
+        let o = ward(
+            home,
+            &["hook", "claude-code"],
+            &claude(ORDINARY, "s1", &format!("ro{i}")),
+            &[],
+        );
+        assert!(
+            claude_denies(&o),
+            "an unrecorded call must not run: {}",
+            text(&o.stdout)
+        );
+        assert!(text(&o.stderr).contains("E3002"), "{}", text(&o.stderr));
+    }
+    // Writable again: the writer reconnects and decisions flow.
+    psql(
+        &admin,
+        &format!("ALTER DATABASE {db} SET default_transaction_read_only = off"),
+    );
+    psql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = ward(
+            home,
+            &["hook", "claude-code"],
+            &claude(ORDINARY, "s1", "t2"),
+            &[],
+        );
+        if claude_allows(&o) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not recover: {}",
+            text(&o.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Only answered-allow decisions are in the log; none of the denied, unrecorded ones.
+    let evs = events(home, &env);
+    assert!(evs.iter().all(|e| {
+        !e["unmapped"]["tool_use_id"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("ro")
+    }));
+    assert!(evs.len() >= 2);
+    verify(home, &env);
+}
+
+#[test]
+fn login_saves_a_key_for_later_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let d = Daemon::start(home, &[]);
+    let key = add_user(home, "alice", "approver");
+    let url = format!("http://127.0.0.1:{}", d.port);
+    let o = ward(
+        home,
+        &["login", "--api-key", &key, "--server", &url],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("as `alice` (approver)"));
+    let saved = home.join("xdg/ward/login.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let o = ward(home, &["approvals", "list"], b"", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let bad = ward(
+        home,
+        &["login", "--api-key", "ward_k_nope", "--server", &url],
+        b"",
+        &[],
+    );
+    assert!(!bad.status.success() && text(&bad.stderr).contains("E5001"));
+}

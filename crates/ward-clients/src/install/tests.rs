@@ -984,3 +984,38 @@ fn findings_serialize_for_json_output() {
             .contains("ward hook install claude-code")
     );
 }
+
+#[test]
+fn claude_http_hook_replaces_the_command_hook_and_is_idempotent() {
+    let target = HookTarget::Http {
+        base_url: "http://127.0.0.1:7878/",
+        token: "ward_h_abc",
+    };
+    let cmd = install_entry(ClientKind::ClaudeCode, None, "/usr/local/bin/ward").unwrap();
+    let http = install_entry_with(ClientKind::ClaudeCode, Some(&cmd.text), target).unwrap();
+    assert!(http.changed);
+    let v = parse(&http.text);
+    let pre = &v["hooks"]["PreToolUse"];
+    assert_eq!(
+        pre.as_array().unwrap().len(),
+        1,
+        "the command entry was replaced, not kept beside"
+    );
+    let h = &pre[0]["hooks"][0];
+    assert_eq!(h["type"], "http");
+    assert_eq!(h["url"], "http://127.0.0.1:7878/v1/hooks/claude-code");
+    assert_eq!(h["headers"]["Authorization"], "Bearer ward_h_abc");
+    assert!(!http.text.contains("/usr/local/bin/ward hook"));
+    let again = install_entry_with(ClientKind::ClaudeCode, Some(&http.text), target).unwrap();
+    assert!(!again.changed);
+    // Uninstall recognises the http entry as ward's.
+    let gone = uninstall_entry(ClientKind::ClaudeCode, Some(&http.text)).unwrap();
+    assert!(!gone.text.contains("/v1/hooks/"), "{}", gone.text);
+    // Other clients have no http hook type.
+    assert_eq!(
+        install_entry_with(ClientKind::Codex, None, target)
+            .unwrap_err()
+            .code,
+        ErrorCode::Config
+    );
+}
