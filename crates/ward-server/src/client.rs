@@ -166,15 +166,18 @@ impl Connection {
             head.push_str("\r\n");
         }
         head.push_str("\r\n");
+        let mut msg = head.into_bytes();
+        msg.extend_from_slice(body);
         let w = self.reader.get_mut();
-        w.write_all(head.as_bytes())
-            .and_then(|_| w.write_all(body))
-            .and_then(|_| w.flush())
-            .map_err(x)?;
-        self.read_response().map_err(|e| match e {
-            ClientError::Connect(e) => x(e),
-            other => other,
-        })
+        let written = w.write_all(&msg).and_then(|_| w.flush());
+        // A server may answer (a refusal) and close before it read the whole body: the write
+        // then fails, but the answer is there to read.
+        match (written, self.read_response()) {
+            (_, Ok(r)) => Ok(r),
+            (Err(e), Err(_)) => Err(x(e)),
+            (Ok(()), Err(ClientError::Connect(e))) => Err(x(e)),
+            (Ok(()), Err(e)) => Err(e),
+        }
     }
 
     fn read_line(&mut self) -> Result<String, ClientError> {
