@@ -344,20 +344,25 @@ pub async fn approvals(
     now_ms: u64,
     limit: u64,
 ) -> Result<Vec<Approval>, sqlx::Error> {
-    let rows: Vec<Approval> = on_backend!(conn, c, _pg => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{APPROVAL_COLS} ORDER BY created_ms DESC LIMIT $1"
-        )))
-        .bind(to_i64(limit.saturating_mul(4).max(limit)))
-        .fetch_all(&mut *c)
-        .await?;
-        rows.iter().map(approval_from).collect::<Result<Vec<_>, _>>()?
-    });
-    Ok(rows
-        .into_iter()
-        .filter(|a| state.is_none_or(|s| a.state_at(now_ms) == s))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect())
+    let filter = match state {
+        None => "1 = 1",
+        Some(ApprovalState::Pending) => "state = 'pending' AND expires_ms > $2",
+        Some(ApprovalState::Approved) => "state = 'approved' AND expires_ms > $2",
+        Some(ApprovalState::Denied) => "state = 'denied'",
+        Some(ApprovalState::Used) => "state = 'used'",
+        Some(ApprovalState::Expired) => "state IN ('pending', 'approved') AND expires_ms <= $2",
+    };
+    // `$2` is bound always; a filter that does not use it compares it with itself.
+    let sql =
+        format!("{APPROVAL_COLS} WHERE {filter} AND $2 = $2 ORDER BY created_ms DESC LIMIT $1");
+    on_backend!(conn, c, _pg => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(limit))
+            .bind(to_i64(now_ms))
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter().map(approval_from).collect()
+    })
 }
 
 /// Move a pending, unexpired request to approved or denied. `Ok(false)` when it was not
