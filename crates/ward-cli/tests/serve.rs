@@ -1127,3 +1127,63 @@ fn login_saves_a_key_for_later_commands() {
     );
     assert!(!bad.status.success() && text(&bad.stderr).contains("E5001"));
 }
+
+#[test]
+fn a_locked_sqlite_store_denies_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let _d = Daemon::start(home, &[]);
+    assert!(claude_allows(&ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t1"),
+        &[]
+    )));
+    // Another process holds the database's write lock for longer than the daemon's busy timeout.
+    let db = home.join("ward.db");
+    let mut locker = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\ntime.sleep(25)\n",
+            db.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with sqlite3");
+    let mut line = String::new();
+    BufReader::new(locker.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let started = Instant::now();
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t-locked"),
+        &[],
+    );
+    assert!(
+        claude_denies(&o),
+        "an unrecorded call must not run: {}",
+        text(&o.stdout)
+    );
+    assert!(text(&o.stderr).contains("E3002"), "{}", text(&o.stderr));
+    assert!(
+        started.elapsed() < Duration::from_secs(24),
+        "the answer waited for the lock's end"
+    );
+    let _ = locker.kill();
+    let _ = locker.wait();
+    assert!(claude_allows(&ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t2"),
+        &[]
+    )));
+    let evs = events(home, &[]);
+    assert!(
+        evs.iter()
+            .all(|e| e["unmapped"]["tool_use_id"] != "t-locked")
+    );
+    verify(home, &[]);
+}
