@@ -117,6 +117,7 @@ async fn writer(
 ) {
     let origin = signer.name().to_string();
     let mut conn = Some(conn);
+    let mut cache = repo::FrontierCache::default();
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
         let started = Instant::now();
@@ -125,9 +126,16 @@ async fn writer(
             conn = Conn::open(&target).await.ok();
         }
         let result = match conn.as_mut() {
-            Some(c) => repo::append_rows(c.r(), &rows, &signer, &origin, OnDuplicate::Fail)
-                .await
-                .map_err(ward_store::append_err),
+            Some(c) => repo::append_rows(
+                c.r(),
+                &rows,
+                &signer,
+                &origin,
+                OnDuplicate::Fail,
+                &mut cache,
+            )
+            .await
+            .map_err(ward_store::append_err),
             None => Err(WardError::new(
                 ErrorCode::AuditAppend,
                 format!("cannot reach the audit store `{}`", target.display()),

@@ -156,8 +156,24 @@ pub async fn append_batch(
     on_duplicate: OnDuplicate,
 ) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
     let rows = events.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-    append_rows(conn, &rows, signer, origin, on_duplicate).await
+    append_rows(
+        conn,
+        &rows,
+        signer,
+        origin,
+        on_duplicate,
+        &mut FrontierCache::default(),
+    )
+    .await
 }
+
+/// The tree's right edge as one writer last committed it. A writer that appends again and again
+/// (the daemon's) keeps it, and each commit then checks it with a conditional update instead of
+/// reading it: one statement fewer per commit. If another appender moved the tree meanwhile, the
+/// check fails, the transaction is rolled back and the batch is appended again from the stored
+/// state — nothing is denied, nothing forks.
+#[derive(Debug, Default)]
+pub struct FrontierCache(Option<Frontier>);
 
 /// [`append_batch`] for rows already prepared.
 pub async fn append_rows(
@@ -166,26 +182,36 @@ pub async fn append_rows(
     signer: &NoteSigner,
     origin: &str,
     on_duplicate: OnDuplicate,
+    cache: &mut FrontierCache,
 ) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
     on_backend!(conn, c, pg => {
+    loop {
         let mut tx = if pg {
             c.begin().await?
         } else {
             c.begin_with("BEGIN IMMEDIATE").await?
         };
-        let lock = if pg {
-            "SELECT size, frontier FROM tree_state WHERE id = 1 FOR UPDATE"
-        } else {
-            "SELECT size, frontier FROM tree_state WHERE id = 1"
-        };
-        let state = sqlx::query(lock).fetch_optional(&mut *tx).await?;
-        let mut frontier = match state {
-            Some(row) => {
-                let bytes: Vec<u8> = row.try_get("frontier")?;
-                Frontier::from_bytes(&bytes).map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+        let cached = cache.0.take();
+        let from_cache = cached.is_some();
+        let mut frontier = match cached {
+            Some(f) => f,
+            None => {
+                let lock = if pg {
+                    "SELECT size, frontier FROM tree_state WHERE id = 1 FOR UPDATE"
+                } else {
+                    "SELECT size, frontier FROM tree_state WHERE id = 1"
+                };
+                match sqlx::query(lock).fetch_optional(&mut *tx).await? {
+                    Some(row) => {
+                        let bytes: Vec<u8> = row.try_get("frontier")?;
+                        Frontier::from_bytes(&bytes)
+                            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+                    }
+                    None => Frontier::new(),
+                }
             }
-            None => Frontier::new(),
         };
+        let old_size = frontier.size();
         // Which rows go in (a replay skips ids already logged), and their sequence numbers.
         let mut seqs: Vec<Option<u64>> = Vec::with_capacity(rows.len());
         for row in rows {
@@ -204,6 +230,22 @@ pub async fn append_rows(
         }
         // One statement per table for the whole batch: a round trip per row to the database
         // (or to sqlx's SQLite worker thread) would cost more than the rows.
+        if from_cache && frontier.size() != old_size {
+            // The cached edge must still be the stored one; this update also takes the row lock
+            // on Postgres before anything else is written.
+            let moved = sqlx::query(
+                "UPDATE tree_state SET size = $1, frontier = $2 WHERE id = 1 AND size = $3",
+            )
+            .bind(to_i64(frontier.size()))
+            .bind(frontier.to_bytes())
+            .bind(to_i64(old_size))
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                tx.rollback().await?;
+                continue;
+            }
+        }
         let new_rows: Vec<(u64, &LogRow)> = seqs
             .iter()
             .zip(rows)
@@ -256,14 +298,16 @@ pub async fn append_rows(
             })
             .collect();
         if receipts.iter().any(Option::is_some) {
-            sqlx::query(
-                "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
-                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
-            )
-            .bind(to_i64(size))
-            .bind(frontier.to_bytes())
-            .execute(&mut *tx)
-            .await?;
+            if !from_cache {
+                sqlx::query(
+                    "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
+                     ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+                )
+                .bind(to_i64(size))
+                .bind(frontier.to_bytes())
+                .execute(&mut *tx)
+                .await?;
+            }
             let note = ward_audit::try_sign_checkpoint(
                 signer,
                 &Checkpoint {
@@ -281,7 +325,9 @@ pub async fn append_rows(
                 .await?;
         }
         tx.commit().await?;
-        Ok(receipts)
+        cache.0 = Some(frontier);
+        return Ok(receipts);
+    }
     })
 }
 

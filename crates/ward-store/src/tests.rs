@@ -119,6 +119,7 @@ both!(
     users_keys_and_hook_tokens,
     an_approval_is_decided_once_and_used_once,
     approvals_expire,
+    a_stale_cached_frontier_is_caught_and_the_batch_retried,
 );
 
 fn filled(db: &Db, n: u64) -> Store {
@@ -509,4 +510,45 @@ fn approvals_expire(db: &Db) {
             2
         );
     });
+}
+
+fn a_stale_cached_frontier_is_caught_and_the_batch_retried(db: &Db) {
+    let (rt, mut a) = people(db);
+    let mut b = rt.block_on(Conn::open(&db.target)).unwrap();
+    let s = signer();
+    let (mut ca, mut cb) = (
+        repo::FrontierCache::default(),
+        repo::FrontierCache::default(),
+    );
+    rt.block_on(async {
+        for i in 0..6u64 {
+            // Two writers, each with its own cache, take turns: every turn the other's cache is
+            // stale. Each batch must land whole, in order, without an error.
+            let (conn, cache) = if i % 2 == 0 {
+                (&mut a, &mut ca)
+            } else {
+                (&mut b, &mut cb)
+            };
+            let rows = vec![
+                repo::LogRow::new(&event(i * 2)).unwrap(),
+                repo::LogRow::new(&event(i * 2 + 1)).unwrap(),
+            ];
+            let r = repo::append_rows(
+                conn.r(),
+                &rows,
+                &s,
+                "ward.test/log",
+                OnDuplicate::Fail,
+                cache,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r[0].as_ref().unwrap().seq, i * 2);
+            assert_eq!(r[1].as_ref().unwrap().tree_size, i * 2 + 2);
+        }
+    });
+    drop((a, b));
+    let mut store = db.open();
+    let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+    assert_eq!((sum.events, sum.checkpoints), (12, 6));
 }
