@@ -464,6 +464,12 @@ async fn decide(
 
 /// A normalized call, as the Claude Code payload that carries it (the one adapter path).
 fn normalized_as_payload(call: &ward_core::ToolCall) -> Result<String, WardError> {
+    if call.assistant.client != ClientKind::ClaudeCode {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            "a normalized `call` must name `claude-code` as its client; send other clients' raw payloads with `client` + `payload`",
+        ));
+    }
     let (tool, input) = match &call.action {
         ward_core::Action::Shell { command } => ("Bash", json!({ "command": command })),
         ward_core::Action::FileRead { paths } => (
@@ -492,12 +498,6 @@ fn normalized_as_payload(call: &ward_core::ToolCall) -> Result<String, WardError
         }
         ward_core::Action::Other { name } => (name.as_str(), call.input.clone()),
     };
-    if call.assistant.client != ClientKind::ClaudeCode {
-        return Err(WardError::new(
-            ErrorCode::BadInput,
-            "a normalized `call` must name `claude-code` as its client; send other clients' raw payloads with `client` + `payload`",
-        ));
-    }
     Ok(json!({
         "session_id": call.session_id,
         "cwd": call.cwd,
