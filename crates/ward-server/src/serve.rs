@@ -325,7 +325,6 @@ pub async fn ingest_spool(svc: &Service) -> Result<usize, WardError> {
         .map_err(ward_store::append_err)?;
         added += receipts.iter().filter(|r| r.is_some()).count();
     }
-    let n = locked.events.len();
     let rejected = locked.rejected;
     locked.clear()?;
     svc.metrics.spool_ingested(added as u64);
@@ -334,6 +333,5 @@ pub async fn ingest_spool(svc: &Service) -> Result<usize, WardError> {
             "ward serve: {rejected} spool line(s) were not events; kept in spool/rejected.jsonl"
         );
     }
-    let _ = n;
     Ok(added)
 }
