@@ -1187,3 +1187,42 @@ fn a_locked_sqlite_store_denies_then_recovers() {
     );
     verify(home, &[]);
 }
+
+#[test]
+fn the_daemon_picks_up_policy_edits_and_a_broken_pack_denies() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let _d = Daemon::start(home, &[]);
+    assert!(claude_allows(&ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t1"),
+        &[]
+    )));
+    let broken = home.join("policies/zz-broken.cedar");
+    std::fs::write(
+        &broken,
+        "forbid (principal, action, resource) when { nonsense };\n",
+    )
+    .unwrap();
+    let until = |want_deny: bool, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let o = ward(
+                home,
+                &["hook", "claude-code"],
+                &claude(ORDINARY, "s1", "t"),
+                &[],
+            );
+            if claude_denies(&o) == want_deny {
+                return o;
+            }
+            assert!(Instant::now() < deadline, "{what}: {}", text(&o.stdout));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let o = until(true, "a broken pack must deny");
+    assert!(text(&o.stderr).contains("E2002"), "{}", text(&o.stderr));
+    std::fs::remove_file(&broken).unwrap();
+    until(false, "a repaired pack must allow again");
+}
