@@ -599,7 +599,6 @@ fn approvals_are_bound_single_use_and_never_self_granted() {
                 a["approver"].as_str().unwrap_or("").to_string(),
             ))
         })
-        .filter(|(_, _, _)| true)
         .collect();
     assert!(
         steps.contains(&("approval".into(), "requested".into(), String::new())),

@@ -7,16 +7,6 @@ use ward_core::event::{Caller, ProcessRef};
 /// How many ancestors to record.
 const MAX_PARENTS: usize = 8;
 
-/// The passwd name of `uid`, if any.
-pub fn user_name(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut parts = line.split(':');
-        let (name, _, id) = (parts.next()?, parts.next()?, parts.next()?);
-        (id.parse::<u32>().ok()? == uid).then(|| name.to_string())
-    })
-}
-
 fn exe(pid: i32) -> Option<String> {
     std::fs::read_link(format!("/proc/{pid}/exe"))
         .ok()
@@ -40,8 +30,26 @@ pub(crate) fn parse_stat(s: &str) -> Option<(String, i32)> {
     Some((comm, ppid))
 }
 
-/// What the kernel and `/proc` say about the process at the other end of a unix socket.
-pub fn unix_caller(uid: u32, gid: u32, pid: Option<i32>) -> Caller {
+/// A unix socket peer as attested when its connection was accepted: what the audit records,
+/// and the home directory that `~` in its calls means.
+#[derive(Debug, Clone)]
+pub struct UnixPeer {
+    pub caller: Caller,
+    pub home: Option<String>,
+}
+
+/// What the kernel and `/proc` (and passwd, once) say about the other end of a unix socket.
+pub fn unix_peer(uid: u32, gid: u32, pid: Option<i32>) -> UnixPeer {
+    let entry = crate::ident::passwd_entry(uid);
+    let mut caller = unix_caller(uid, gid, pid);
+    caller.user = entry.as_ref().map(|(n, _)| n.clone());
+    UnixPeer {
+        caller,
+        home: entry.map(|(_, h)| h),
+    }
+}
+
+fn unix_caller(uid: u32, gid: u32, pid: Option<i32>) -> Caller {
     let mut parents = Vec::new();
     if let Some(pid) = pid {
         let mut next = stat(pid).map(|(_, ppid)| ppid);
@@ -63,7 +71,7 @@ pub fn unix_caller(uid: u32, gid: u32, pid: Option<i32>) -> Caller {
         uid: Some(uid),
         gid: Some(gid),
         pid,
-        user: user_name(uid),
+        user: None,
         exe: pid.and_then(exe),
         parents,
         token: None,
@@ -91,10 +99,13 @@ mod tests {
     #[test]
     fn this_process_attests_itself() {
         let me = std::process::id() as i32;
-        let c = unix_caller(0, 0, Some(me));
+        let p = unix_peer(0, 0, Some(me));
+        let c = &p.caller;
         assert_eq!(c.pid, Some(me));
         assert!(c.exe.is_some());
         assert!(!c.parents.is_empty(), "the test runner has a parent");
-        assert_eq!(c.user.as_deref(), user_name(0).as_deref());
+        let root = crate::ident::passwd_entry(0);
+        assert_eq!(c.user, root.as_ref().map(|(n, _)| n.clone()));
+        assert_eq!(p.home, root.map(|(_, h)| h));
     }
 }

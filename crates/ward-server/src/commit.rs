@@ -40,7 +40,7 @@ impl Committer {
     ) -> Result<Committer, WardError> {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let (ready_tx, ready_rx) = oneshot::channel();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("ward-audit-writer".into())
             .spawn(move || {
                 let rt = match tokio::runtime::Builder::new_current_thread()
@@ -74,7 +74,6 @@ impl Committer {
                     format!("cannot start the audit writer: {e}"),
                 )
             })?;
-        drop(thread);
         ready_rx.await.unwrap_or_else(|_| {
             Err(WardError::new(
                 ErrorCode::AuditAppend,

@@ -32,7 +32,7 @@ pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 pub enum Peer {
     /// A unix socket peer, as the kernel reported it and `/proc` showed it when the connection
     /// was accepted (once per connection, not per request).
-    Unix(Arc<Caller>),
+    Unix(Arc<crate::attest::UnixPeer>),
     /// A unix socket peer whose credentials could not be read: never trusted.
     UnixUnknown,
     Tcp(SocketAddr),
@@ -47,7 +47,7 @@ impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
 impl Connected<IncomingStream<'_, tokio::net::UnixListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, tokio::net::UnixListener>) -> Self {
         match stream.io().peer_cred() {
-            Ok(c) => Peer::Unix(Arc::new(crate::attest::unix_caller(
+            Ok(c) => Peer::Unix(Arc::new(crate::attest::unix_peer(
                 c.uid(),
                 c.gid(),
                 c.pid(),
@@ -214,10 +214,15 @@ async fn authenticate(svc: &Service, headers: &HeaderMap, need: Role) -> Result<
     Ok(user)
 }
 
-/// The caller of a hook or decide request: attested on the socket, a hook token over TCP.
-async fn hook_caller(svc: &Service, peer: &Peer, headers: &HeaderMap) -> Result<Caller, WardError> {
+/// The caller of a hook or decide request (attested on the socket, a hook token over TCP), and
+/// its home directory when the socket told it.
+async fn hook_caller(
+    svc: &Service,
+    peer: &Peer,
+    headers: &HeaderMap,
+) -> Result<(Caller, Option<String>), WardError> {
     match peer {
-        Peer::Unix(caller) => Ok(Caller::clone(caller)),
+        Peer::Unix(p) => Ok((p.caller.clone(), p.home.clone())),
         Peer::UnixUnknown => Err(WardError::new(
             ErrorCode::Unauthenticated,
             "the socket peer's credentials could not be read",
@@ -239,12 +244,15 @@ async fn hook_caller(svc: &Service, peer: &Peer, headers: &HeaderMap) -> Result<
                         "the hook token is not valid (unknown or rotated)",
                     )
                 })?;
-            Ok(Caller {
-                transport: "http".into(),
-                token: Some(name),
-                addr: Some(addr.to_string()),
-                ..Caller::default()
-            })
+            Ok((
+                Caller {
+                    transport: "http".into(),
+                    token: Some(name),
+                    addr: Some(addr.to_string()),
+                    ..Caller::default()
+                },
+                None,
+            ))
         }
     }
 }
@@ -305,7 +313,7 @@ async fn hook(
         Ok(w) => w,
         Err(e) => return fail(e),
     };
-    let caller = match hook_caller(&svc, &peer, &headers).await {
+    let (caller, home_dir) = match hook_caller(&svc, &peer, &headers).await {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
@@ -315,6 +323,7 @@ async fn hook(
             payload: &payload,
             hint,
             caller,
+            home_dir,
             wait,
         })
         .await;
@@ -385,7 +394,7 @@ async fn decide(
             format!("the body is not a decide request: {e}"),
         )
     })?;
-    let caller = hook_caller(&svc, &peer, &headers).await?;
+    let (caller, home_dir) = hook_caller(&svc, &peer, &headers).await?;
     let wait = match req.wait {
         Some(s) if s > 3600 => return Err(crate::service::bad_wait(&s.to_string()).into()),
         Some(s) => Some(Duration::from_secs(s)),
@@ -417,6 +426,7 @@ async fn decide(
             payload: payload.as_bytes(),
             hint: event.as_deref(),
             caller,
+            home_dir,
             wait,
         })
         .await;

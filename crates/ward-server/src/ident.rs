@@ -18,18 +18,21 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "unknown-host".to_string())
 }
 
+/// The passwd entry of `uid`: its name and home directory.
+pub fn passwd_entry(uid: u32) -> Option<(String, String)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() >= 6 && f[2].parse::<u32>().ok()? == uid)
+            .then(|| (f[0].to_string(), f[5].to_string()))
+    })
+}
+
 /// The OS user name: the passwd entry of the real uid, else `$USER`, else `uid:<n>`.
 pub fn os_user() -> String {
     let uid = real_uid();
-    if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
-        for line in passwd.lines() {
-            let mut parts = line.split(':');
-            if let (Some(name), Some(_), Some(id)) = (parts.next(), parts.next(), parts.next())
-                && id == uid.to_string()
-            {
-                return name.to_string();
-            }
-        }
+    if let Some((name, _)) = uid.and_then(passwd_entry) {
+        return name;
     }
     if let Ok(u) = std::env::var("USER")
         && !u.is_empty()

@@ -10,7 +10,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::{self, Decider, Handled, Prepared, Step};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use ward_audit::{NoteSigner, NoteVerifier};
 use ward_clients::Origin;
 use ward_core::event::Caller;
@@ -18,12 +18,7 @@ use ward_core::{ClientKind, Decision, ErrorCode, Event, Outcome, ToolCall, WardE
 use ward_policy::{Engine, Facts, NormalizeEnv};
 use ward_store::{Pool, read_err};
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use crate::pipeline::now_ms;
 
 /// Engines per action for one pack content.
 #[derive(Default)]
@@ -60,6 +55,8 @@ pub struct HookRequest<'a> {
     pub payload: &'a [u8],
     pub hint: Option<&'a str>,
     pub caller: Caller,
+    /// The caller's home directory (`~` in its calls), when the socket told it.
+    pub home_dir: Option<String>,
     /// How long to wait for an approver (`None`: the configured default).
     pub wait: Option<Duration>,
 }
@@ -95,16 +92,6 @@ impl Decider for Warm<'_> {
             .and_then(|e| ward_policy::decide(&e, call, &facts));
         (decision, facts)
     }
-}
-
-/// The home directory of `user` from passwd (for `~` in the caller's paths).
-fn home_of(user: Option<&str>) -> Option<String> {
-    let user = user?;
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 6 && f[0] == user).then(|| f[5].to_string())
-    })
 }
 
 impl Service {
@@ -212,7 +199,7 @@ impl Service {
         };
         let mut warm = Warm {
             svc: self,
-            home_dir: home_of(req.caller.user.as_deref()).unwrap_or_else(crate::ident::home_dir),
+            home_dir: req.home_dir.unwrap_or_else(crate::ident::home_dir),
         };
         let mut p = match pipeline::prepare(ev, &origin, &mut warm) {
             Step::Answer(h) => return self.answered(*h, None, started),
@@ -267,11 +254,6 @@ impl Service {
         )
         .await
         .map_err(read_err)
-    }
-
-    /// A deny that names the error, in the decision shape (for `/v1/decide`).
-    pub fn error_decision(e: &WardError) -> Decision {
-        Decision::fail_closed(e.code, &e.message)
     }
 }
 

@@ -188,10 +188,6 @@ impl Pool {
         })
     }
 
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Pool::Pg(_))
-    }
-
     pub async fn close(&self) {
         match self {
             Pool::Sqlite(p) => p.close().await,
