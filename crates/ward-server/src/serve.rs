@@ -105,6 +105,19 @@ pub fn run(
 ) -> Result<(), WardError> {
     home.init()?;
     let settings = settings(&home, &opts.flags)?;
+    if opts.bench_no_audit {
+        // Answers without records break "no record, no allow": only for measuring, only local.
+        if !settings.listen.ip().is_loopback() {
+            return Err(WardError::new(
+                ErrorCode::Config,
+                format!(
+                    "`--bench-no-audit` records nothing and is for benchmarks on loopback only, not on {}",
+                    settings.listen
+                ),
+            ));
+        }
+        eprintln!("ward serve: --bench-no-audit: decisions are NOT recorded (benchmarking only)");
+    }
     // More workers than cores: a decision waits (briefly, blocking) for its shell-parser thread,
     // and a waiting worker must not leave a core idle.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
