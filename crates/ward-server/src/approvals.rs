@@ -93,7 +93,7 @@ pub async fn gate(
     let request = match request {
         Some(a) => a,
         None => {
-            let a = Approval {
+            let mut a = Approval {
                 id: crate::keys::new_approval_id()?,
                 action_hash: hash.clone(),
                 requester: requester.to_string(),
@@ -116,7 +116,6 @@ pub async fn gate(
             let mut ev = base_event_like(&p.event, EventKind::Approval);
             ev.approval = Some(approval_ref(&a, "requested"));
             ev.decision = Some(asked.clone());
-            let mut a = a;
             a.request_event = Some(ev.id.clone());
             svc.record(&ev).await?;
             people::insert_approval(c.r(), &a)
