@@ -67,7 +67,14 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
         Err(e) => return ward_clients::render_error(client, event_hint, &e),
     }
     let mut rt = Runtime::new(home, true);
-    handle(&mut rt, client, &buf, event_hint).reply
+    let reply = handle(&mut rt, client, &buf, event_hint).reply;
+    // The process ends with this reply. Closing the audit store would make SQLite copy the
+    // whole WAL into the database and fsync it (the last connection checkpoints on close), a
+    // millisecond or more on every hook. The event is already durable in the WAL, the next
+    // opener recovers the WAL as after any exit, and appends empty the WAL once it passes a
+    // few hundred KiB (`Store::trim_wal`): so the store is left open and the process exits.
+    std::mem::forget(rt);
+    reply
 }
 
 /// How long the hook lets the daemon take beyond an approval wait.

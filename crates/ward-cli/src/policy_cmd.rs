@@ -31,7 +31,7 @@ pub fn check(dir: Option<PathBuf>, json: bool) -> Result<i32, WardError> {
                 let per: Vec<String> = pack
                     .slices
                     .iter()
-                    .map(|(a, t)| format!("{a} {}", t.matches("@id(").count()))
+                    .map(|(a, t)| format!("{a} {}", t.len()))
                     .collect();
                 println!(
                     "policy pack `{}` is valid: {} policies in {} files (per action: {})",

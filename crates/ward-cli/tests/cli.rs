@@ -294,6 +294,31 @@ fn concurrent_hooks_never_fork_or_corrupt_the_log() {
     assert_eq!(v["events"], procs);
 }
 
+/// Every hook is a new process and the only connection to the log: the WAL must still be
+/// emptied now and then, or it grows by every event and each open replays all of it.
+#[test]
+fn the_log_wal_stays_short_across_hook_processes() {
+    let home = tempfile::tempdir().unwrap();
+    let wal = home.path().join("ward.db-wal");
+    let mut largest = 0;
+    for i in 0..80 {
+        let o = ward_in(
+            home.path(),
+            &["hook", "claude-code"],
+            &claude_bash("git status --short", "/tmp", &format!("toolu_w{i}")),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert_eq!(event_count(home.path()), 80);
+    // Each event adds several pages to the WAL (80 events: well over a megabyte unchecked); the
+    // appends empty it once it passes 256 KiB.
+    assert!(largest < 512 << 10, "the WAL reached {largest} bytes");
+    let v = ward_in(home.path(), &["audit", "verify"], b"", &[]);
+    assert_eq!(v.status.code(), Some(0), "{}", err(&v));
+}
+
 fn sqlite(db: &Path, sql: &str) {
     let o = Command::new("python3")
         .arg("-c")

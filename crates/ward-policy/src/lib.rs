@@ -8,6 +8,6 @@ pub mod facts;
 pub mod normalize;
 pub mod pack;
 
-pub use engine::{Engine, decide};
+pub use engine::{Engine, decide, warm_up};
 pub use facts::{Facts, NormalizeEnv};
 pub use pack::{CompiledPack, PackSource, SCHEMA, compile};

@@ -5,7 +5,8 @@
 //! pack changes, keyed by [`pack_hash`]; a hook parses only the slice for its action.
 
 use crate::facts::Facts;
-use cedar_policy::{ActionConstraint, PolicySet, Schema, ValidationMode, Validator};
+use cedar_policy::{ActionConstraint, Policy, PolicySet, Schema, ValidationMode, Validator};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -113,9 +114,87 @@ pub struct PolicyInfo {
 #[derive(Debug, Clone)]
 pub struct CompiledPack {
     pub hash: String,
-    /// Action name → Cedar text of every policy that can apply to it.
-    pub slices: BTreeMap<String, String>,
+    /// Action name → every policy that can apply to it.
+    pub slices: BTreeMap<String, Slice>,
     pub policies: Vec<PolicyInfo>,
+}
+
+/// The policies of one action, split by whether they can be skipped.
+///
+/// A **guarded** policy is one whose first condition is `when { context.facts.NAME … }` or
+/// `when { context.facts.NAME && … }`. Cedar evaluates a policy as
+/// `principal-scope && action-scope && resource-scope && when₁ && …`, left to right with
+/// short-circuit, and the scope tests cannot fail; so when the fact NAME is false, such a policy
+/// is neither satisfied nor an evaluation error, whatever else it says. The engine leaves those
+/// policies out of the evaluation (and a hook does not even parse them): most calls fire no fact
+/// at all, and then only the unguarded policies run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slice {
+    /// Cedar text of the policies that always take part.
+    pub always: String,
+    /// Policies that take part only when their fact is true.
+    pub guarded: Vec<Guarded>,
+}
+
+/// One guarded policy: its guard fact and its Cedar text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guarded {
+    pub fact: String,
+    pub text: String,
+}
+
+impl Slice {
+    /// A slice of unguarded policies only (tests, `ward explain` on raw text).
+    pub fn unguarded(text: &str) -> Slice {
+        Slice {
+            always: text.to_string(),
+            guarded: Vec::new(),
+        }
+    }
+
+    /// The whole slice as one Cedar text, guards ignored.
+    pub fn text(&self) -> String {
+        let mut text = self.always.clone();
+        for g in &self.guarded {
+            text.push_str("\n\n");
+            text.push_str(&g.text);
+        }
+        text
+    }
+
+    /// Number of policies (counted by their `@id`).
+    pub fn len(&self) -> usize {
+        self.always.matches("@id(").count() + self.guarded.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether any policy of the slice has `@id(ID)`.
+    pub fn mentions(&self, needle: &str) -> bool {
+        self.always.contains(needle) || self.guarded.iter().any(|g| g.text.contains(needle))
+    }
+}
+
+/// The guard fact of a policy (see [`Slice`]): the leftmost conjunct of its first condition,
+/// when that condition is a `when` and the conjunct reads `context.facts.NAME`. Read from
+/// Cedar's JSON form of the policy, so comments and spacing cannot fool it.
+pub fn guard_of(policy: &Policy) -> Option<String> {
+    let est = policy.to_json().ok()?;
+    let first = est.get("conditions")?.as_array()?.first()?;
+    if first.get("kind")?.as_str()? != "when" {
+        return None;
+    }
+    let mut body = first.get("body")?;
+    while let Some(and) = body.get("&&") {
+        body = and.get("left")?;
+    }
+    let outer = body.get(".")?;
+    let name = outer.get("attr")?.as_str()?;
+    let inner = outer.get("left")?.get(".")?;
+    let on_context = inner.get("left")?.get("Var")?.as_str()? == "context";
+    (on_context && inner.get("attr")?.as_str()? == "facts").then(|| name.to_string())
 }
 
 /// Parse every file, check annotations, validate strictly against the schema, split by action.
@@ -133,9 +212,9 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
     };
     let mut all = PolicySet::new();
     let mut infos = Vec::new();
-    let mut slices: BTreeMap<String, Vec<String>> = ACTIONS
+    let mut slices: BTreeMap<String, (Vec<String>, Vec<Guarded>)> = ACTIONS
         .iter()
-        .map(|a| (a.to_string(), Vec::new()))
+        .map(|a| (a.to_string(), (Vec::new(), Vec::new())))
         .collect();
     let mut seen_ids = BTreeSet::new();
     let mut sorted: Vec<&PackSource> = sources.iter().collect();
@@ -227,9 +306,16 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
                     .collect(),
             };
             let text = policy.to_string();
+            let guard = guard_of(policy);
             for a in &actions {
                 match slices.get_mut(a) {
-                    Some(v) => v.push(text.clone()),
+                    Some((always, guarded)) => match &guard {
+                        Some(fact) => guarded.push(Guarded {
+                            fact: fact.clone(),
+                            text: text.clone(),
+                        }),
+                        None => always.push(text.clone()),
+                    },
                     None => diags.push(PackDiagnostic {
                         location: location.clone(),
                         message: format!(
@@ -284,7 +370,15 @@ pub fn compile(sources: &[PackSource]) -> Result<CompiledPack, Vec<PackDiagnosti
         hash: pack_hash(sources),
         slices: slices
             .into_iter()
-            .map(|(k, v)| (k, v.join("\n\n")))
+            .map(|(k, (always, guarded))| {
+                (
+                    k,
+                    Slice {
+                        always: always.join("\n\n"),
+                        guarded,
+                    },
+                )
+            })
             .collect(),
         policies: infos,
     })
@@ -332,9 +426,11 @@ mod tests {
                forbid(principal, action == Action::"shell", resource) when { context.facts.secret_to_network };"#,
         )])
         .unwrap();
-        assert!(pack.slices["shell"].contains("no-exfil"));
-        assert!(!pack.slices["file_read"].contains("no-exfil"));
-        assert!(pack.slices["file_read"].contains("base"));
+        assert!(pack.slices["shell"].mentions("no-exfil"));
+        assert!(!pack.slices["file_read"].mentions("no-exfil"));
+        assert!(pack.slices["file_read"].mentions("base"));
+        assert_eq!(pack.slices["shell"].guarded.len(), 1);
+        assert_eq!(pack.slices["shell"].guarded[0].fact, "secret_to_network");
         assert_eq!(pack.policies.len(), 2);
     }
 
@@ -357,6 +453,47 @@ mod tests {
         assert!(all.contains("missing `@reason"), "{all}");
         assert!(all.contains("policy `y`"), "{all}");
         assert!(all.contains("unknown `@outcome"), "{all}");
+    }
+
+    #[test]
+    fn guard_is_the_leftmost_fact_of_the_first_when() {
+        let guard = |cond: &str| {
+            let text = format!("forbid(principal, action, resource) {cond};");
+            let set = PolicySet::from_str(&text).unwrap();
+            let policy = set.policies().next().unwrap();
+            guard_of(policy)
+        };
+        let g = |s: &str| Some(s.to_string());
+        assert_eq!(guard("when { context.facts.publish }"), g("publish"));
+        assert_eq!(
+            guard("when { context.facts.publish && context.facts.read_only }"),
+            g("publish")
+        );
+        assert_eq!(
+            guard("when { (context.facts.a && context.facts.b) && context.client == \"x\" }"),
+            g("a")
+        );
+        assert_eq!(
+            guard("when { context.facts.a } unless { context.facts.b }"),
+            g("a")
+        );
+        assert_eq!(guard(""), None);
+        assert_eq!(guard("when { context.facts.a || context.facts.b }"), None);
+        assert_eq!(guard("when { !context.facts.a }"), None);
+        assert_eq!(
+            guard("when { context.client == \"x\" && context.facts.a }"),
+            None
+        );
+        assert_eq!(guard("when { context.facts.hosts.contains(\"x\") }"), None);
+        assert_eq!(
+            guard("unless { context.facts.a } when { context.facts.b }"),
+            None
+        );
+        assert_eq!(
+            guard("when { context.facts has a && context.facts.a }"),
+            None
+        );
+        assert_eq!(guard("when { principal.facts.a }"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use ward_audit::{NoteSigner, NoteVerifier};
 use ward_core::{ErrorCode, WardError};
-use ward_policy::pack::{CompiledPack, PackSource, compile, pack_hash};
+use ward_policy::pack::{CompiledPack, PackSource, Slice, compile, pack_hash};
 
 /// The default policy pack, embedded so a fresh install needs nothing else.
 pub const DEFAULT_PACK: &[(&str, &str)] = &[
@@ -214,10 +214,13 @@ impl Home {
     pub fn engine(&self, action: &str) -> Result<ward_policy::Engine, WardError> {
         let sources = self.policy_sources()?;
         let hash = pack_hash(&sources);
-        let dir = self.cache_dir().join(format!("pack-{}", &hash[..32]));
-        let slice = dir.join(format!("{action}.cedar"));
-        if let Ok(text) = fs::read_to_string(&slice)
-            && let Ok(engine) = ward_policy::Engine::from_slice(action, &text)
+        let dir = self
+            .cache_dir()
+            .join(format!("pack-{CACHE_FORMAT}-{}", &hash[..32]));
+        let slice = dir.join(format!("{action}.json"));
+        if let Ok(bytes) = fs::read(&slice)
+            && let Ok(slice) = serde_json::from_slice::<Slice>(&bytes)
+            && let Ok(engine) = ward_policy::Engine::from_compiled(action, &slice)
         {
             return Ok(engine);
         }
@@ -225,8 +228,8 @@ impl Home {
         let compiled = compile_sources(&sources)?;
         let _ = fs::remove_dir_all(&dir);
         let _ = write_cache(&dir, &compiled);
-        let text = compiled.slices.get(action).cloned().unwrap_or_default();
-        ward_policy::Engine::from_slice(action, &text)
+        let slice = compiled.slices.get(action).cloned().unwrap_or_default();
+        ward_policy::Engine::from_compiled(action, &slice)
     }
 }
 
@@ -283,6 +286,9 @@ pub fn read_pack_dir(dir: &Path) -> Result<Vec<PackSource>, WardError> {
     Ok(out)
 }
 
+/// Version of the slice cache's layout (part of its directory name).
+const CACHE_FORMAT: &str = "v2";
+
 fn write_cache(dir: &Path, pack: &CompiledPack) -> std::io::Result<()> {
     if dir.exists() {
         return Ok(());
@@ -291,8 +297,11 @@ fn write_cache(dir: &Path, pack: &CompiledPack) -> std::io::Result<()> {
     fs::create_dir_all(parent)?;
     let tmp = parent.join(format!(".tmp-{}-{}", std::process::id(), pack.hash.len()));
     fs::create_dir_all(&tmp)?;
-    for (action, text) in &pack.slices {
-        fs::write(tmp.join(format!("{action}.cedar")), text)?;
+    for (action, slice) in &pack.slices {
+        fs::write(
+            tmp.join(format!("{action}.json")),
+            serde_json::to_vec(slice)?,
+        )?;
     }
     if fs::rename(&tmp, dir).is_err() {
         let _ = fs::remove_dir_all(&tmp);

@@ -116,8 +116,10 @@ pub fn facts_for(rt: &Runtime, call: &ToolCall) -> Facts {
 
 /// The decision path of a short-lived hook process: opening the audit store, loading the
 /// policy slice and normalizing the call do not depend on each other, so they run side by side
-/// (measured: each costs about a millisecond in a fresh process). A panic in a helper thread is
-/// an error, never an allow.
+/// (measured: each costs about a millisecond in a fresh process). The decision is made on the
+/// thread that loaded the slice: Cedar measures the stack of the thread it runs on, which on
+/// the main thread means reading `/proc/self/maps`. A panic in a helper thread is an error,
+/// never an allow.
 fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
     let panicked = |what: &str| {
         WardError::new(
@@ -129,25 +131,33 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
     let db = rt.home.db_path();
     let home = rt.home.clone();
     let kind = call.action.kind();
-    let (store, engine, facts) = std::thread::scope(|s| {
+    let (facts_tx, facts_rx) = std::sync::mpsc::sync_channel::<Facts>(1);
+    let (store, decision, facts) = std::thread::scope(|s| {
         let store = open_store.then(|| s.spawn(|| Store::open(&db)));
-        let engine = s.spawn(|| home.engine(kind));
+        let decider = s.spawn(move || {
+            let engine = home.engine(kind);
+            let facts = facts_rx
+                .recv()
+                .map_err(|_| panicked("deriving the facts"))?;
+            engine.and_then(|engine| ward_policy::decide(&engine, call, &facts))
+        });
+        // Cedar's identifier lexer, which the slice's parse needs after its own.
+        ward_policy::warm_up();
         let facts = facts_for(rt, call);
-        let engine = engine
-            .join()
-            .unwrap_or_else(|_| Err(panicked("loading the policy")));
+        // The decider only fails to receive if it has already stopped (and then says why).
+        let _ = facts_tx.send(facts.clone());
+        let decision = decider.join().unwrap_or_else(|_| Err(panicked("deciding")));
         let store = store.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err(panicked("opening the audit log")))
         });
-        (store, engine, facts)
+        (store, decision, facts)
     });
     match store {
         Some(Ok(st)) => rt.store = Some(st),
         Some(Err(e)) => return (Err(e), facts),
         None => {}
     }
-    let decision = engine.and_then(|engine| ward_policy::decide(&engine, call, &facts));
     (decision, facts)
 }
 

@@ -89,13 +89,17 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// How long a statement waits for another connection's lock before failing (and the decision
+/// with it, closed).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
 fn sqlite_options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(15))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
 }
 
@@ -142,7 +146,13 @@ impl Conn {
     /// Open one connection and bring the schema up to date.
     pub async fn open(target: &Target) -> Result<Conn, sqlx::Error> {
         let mut conn = match target {
-            Target::Sqlite(path) => Conn::Sqlite(sqlite_options(path).connect().await?),
+            // A `Store`'s own appends empty the WAL (`Store::trim_wal`, which says why).
+            Target::Sqlite(path) => Conn::Sqlite(
+                sqlite_options(path)
+                    .pragma("wal_autocheckpoint", "0")
+                    .connect()
+                    .await?,
+            ),
             Target::Postgres(url) => Conn::Pg(pg_options(url)?.connect().await?),
         };
         crate::repo::migrate(conn.r()).await?;

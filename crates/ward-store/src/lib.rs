@@ -84,7 +84,13 @@ pub struct Receipt {
 pub struct Store {
     rt: tokio::runtime::Runtime,
     conn: Conn,
+    /// The WAL file of an SQLite store, which this store checkpoints itself (see
+    /// [`Store::trim_wal`]).
+    wal: Option<std::path::PathBuf>,
 }
+
+/// WAL size past which a store's append checkpoints the WAL into the database and empties it.
+const WAL_TRIM_BYTES: u64 = 256 << 10;
 
 fn io_err(code: ErrorCode, what: &str, e: impl std::fmt::Display) -> WardError {
     WardError::new(code, format!("{what}: {}", one_line(&e.to_string())))
@@ -127,7 +133,15 @@ impl Store {
                 e,
             )
         })?;
-        Ok(Store { rt, conn })
+        let wal = match target {
+            Target::Sqlite(path) => {
+                let mut name = path.as_os_str().to_owned();
+                name.push("-wal");
+                Some(std::path::PathBuf::from(name))
+            }
+            Target::Postgres(_) => None,
+        };
+        Ok(Store { rt, conn, wal })
     }
 
     /// Append one event as the next leaf and sign a checkpoint for the new tree size.
@@ -156,15 +170,37 @@ impl Store {
         origin: &str,
         on_duplicate: OnDuplicate,
     ) -> Result<Vec<Option<Receipt>>, WardError> {
-        let Store { rt, conn } = self;
-        rt.block_on(repo::append_batch(
-            conn.r(),
-            events,
-            signer,
-            origin,
-            on_duplicate,
-        ))
-        .map_err(append_err)
+        let Store { rt, conn, .. } = self;
+        let receipts = rt
+            .block_on(repo::append_batch(
+                conn.r(),
+                events,
+                signer,
+                origin,
+                on_duplicate,
+            ))
+            .map_err(append_err)?;
+        self.trim_wal();
+        Ok(receipts)
+    }
+
+    /// Checkpoint the WAL into the database and empty it once it passes [`WAL_TRIM_BYTES`].
+    ///
+    /// A `Store` lives in one short process (a hook, a CLI command), usually the only one on the
+    /// database. SQLite's automatic checkpoints assume a long-lived connection: the shared
+    /// memory that records how much of the WAL was copied back dies with the process, so the
+    /// next process can neither reuse the WAL from its start nor skip the copied part, and the
+    /// WAL would grow with every event (and be replayed by every open). So SQLite's own
+    /// checkpointing is off for these connections, and this one empties the WAL when it gets
+    /// long. It never waits for other connections (another process busy on the log just means a
+    /// later append trims), and it runs after the commit, so it cannot affect the event.
+    fn trim_wal(&mut self) {
+        let Some(wal) = &self.wal else { return };
+        if std::fs::metadata(wal).map_or(true, |m| m.len() < WAL_TRIM_BYTES) {
+            return;
+        }
+        let Store { rt, conn, .. } = self;
+        let _ = rt.block_on(repo::trim_wal(conn.r()));
     }
 
     /// See [`repo::find_decision`].
@@ -175,7 +211,7 @@ impl Store {
         tool_name: Option<&str>,
         input_hash: Option<&str>,
     ) -> Result<Option<String>, WardError> {
-        let Store { rt, conn } = self;
+        let Store { rt, conn, .. } = self;
         rt.block_on(repo::find_decision(
             conn.r(),
             session_id,
@@ -187,7 +223,7 @@ impl Store {
     }
 
     fn query(&mut self, q: EventQuery) -> Result<Vec<StoredEvent>, WardError> {
-        let Store { rt, conn } = self;
+        let Store { rt, conn, .. } = self;
         rt.block_on(repo::events(conn.r(), &q)).map_err(read_err)
     }
 
@@ -222,12 +258,12 @@ impl Store {
 
     /// The number of leaves and the stored frontier.
     pub fn tree_state(&mut self) -> Result<(u64, Option<Vec<u8>>), WardError> {
-        let Store { rt, conn } = self;
+        let Store { rt, conn, .. } = self;
         rt.block_on(repo::tree_state(conn.r())).map_err(read_err)
     }
 
     fn cps(&mut self, q: CheckpointQuery) -> Result<Vec<StoredCheckpoint>, WardError> {
-        let Store { rt, conn } = self;
+        let Store { rt, conn, .. } = self;
         rt.block_on(repo::checkpoints(conn.r(), q))
             .map_err(read_err)
     }

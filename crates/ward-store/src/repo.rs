@@ -68,6 +68,27 @@ pub async fn migrate(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
     }
 }
 
+/// SQLite: copy the WAL into the database and truncate it, without waiting for other
+/// connections (busy: nothing done). Postgres: nothing to do.
+pub async fn trim_wal(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
+    if let ConnRef::Sqlite(conn) = conn {
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut *conn)
+            .await?;
+        let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_optional(&mut *conn)
+            .await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {}",
+            crate::conn::BUSY_TIMEOUT.as_millis()
+        )))
+        .execute(&mut *conn)
+        .await?;
+        done?;
+    }
+    Ok(())
+}
+
 /// One event prepared for insertion: its canonical bytes, leaf hash and index columns. Making
 /// one is the CPU part of an append; a daemon makes them on the requests' own tasks so that the
 /// single writer only writes.

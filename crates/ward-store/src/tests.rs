@@ -76,7 +76,7 @@ impl Db {
 
     fn exec(&self, sql: &str) {
         let mut store = self.open();
-        let Store { rt, conn } = &mut store;
+        let Store { rt, conn, .. } = &mut store;
         let sql = sql.to_string();
         rt.block_on(async {
             match conn.r() {
