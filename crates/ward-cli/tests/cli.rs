@@ -301,7 +301,7 @@ fn the_log_wal_stays_short_across_hook_processes() {
     let home = tempfile::tempdir().unwrap();
     let wal = home.path().join("ward.db-wal");
     let mut largest = 0;
-    for i in 0..80 {
+    for i in 0..100 {
         let o = ward_in(
             home.path(),
             &["hook", "claude-code"],
@@ -311,10 +311,10 @@ fn the_log_wal_stays_short_across_hook_processes() {
         assert_eq!(o.status.code(), Some(0), "{}", err(&o));
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
     }
-    assert_eq!(event_count(home.path()), 80);
-    // Each event adds several pages to the WAL (80 events: well over a megabyte unchecked); the
-    // appends empty it once it passes 256 KiB.
-    assert!(largest < 512 << 10, "the WAL reached {largest} bytes");
+    assert_eq!(event_count(home.path()), 100);
+    // Each event adds several pages to the WAL (100 events: about 3 MiB unchecked); the appends
+    // empty it once it passes 512 KiB.
+    assert!(largest < 1 << 20, "the WAL reached {largest} bytes");
     let v = ward_in(home.path(), &["audit", "verify"], b"", &[]);
     assert_eq!(v.status.code(), Some(0), "{}", err(&v));
 }

@@ -133,7 +133,13 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
     let kind = call.action.kind();
     let (facts_tx, facts_rx) = std::sync::mpsc::sync_channel::<Facts>(1);
     let (store, decision, facts) = std::thread::scope(|s| {
-        let store = open_store.then(|| s.spawn(|| Store::open(&db)));
+        let store = open_store.then(|| {
+            s.spawn(|| {
+                let mut store = Store::open(&db)?;
+                store.load_edge();
+                Ok(store)
+            })
+        });
         let decider = s.spawn(move || {
             let engine = home.engine(kind);
             let facts = facts_rx

@@ -333,6 +333,7 @@ pub async fn ingest_spool(svc: &Service) -> Result<usize, WardError> {
             &svc.signer,
             svc.signer.name(),
             OnDuplicate::Skip,
+            &mut repo::FrontierCache::default(),
         )
         .await
         .map_err(ward_store::append_err)?;

@@ -143,16 +143,27 @@ impl Conn {
         }
     }
 
-    /// Open one connection and bring the schema up to date.
+    /// Open one connection for a long-lived process and bring the schema up to date.
     pub async fn open(target: &Target) -> Result<Conn, sqlx::Error> {
+        Conn::open_with(target, true).await
+    }
+
+    /// Open one connection for a short-lived process (a hook, a CLI command). SQLite's
+    /// automatic checkpoints are off: they cannot reset the WAL across processes, and the
+    /// `Store`'s appends empty it instead (`Store::trim_wal`, which says why).
+    pub async fn open_short_lived(target: &Target) -> Result<Conn, sqlx::Error> {
+        Conn::open_with(target, false).await
+    }
+
+    async fn open_with(target: &Target, auto_checkpoint: bool) -> Result<Conn, sqlx::Error> {
         let mut conn = match target {
-            // A `Store`'s own appends empty the WAL (`Store::trim_wal`, which says why).
-            Target::Sqlite(path) => Conn::Sqlite(
-                sqlite_options(path)
-                    .pragma("wal_autocheckpoint", "0")
-                    .connect()
-                    .await?,
-            ),
+            Target::Sqlite(path) => {
+                let mut options = sqlite_options(path);
+                if !auto_checkpoint {
+                    options = options.pragma("wal_autocheckpoint", "0");
+                }
+                Conn::Sqlite(options.connect().await?)
+            }
             Target::Postgres(url) => Conn::Pg(pg_options(url)?.connect().await?),
         };
         crate::repo::migrate(conn.r()).await?;

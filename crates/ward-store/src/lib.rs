@@ -87,10 +87,12 @@ pub struct Store {
     /// The WAL file of an SQLite store, which this store checkpoints itself (see
     /// [`Store::trim_wal`]).
     wal: Option<std::path::PathBuf>,
+    /// The tree's edge as this store last saw it (see [`repo::FrontierCache`]).
+    edge: repo::FrontierCache,
 }
 
 /// WAL size past which a store's append checkpoints the WAL into the database and empties it.
-const WAL_TRIM_BYTES: u64 = 256 << 10;
+const WAL_TRIM_BYTES: u64 = 512 << 10;
 
 fn io_err(code: ErrorCode, what: &str, e: impl std::fmt::Display) -> WardError {
     WardError::new(code, format!("{what}: {}", one_line(&e.to_string())))
@@ -126,7 +128,7 @@ impl Store {
         let rt = b
             .build()
             .map_err(|e| io_err(ErrorCode::StoreOpen, "cannot start the store runtime", e))?;
-        let conn = rt.block_on(Conn::open(target)).map_err(|e| {
+        let conn = rt.block_on(Conn::open_short_lived(target)).map_err(|e| {
             io_err(
                 ErrorCode::StoreOpen,
                 &format!("cannot open the audit log `{}`", target.display()),
@@ -141,7 +143,12 @@ impl Store {
             }
             Target::Postgres(_) => None,
         };
-        Ok(Store { rt, conn, wal })
+        Ok(Store {
+            rt,
+            conn,
+            wal,
+            edge: repo::FrontierCache::default(),
+        })
     }
 
     /// Append one event as the next leaf and sign a checkpoint for the new tree size.
@@ -170,7 +177,7 @@ impl Store {
         origin: &str,
         on_duplicate: OnDuplicate,
     ) -> Result<Vec<Option<Receipt>>, WardError> {
-        let Store { rt, conn, .. } = self;
+        let Store { rt, conn, edge, .. } = self;
         let receipts = rt
             .block_on(repo::append_batch(
                 conn.r(),
@@ -178,10 +185,20 @@ impl Store {
                 signer,
                 origin,
                 on_duplicate,
+                edge,
             ))
             .map_err(append_err)?;
         self.trim_wal();
         Ok(receipts)
+    }
+
+    /// Read the tree's edge now, so that the next append does not read it under the write lock
+    /// (a hook does this while it decides). A failure here only means the append reads it.
+    pub fn load_edge(&mut self) {
+        let Store { rt, conn, edge, .. } = self;
+        if let Ok(loaded) = rt.block_on(repo::FrontierCache::load(conn.r())) {
+            *edge = loaded;
+        }
     }
 
     /// Checkpoint the WAL into the database and empty it once it passes [`WAL_TRIM_BYTES`].

@@ -175,17 +175,10 @@ pub async fn append_batch(
     signer: &NoteSigner,
     origin: &str,
     on_duplicate: OnDuplicate,
+    cache: &mut FrontierCache,
 ) -> Result<Vec<Option<Receipt>>, sqlx::Error> {
     let rows = events.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-    append_rows(
-        conn,
-        &rows,
-        signer,
-        origin,
-        on_duplicate,
-        &mut FrontierCache::default(),
-    )
-    .await
+    append_rows(conn, &rows, signer, origin, on_duplicate, cache).await
 }
 
 /// The tree's right edge as one writer last committed it. A writer that appends again and again
@@ -195,6 +188,28 @@ pub async fn append_batch(
 /// state — nothing is denied, nothing forks.
 #[derive(Debug, Default)]
 pub struct FrontierCache(Option<Frontier>);
+
+impl FrontierCache {
+    /// Read the stored edge outside any transaction, so that a later append need not read it
+    /// while it holds the write lock (a hook does this while it decides). An empty log, or an
+    /// edge that moves before the append, just means the append reads it again.
+    pub async fn load(conn: ConnRef<'_>) -> Result<FrontierCache, sqlx::Error> {
+        on_backend!(conn, c, _pg => {
+            let row = sqlx::query("SELECT frontier FROM tree_state WHERE id = 1")
+                .fetch_optional(&mut *c)
+                .await?;
+            match row {
+                Some(row) => {
+                    let bytes: Vec<u8> = row.try_get("frontier")?;
+                    let f = Frontier::from_bytes(&bytes)
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                    Ok(FrontierCache(Some(f)))
+                }
+                None => Ok(FrontierCache(None)),
+            }
+        })
+    }
+}
 
 /// [`append_batch`] for rows already prepared.
 pub async fn append_rows(

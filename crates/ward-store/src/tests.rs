@@ -120,6 +120,7 @@ both!(
     an_approval_is_decided_once_and_used_once,
     approvals_expire,
     a_stale_cached_frontier_is_caught_and_the_batch_retried,
+    an_edge_loaded_before_another_append_is_caught,
 );
 
 fn filled(db: &Db, n: u64) -> Store {
@@ -551,4 +552,22 @@ fn a_stale_cached_frontier_is_caught_and_the_batch_retried(db: &Db) {
     let mut store = db.open();
     let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
     assert_eq!((sum.events, sum.checkpoints), (12, 6));
+}
+
+fn an_edge_loaded_before_another_append_is_caught(db: &Db) {
+    let s = signer();
+    let (mut a, mut b) = (db.open(), db.open());
+    b.append(&event(0), &s, "ward.test/log").unwrap();
+    // A hook loads the edge while it decides; another hook appends meanwhile.
+    a.load_edge();
+    b.append(&event(1), &s, "ward.test/log").unwrap();
+    let r = a.append(&event(2), &s, "ward.test/log").unwrap();
+    assert_eq!((r.seq, r.tree_size), (2, 3));
+    // The edge a kept is current now: its next append needs no re-read and stays in order.
+    let r = a.append(&event(3), &s, "ward.test/log").unwrap();
+    assert_eq!((r.seq, r.tree_size), (3, 4));
+    drop((a, b));
+    let mut store = db.open();
+    let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+    assert_eq!((sum.events, sum.checkpoints), (4, 4));
 }
