@@ -1,5 +1,6 @@
 //! The `ward` command line. `main` calls [`run`]; each command lives in its own module.
 
+pub mod assistant_cmd;
 pub mod audit_cmd;
 pub mod demo;
 pub mod eval;
@@ -92,6 +93,11 @@ enum Cmd {
         #[command(subcommand)]
         sub: UserCmd,
     },
+    /// Register and manage assistants as identities with an owner (the owner of $WARD_HOME needs no key)
+    Assistant {
+        #[command(subcommand)]
+        sub: AssistantCmd,
+    },
     /// List approval requests (needs an API key)
     Approvals {
         #[command(subcommand)]
@@ -148,6 +154,78 @@ enum UserCmd {
     },
     /// List users
     List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AssistantCmd {
+    /// Register an assistant with an owner; it is active at once (prints its id)
+    Register {
+        name: String,
+        /// claude-code, codex, cursor, gemini, copilot, ci or custom
+        #[arg(long)]
+        kind: String,
+        /// The ward user who answers for it
+        #[arg(long)]
+        owner: String,
+        /// Host its hooks run on (default: this host)
+        #[arg(long)]
+        host: Option<String>,
+        /// OS user its hooks run as (default: you)
+        #[arg(long)]
+        os_user: Option<String>,
+        #[arg(long, default_value = "")]
+        purpose: String,
+        /// Repository glob it may work in (repeatable)
+        #[arg(long = "repo")]
+        repos: Vec<String>,
+        /// Environment it may touch (repeatable)
+        #[arg(long = "env")]
+        envs: Vec<String>,
+        /// Date by which its owner must review it (YYYY-MM-DD)
+        #[arg(long)]
+        review_by: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List assistants
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one assistant (by id or name)
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activate a pending assistant; it needs an owner
+    Approve {
+        id: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a pending or active assistant until it is resumed
+    Suspend {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a suspended assistant active again
+    Resume {
+        id: String,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retire an assistant for good
+    Retire {
+        id: String,
         #[arg(long)]
         json: bool,
     },
@@ -469,6 +547,7 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
             UserCmd::Add { name, role, json } => people_cmd::user_add(&name, &role, json),
             UserCmd::List { json } => people_cmd::user_list(json),
         },
+        Cmd::Assistant { sub } => assistant(sub),
         Cmd::Approvals { sub } => match sub {
             ApprovalsCmd::List { state, api, json } => {
                 let api = people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref())?;
@@ -495,5 +574,48 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         }
         Cmd::Login { api } => people_cmd::login(api.server.as_deref(), api.api_key.as_deref()),
         Cmd::Bench(args) => serve_cmd::bench(&args),
+    }
+}
+
+fn assistant(sub: AssistantCmd) -> Result<i32, WardError> {
+    use ward_server::assistants::Change;
+    match sub {
+        AssistantCmd::Register {
+            name,
+            kind,
+            owner,
+            host,
+            os_user,
+            purpose,
+            repos,
+            envs,
+            review_by,
+            json,
+        } => {
+            let r = ward_server::assistants::Registration {
+                name,
+                kind,
+                owner,
+                host: host.unwrap_or_else(ward_server::ident::hostname),
+                os_user: os_user.unwrap_or_else(ward_server::ident::os_user),
+                purpose,
+                repos,
+                envs,
+                review_by_ms: assistant_cmd::review_by(review_by.as_deref())?,
+            };
+            assistant_cmd::register(r, json)
+        }
+        AssistantCmd::List { json } => assistant_cmd::list(json),
+        AssistantCmd::Show { id, json } => assistant_cmd::show(&id, json),
+        AssistantCmd::Approve { id, owner, json } => {
+            assistant_cmd::change(&id, Change::Approve, owner.as_deref(), json)
+        }
+        AssistantCmd::Suspend { id, json } => {
+            assistant_cmd::change(&id, Change::Suspend, None, json)
+        }
+        AssistantCmd::Resume { id, owner, json } => {
+            assistant_cmd::change(&id, Change::Resume, owner.as_deref(), json)
+        }
+        AssistantCmd::Retire { id, json } => assistant_cmd::change(&id, Change::Retire, None, json),
     }
 }

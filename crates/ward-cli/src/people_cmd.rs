@@ -21,7 +21,9 @@ pub fn target(home: &Home) -> Result<Target, WardError> {
 }
 
 /// Run `f` on a connection to the install's store (for the owner's direct administration).
-fn with_store<T>(f: impl AsyncFnOnce(&mut Conn) -> Result<T, WardError>) -> Result<T, WardError> {
+pub(crate) fn with_store<T>(
+    f: impl AsyncFnOnce(&mut Conn) -> Result<T, WardError>,
+) -> Result<T, WardError> {
     let home = Home::resolve()?;
     home.init()?;
     owner_check(&home)?;

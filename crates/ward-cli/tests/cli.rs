@@ -587,3 +587,126 @@ fn usage_errors_have_a_code_and_help() {
     let o = ward_in(t.path(), &["audit", "prove", "evt_nope"], b"", &[]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn assistants_are_registered_with_an_owner_and_retire_for_good() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let json = |o: &Output| -> serde_json::Value {
+        assert_eq!(o.status.code(), Some(0), "{}", err(o));
+        serde_json::from_str(out(o).trim()).unwrap()
+    };
+    let register = [
+        "assistant",
+        "register",
+        "reviewer",
+        "--kind",
+        "claude-code",
+        "--owner",
+        "alice",
+    ];
+    // The owner must be a ward user.
+    let o = ward_in(h, &register, b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("E4003") && err(&o).contains("ward user add alice"),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        ward_in(h, &["user", "add", "alice", "--role", "approver"], b"", &[])
+            .status
+            .success()
+    );
+    let mut args = register.to_vec();
+    args.extend([
+        "--host",
+        "dev-1",
+        "--os-user",
+        "sam",
+        "--repo",
+        "acme/*",
+        "--env",
+        "dev",
+        "--review-by",
+        "2027-03-01",
+        "--json",
+    ]);
+    let r = json(&ward_in(h, &args, b"", &[]));
+    let id = r["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("ward-ast-"), "{r}");
+    assert_eq!(r["status"], "active");
+    // Same name or same hook identity while it lives: refused.
+    let o = ward_in(h, &args, b"", &[]);
+    assert!(err(&o).contains("already registered"), "{}", err(&o));
+    let shown = json(&ward_in(
+        h,
+        &["assistant", "show", "reviewer", "--json"],
+        b"",
+        &[],
+    ));
+    assert_eq!(shown["identity"], "claude-code@dev-1/sam");
+    assert_eq!(shown["owner"], "alice");
+    assert_eq!(shown["repos"], serde_json::json!(["acme/*"]));
+    assert_eq!(shown["review_by"], "2027-03-01T00:00:00.000Z");
+    // Suspend, resume, retire; a retired assistant cannot come back.
+    let step = |verb: &str| ward_in(h, &["assistant", verb, &id, "--json"], b"", &[]);
+    assert_eq!(json(&step("suspend"))["status"], "suspended");
+    assert_eq!(json(&step("resume"))["status"], "active");
+    assert_eq!(json(&step("retire"))["status"], "retired");
+    let o = step("resume");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("E5005") && err(&o).contains("it is retired"),
+        "{}",
+        err(&o)
+    );
+    let o = step("approve");
+    assert!(err(&o).contains("E5005"), "{}", err(&o));
+    // The name is free again; the list shows both registrations.
+    let again = json(&ward_in(h, &args, b"", &[]));
+    assert_ne!(again["id"], id.as_str());
+    let list = json(&ward_in(h, &["assistant", "list", "--json"], b"", &[]));
+    let statuses: Vec<&str> = list["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"retired") && statuses.contains(&"active"));
+    // Bad input names the problem.
+    for (bad, needle) in [
+        (
+            vec![
+                "assistant",
+                "register",
+                "x",
+                "--kind",
+                "robot",
+                "--owner",
+                "alice",
+            ],
+            "unknown assistant kind",
+        ),
+        (
+            vec![
+                "assistant",
+                "register",
+                "x",
+                "--kind",
+                "ci",
+                "--owner",
+                "alice",
+                "--review-by",
+                "soon",
+            ],
+            "YYYY-MM-DD",
+        ),
+        (vec!["assistant", "show", "nobody"], "E5003"),
+    ] {
+        let o = ward_in(h, &bad, b"", &[]);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert!(err(&o).contains(needle), "{bad:?}: {}", err(&o));
+    }
+}

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     NotFound,
     /// The approval cannot be used or decided in its current state (expired, used, decided).
     ApprovalState,
+    /// The assistant cannot make that change of status (a retired assistant stays retired).
+    AssistantState,
 }
 
 impl ErrorCode {
@@ -76,6 +78,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "E5002",
             ErrorCode::NotFound => "E5003",
             ErrorCode::ApprovalState => "E5004",
+            ErrorCode::AssistantState => "E5005",
         }
     }
 
@@ -123,6 +126,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "list what exists with the matching `list` command",
             ErrorCode::ApprovalState => {
                 "run `ward approvals list` to see its state; a changed or expired request needs a new approval"
+            }
+            ErrorCode::AssistantState => {
+                "run `ward assistant show ID` to see its status; a retired assistant is registered anew"
             }
         }
     }
@@ -187,6 +193,7 @@ mod tests {
             ErrorCode::Forbidden,
             ErrorCode::NotFound,
             ErrorCode::ApprovalState,
+            ErrorCode::AssistantState,
         ];
         let mut seen = std::collections::HashSet::new();
         for c in all {

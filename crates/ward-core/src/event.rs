@@ -180,9 +180,70 @@ pub fn rfc3339_ms(unix_ms: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
 }
 
+/// Unix milliseconds at 00:00 UTC of a `YYYY-MM-DD` date (days-from-civil, Howard Hinnant);
+/// `None` unless it is a real calendar date from 1970 on.
+pub fn date_ms(date: &str) -> Option<u64> {
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if y < 1970 || !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days).ok().map(|d| d * 86_400_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_parse_to_the_day_they_name() {
+        assert_eq!(date_ms("1970-01-01"), Some(0));
+        assert_eq!(
+            date_ms("2000-02-29").map(rfc3339_ms).as_deref(),
+            Some("2000-02-29T00:00:00.000Z")
+        );
+        assert_eq!(
+            date_ms("2026-11-24").map(rfc3339_ms).as_deref(),
+            Some("2026-11-24T00:00:00.000Z")
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "1969-12-31",
+            "2026-11-24x",
+            "soon",
+            "",
+        ] {
+            assert_eq!(date_ms(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn ids_sort_by_time() {

@@ -12,6 +12,7 @@
 //! - [`spool`], [`config`], [`users`], [`keys`], [`attest`], [`ident`].
 
 pub mod approvals;
+pub mod assistants;
 pub mod attest;
 pub mod client;
 pub mod commit;

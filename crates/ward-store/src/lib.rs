@@ -29,6 +29,7 @@ macro_rules! on_backend {
 
 pub mod conn;
 pub mod people;
+pub mod registry;
 pub mod repo;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testdb;

@@ -51,7 +51,7 @@ fn user_from(r: &impl RowLike) -> Result<User, sqlx::Error> {
 }
 
 /// Column access shared by both backends' rows.
-trait RowLike {
+pub(crate) trait RowLike {
     fn text(&self, c: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, c: &str) -> Result<Option<String>, sqlx::Error>;
     fn int(&self, c: &str) -> Result<i64, sqlx::Error>;

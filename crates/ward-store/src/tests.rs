@@ -121,6 +121,7 @@ both!(
     approvals_expire,
     a_stale_cached_frontier_is_caught_and_the_batch_retried,
     an_edge_loaded_before_another_append_is_caught,
+    assistant_registry_lifecycle,
 );
 
 fn filled(db: &Db, n: u64) -> Store {
@@ -570,4 +571,122 @@ fn an_edge_loaded_before_another_append_is_caught(db: &Db) {
     let mut store = db.open();
     let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
     assert_eq!((sum.events, sum.checkpoints), (4, 4));
+}
+
+fn assistant_registry_lifecycle(db: &Db) {
+    use crate::registry::*;
+    let (rt, mut c) = people(db);
+    let reg = |id: &str, name: &str, kind: &str, t: u64| Assistant {
+        id: id.into(),
+        name: name.into(),
+        kind: kind.into(),
+        host: "h".into(),
+        os_user: "u".into(),
+        owner: Some("alice".into()),
+        purpose: "reviews".into(),
+        repos: vec!["acme/*".into()],
+        envs: vec!["dev".into()],
+        review_by_ms: Some(2_000),
+        status: Status::Active,
+        created_ms: t,
+        last_seen_ms: None,
+        rotated_ms: None,
+        status_ms: t,
+        status_by: "os:root".into(),
+    };
+    rt.block_on(async {
+        let a = reg("ward-ast-1", "bot", "claude-code", 1);
+        assert_eq!(register(c.r(), &a).await.unwrap(), Ok(()));
+        assert_eq!(get(c.r(), "bot").await.unwrap(), Some(a.clone()));
+        // One live registration per name and per hook identity; ci/custom have no hook identity.
+        assert_eq!(
+            register(c.r(), &reg("ward-ast-2", "bot", "codex", 2))
+                .await
+                .unwrap(),
+            Err(Refused::NameTaken)
+        );
+        assert_eq!(
+            register(c.r(), &reg("ward-ast-3", "other", "claude-code", 3))
+                .await
+                .unwrap(),
+            Err(Refused::IdentityTaken("bot".into()))
+        );
+        assert_eq!(
+            register(c.r(), &reg("ward-ast-4", "ci-a", "ci", 4))
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            register(c.r(), &reg("ward-ast-5", "ci-b", "ci", 5))
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        // Changes are conditional on the current status.
+        let any_live = [Status::Pending, Status::Active, Status::Suspended];
+        assert!(
+            !set_status(
+                c.r(),
+                "ward-ast-1",
+                &[Status::Suspended],
+                Status::Active,
+                None,
+                "x",
+                6
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            set_status(
+                c.r(),
+                "ward-ast-1",
+                &[Status::Active],
+                Status::Suspended,
+                None,
+                "x",
+                7
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            set_status(
+                c.r(),
+                "ward-ast-1",
+                &any_live,
+                Status::Retired,
+                Some("bob"),
+                "y",
+                8
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            !set_status(c.r(), "ward-ast-1", &any_live, Status::Active, None, "y", 9)
+                .await
+                .unwrap()
+        );
+        let gone = get(c.r(), "ward-ast-1").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                gone.status,
+                gone.owner.as_deref(),
+                gone.status_ms,
+                gone.status_by.as_str()
+            ),
+            (Status::Retired, Some("bob"), 8, "y")
+        );
+        // A retired name and identity may be registered anew; the name then finds the live one.
+        assert_eq!(
+            register(c.r(), &reg("ward-ast-6", "bot", "claude-code", 10))
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(get(c.r(), "bot").await.unwrap().unwrap().id, "ward-ast-6");
+        assert_eq!(list(c.r()).await.unwrap().len(), 4);
+    });
 }

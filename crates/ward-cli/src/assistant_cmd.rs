@@ -1,0 +1,142 @@
+//! `ward assistant register|list|show|approve|suspend|resume|retire`: the registry, administered
+//! by the owner of `$WARD_HOME` directly against its store (as `ward user add` is).
+
+use crate::output::cell;
+use crate::people_cmd::with_store;
+use serde_json::{Value, json};
+use ward_core::event::{date_ms, rfc3339_ms};
+use ward_core::{ErrorCode, WardError};
+use ward_server::assistants::{self, Change, Registration};
+use ward_store::registry::Assistant;
+
+/// Who made a change from the command line: the OS user (the owner of the home).
+fn by() -> String {
+    format!("os:{}", ward_server::ident::os_user())
+}
+
+/// `YYYY-MM-DD` → Unix ms, or a clear error.
+pub fn review_by(date: Option<&str>) -> Result<Option<u64>, WardError> {
+    date.map(|d| {
+        date_ms(d).ok_or_else(|| {
+            WardError::new(
+                ErrorCode::BadInput,
+                format!("`{d}` is not a date; give the review date as YYYY-MM-DD"),
+            )
+        })
+    })
+    .transpose()
+}
+
+pub fn to_json(a: &Assistant) -> Value {
+    let time = |ms: Option<u64>| ms.map(rfc3339_ms);
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "kind": a.kind,
+        "host": a.host,
+        "os_user": a.os_user,
+        "identity": format!("{}@{}/{}", a.kind, a.host, a.os_user),
+        "owner": a.owner,
+        "purpose": a.purpose,
+        "repos": a.repos,
+        "envs": a.envs,
+        "review_by": time(a.review_by_ms),
+        "status": a.status.as_str(),
+        "created": rfc3339_ms(a.created_ms),
+        "last_seen": time(a.last_seen_ms),
+        "last_rotated": time(a.rotated_ms),
+        "status_changed": rfc3339_ms(a.status_ms),
+        "status_changed_by": a.status_by,
+    })
+}
+
+pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
+    let by = by();
+    let a = with_store(async |c| assistants::register(c.r(), &r, &by).await)?;
+    if json_out {
+        println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
+    } else {
+        println!(
+            "registered `{}` ({}@{}/{}), owned by {}: {} is {}",
+            a.name,
+            a.kind,
+            a.host,
+            a.os_user,
+            a.owner.as_deref().unwrap_or("nobody"),
+            a.id,
+            a.status.as_str()
+        );
+    }
+    Ok(0)
+}
+
+pub fn list(json_out: bool) -> Result<i32, WardError> {
+    let all = with_store(async |c| {
+        ward_store::registry::list(c.r())
+            .await
+            .map_err(ward_store::read_err)
+    })?;
+    if json_out {
+        let v: Vec<Value> = all.iter().map(to_json).collect();
+        println!("{}", json!({ "assistants": v }));
+    } else if all.is_empty() {
+        println!(
+            "no assistants registered; register one with `ward assistant register NAME --kind claude-code --owner USER`"
+        );
+    } else {
+        println!(
+            "{} {} {} {} {} OWNER",
+            cell("ID", 25),
+            cell("NAME", 20),
+            cell("STATUS", 10),
+            cell("KIND", 12),
+            cell("IDENTITY", 34)
+        );
+        for a in &all {
+            println!(
+                "{} {} {} {} {} {}",
+                cell(&a.id, 25),
+                cell(&a.name, 20),
+                cell(a.status.as_str(), 10),
+                cell(&a.kind, 12),
+                cell(&format!("{}@{}/{}", a.kind, a.host, a.os_user), 34),
+                a.owner.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
+    let a = with_store(async |c| assistants::get(c.r(), id).await)?;
+    let v = to_json(&a);
+    if json_out {
+        println!("{v}");
+    } else if let Value::Object(map) = v {
+        for (k, v) in map {
+            let shown = match v {
+                Value::String(s) => s,
+                Value::Null => "-".to_string(),
+                other => other.to_string(),
+            };
+            println!("{} {shown}", cell(&k, 18));
+        }
+    }
+    Ok(0)
+}
+
+pub fn change(
+    id: &str,
+    change: Change,
+    owner: Option<&str>,
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let by = by();
+    let a = with_store(async |c| assistants::change(c.r(), id, change, owner, &by).await)?;
+    if json_out {
+        println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
+    } else {
+        println!("`{}` ({}) is {}", a.name, a.id, a.status.as_str());
+    }
+    Ok(0)
+}
