@@ -704,6 +704,18 @@ fn assistants_are_registered_with_an_owner_and_retire_for_good() {
             "YYYY-MM-DD",
         ),
         (vec!["assistant", "show", "nobody"], "E5003"),
+        (
+            vec![
+                "assistant",
+                "register",
+                "ward-ast-0",
+                "--kind",
+                "ci",
+                "--owner",
+                "alice",
+            ],
+            "marks ids",
+        ),
     ] {
         let o = ward_in(h, &bad, b"", &[]);
         assert_eq!(o.status.code(), Some(1), "{bad:?}");

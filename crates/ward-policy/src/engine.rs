@@ -566,14 +566,14 @@ fn fired_fact(name: &str, value: &serde_json::Value) -> bool {
 
 /// Names of the boolean facts that are true.
 pub fn fired_facts(facts: &Facts) -> Vec<String> {
-    match serde_json::to_value(facts) {
-        Ok(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .filter(|(k, v)| fired_fact(k, v))
-            .map(|(k, _)| k)
-            .collect(),
-        _ => Vec::new(),
-    }
+    facts_map(facts)
+        .map(|map| {
+            map.into_iter()
+                .filter(|(k, v)| fired_fact(k, v))
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn one_line(s: &str) -> String {

@@ -144,7 +144,7 @@ pub struct Guarded {
 }
 
 impl Slice {
-    /// A slice of unguarded policies only (tests, `ward explain` on raw text).
+    /// A slice of raw Cedar text with no guards (`Engine::from_slice`: tests and benches).
     pub fn unguarded(text: &str) -> Slice {
         Slice {
             always: text.to_string(),

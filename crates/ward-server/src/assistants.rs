@@ -30,12 +30,15 @@ pub struct Registration {
     pub review_by_ms: Option<u64>,
 }
 
-/// A new assistant id: `ward-ast-` and 16 hex digits.
+/// Prefix of assistant ids; no name may start with it, so a name never reads as another's id.
+const ID_PREFIX: &str = "ward-ast-";
+
+/// A new assistant id: [`ID_PREFIX`] and 16 hex digits.
 fn new_id() -> String {
     let mut r = [0u8; 8];
     // A collision only makes the insert fail (primary key), which is reported.
     let _ = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut r);
-    format!("ward-ast-{}", hex::encode(r))
+    format!("{ID_PREFIX}{}", hex::encode(r))
 }
 
 fn check_kind(kind: &str) -> Result<(), WardError> {
@@ -85,6 +88,12 @@ pub async fn register(
     by: &str,
 ) -> Result<Assistant, WardError> {
     check_name("assistant", &r.name)?;
+    if r.name.starts_with(ID_PREFIX) {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("an assistant name may not start with `{ID_PREFIX}`, which marks ids"),
+        ));
+    }
     check_kind(&r.kind)?;
     check_list("repository glob", &r.repos)?;
     check_list("environment", &r.envs)?;

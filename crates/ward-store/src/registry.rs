@@ -143,7 +143,9 @@ pub async fn register(
                 return Ok(Err(Refused::IdentityTaken(row.try_get("name")?)));
             }
         }
-        let list = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let list = |v: &[String]| {
+            serde_json::to_string(v).map_err(|e| sqlx::Error::Protocol(format!("a list does not serialise: {e}")))
+        };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO assistants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         )))
@@ -154,8 +156,8 @@ pub async fn register(
         .bind(&a.os_user)
         .bind(a.owner.as_deref())
         .bind(&a.purpose)
-        .bind(list(&a.repos))
-        .bind(list(&a.envs))
+        .bind(list(&a.repos)?)
+        .bind(list(&a.envs)?)
         .bind(a.review_by_ms.map(to_i64))
         .bind(a.status.as_str())
         .bind(to_i64(a.created_ms))
@@ -206,11 +208,10 @@ pub async fn set_status(
     by: &str,
     now_ms: u64,
 ) -> Result<bool, sqlx::Error> {
-    let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     // Statuses come from the enum, never from input, so they can be spelled into the query.
-    let in_list = allowed
+    let in_list = from
         .iter()
-        .map(|s| format!("'{s}'"))
+        .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
     on_backend!(conn, c, _pg => {

@@ -198,17 +198,19 @@ impl FrontierCache {
             let row = sqlx::query("SELECT frontier FROM tree_state WHERE id = 1")
                 .fetch_optional(&mut *c)
                 .await?;
-            match row {
-                Some(row) => {
-                    let bytes: Vec<u8> = row.try_get("frontier")?;
-                    let f = Frontier::from_bytes(&bytes)
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-                    Ok(FrontierCache(Some(f)))
-                }
-                None => Ok(FrontierCache(None)),
-            }
+            Ok(FrontierCache(row.map(|r| frontier_of(&r)).transpose()?))
         })
     }
+}
+
+/// The tree edge stored in a `tree_state` row.
+fn frontier_of<R: Row>(row: &R) -> Result<Frontier, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let bytes: Vec<u8> = row.try_get("frontier")?;
+    Frontier::from_bytes(&bytes).map_err(|e| sqlx::Error::Protocol(e.to_string()))
 }
 
 /// [`append_batch`] for rows already prepared.
@@ -238,11 +240,7 @@ pub async fn append_rows(
                     "SELECT size, frontier FROM tree_state WHERE id = 1"
                 };
                 match sqlx::query(lock).fetch_optional(&mut *tx).await? {
-                    Some(row) => {
-                        let bytes: Vec<u8> = row.try_get("frontier")?;
-                        Frontier::from_bytes(&bytes)
-                            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
-                    }
+                    Some(row) => frontier_of(&row)?,
                     None => Frontier::new(),
                 }
             }
