@@ -191,7 +191,13 @@ fn offline(
             let spool_home = home.clone();
             let mut rt = Runtime::new(home, false);
             let origin = rt.origin.clone();
-            let ev = match pipeline::parse(client, payload, event_hint, &origin) {
+            let ev = match pipeline::parse(
+                client,
+                payload,
+                event_hint,
+                &origin,
+                &pipeline::find_repo_root,
+            ) {
                 Ok(ev) => ev,
                 Err(h) => return h.reply,
             };

@@ -428,6 +428,29 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         text(&r.body).contains("\"permissionDecision\":\"deny\"")
             && text(&r.body).contains("E5001")
     );
+    // Rotating the token: the old one is refused once the daemon's memory of it (one second)
+    // has passed, the new one works at once.
+    let o = ward(home, &["hook", "token", "ci-bot"], b"", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rotated = last_line(&o);
+    assert_ne!(rotated, token);
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/decide",
+        Some(&rotated),
+        body(ORDINARY).as_bytes(),
+    );
+    assert_eq!((s, v["decision"].as_str()), (200, Some("allow")), "{v}");
+    std::thread::sleep(ward_server::service::HOOK_TOKEN_TTL + Duration::from_millis(100));
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/decide",
+        Some(&token),
+        body(ORDINARY).as_bytes(),
+    );
+    assert_eq!((s, v["code"].as_str()), (401, Some("E5001")), "{v}");
 
     // Events, proofs and the checkpoint with a viewer key; the proof checks offline.
     let key = add_user(home, "auditor", "viewer");

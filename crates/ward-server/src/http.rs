@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ward_core::event::Caller;
 use ward_core::{ClientKind, ErrorCode, WardError};
 use ward_store::people::{self, ApprovalState, Role, User};
@@ -234,16 +234,24 @@ async fn hook_caller(
                     "HTTP hooks need `Authorization: Bearer <token>` from `ward hook token NAME`",
                 )
             })?;
-            let mut c = svc.pool.acquire().await.map_err(read_err)?;
-            let name = people::hook_token_name(c.r(), &crate::keys::secret_hash(token))
-                .await
-                .map_err(read_err)?
-                .ok_or_else(|| {
-                    WardError::new(
-                        ErrorCode::Unauthenticated,
-                        "the hook token is not valid (unknown or rotated)",
-                    )
-                })?;
+            let hash = crate::keys::secret_hash(token);
+            let name = match svc.hook_tokens.get(&hash, Instant::now()) {
+                Some(name) => name,
+                None => {
+                    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+                    let name = people::hook_token_name(c.r(), &hash)
+                        .await
+                        .map_err(read_err)?
+                        .ok_or_else(|| {
+                            WardError::new(
+                                ErrorCode::Unauthenticated,
+                                "the hook token is not valid (unknown or rotated)",
+                            )
+                        })?;
+                    svc.hook_tokens.put(hash, name.clone(), Instant::now());
+                    name
+                }
+            };
             Ok((
                 Caller {
                     transport: "http".into(),

@@ -9,7 +9,7 @@
 //!   commit ([`commit`]), approvals ([`approvals`]), metrics, the HTTP API on TCP and the unix
 //!   socket;
 //! - [`client`]: the blocking HTTP client the hook, the CLI and the load tool use;
-//! - [`spool`], [`config`], [`users`], [`keys`], [`attest`], [`ident`].
+//! - [`spool`], [`config`], [`users`], [`keys`], [`attest`], [`ident`], [`ttl`].
 
 pub mod approvals;
 pub mod assistants;
@@ -26,4 +26,5 @@ pub mod pipeline;
 pub mod serve;
 pub mod service;
 pub mod spool;
+pub mod ttl;
 pub mod users;

@@ -96,11 +96,17 @@ pub fn new_event_id() -> String {
     event_id(now_ms(), r)
 }
 
-/// Fill what the adapter cannot know: the repository root.
-fn enrich(call: &mut ToolCall) {
+/// Fill what the adapter cannot know: the repository root, found by `repo_root` (walking up
+/// from the call's directory; the daemon remembers the answer per directory for a second).
+fn enrich(call: &mut ToolCall, repo_root: &dyn Fn(&str) -> Option<String>) {
     if call.repo_root.is_none() && !call.cwd.is_empty() {
-        call.repo_root = ident::repo_root(Path::new(&call.cwd)).map(|p| p.display().to_string());
+        call.repo_root = repo_root(&call.cwd);
     }
+}
+
+/// The repository root of `cwd`, read from the file system now.
+pub fn find_repo_root(cwd: &str) -> Option<String> {
+    ident::repo_root(Path::new(cwd)).map(|p| p.display().to_string())
 }
 
 /// The derived facts of one call.
@@ -309,17 +315,19 @@ pub enum Step {
     Record(Box<Prepared>),
 }
 
-/// Parse a payload and fill what the adapter cannot know.
+/// Parse a payload and fill what the adapter cannot know (`repo_root`: [`find_repo_root`] or
+/// a cache of it).
 pub fn parse(
     client: ClientKind,
     payload: &[u8],
     hint: Option<&str>,
     origin: &Origin,
+    repo_root: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HookEvent, Box<Handled>> {
     match ward_clients::parse(client, payload, hint, origin) {
         Ok(mut ev) => {
             if let Some(call) = ev.call.as_mut() {
-                enrich(call);
+                enrich(call, repo_root);
             }
             Ok(ev)
         }
@@ -464,7 +472,7 @@ pub fn finish(p: Prepared, recorded: Result<bool, WardError>) -> Handled {
 /// Handle one payload end to end, synchronously (the hook process, eval, demo, explain).
 pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option<&str>) -> Handled {
     let origin = rt.origin.clone();
-    let ev = match parse(client, payload, hint, &origin) {
+    let ev = match parse(client, payload, hint, &origin, &find_repo_root) {
         Ok(ev) => ev,
         Err(h) => return *h,
     };

@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::home::Home;
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Decider, Handled, Prepared, Step};
+use crate::ttl::TtlCache;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -47,7 +48,20 @@ pub struct Service {
     pub host: String,
     pack: RwLock<PackCache>,
     allow_hosts: Vec<String>,
+    /// Hook token hash → the name it was issued for, for [`HOOK_TOKEN_TTL`].
+    pub hook_tokens: TtlCache<[u8; 32], String>,
+    /// A directory → its repository root, for [`REPO_ROOT_TTL`].
+    repo_roots: TtlCache<String, Option<String>>,
 }
+
+/// How long the daemon trusts a hook token it has looked up: a rotated token stops working
+/// within this time, and a busy HTTP hook path costs no query per request.
+pub const HOOK_TOKEN_TTL: Duration = Duration::from_secs(1);
+
+/// How long the daemon remembers where a directory's repository root is (a `git init` or a
+/// removed `.git` is seen within this time); walking up the tree cost a `stat` per level per
+/// request.
+pub const REPO_ROOT_TTL: Duration = Duration::from_secs(1);
 
 /// One hook call to decide.
 pub struct HookRequest<'a> {
@@ -117,6 +131,8 @@ impl Service {
             host: crate::ident::hostname(),
             pack: RwLock::new(PackCache::default()),
             allow_hosts,
+            hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
+            repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
         })
     }
 
@@ -193,7 +209,17 @@ impl Service {
             host: self.host.clone(),
             os_user: who.clone(),
         };
-        let ev = match pipeline::parse(req.client, req.payload, req.hint, &origin) {
+        let roots = |cwd: &str| {
+            let now = Instant::now();
+            let key = cwd.to_string();
+            if let Some(root) = self.repo_roots.get(&key, now) {
+                return root;
+            }
+            let root = pipeline::find_repo_root(cwd);
+            self.repo_roots.put(key, root.clone(), now);
+            root
+        };
+        let ev = match pipeline::parse(req.client, req.payload, req.hint, &origin, &roots) {
             Ok(ev) => ev,
             Err(h) => return self.answered(*h, None, started),
         };
