@@ -20,7 +20,7 @@ pub(crate) fn to_u64(v: i64) -> u64 {
 }
 
 /// The schema version the SQLite migrations bring a database to (`PRAGMA user_version`).
-const SQLITE_SCHEMA_VERSION: i64 = 3;
+const SQLITE_SCHEMA_VERSION: i64 = 4;
 
 /// Apply pending migrations.
 ///
@@ -444,9 +444,19 @@ pub async fn events(conn: ConnRef<'_>, q: &EventQuery) -> Result<Vec<StoredEvent
                     .await?
             }
             EventQuery::CommitPrefix(p) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{COLS} WHERE commit_sha LIKE $1 || '%' ORDER BY seq"
-                )))
+                // A commit SHA is hex: any other prefix matches nothing (and never reaches
+                // LIKE as a pattern). A range both backends answer from the commit index:
+                // SQLite's LIKE cannot use it with a bound pattern, Postgres's
+                // text_pattern_ops index serves LIKE with a fixed prefix.
+                if !p.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Ok(Vec::new());
+                }
+                let sql = if _pg {
+                    "WHERE commit_sha LIKE $1 || '%'"
+                } else {
+                    "WHERE commit_sha >= $1 AND commit_sha < $1 || char(1114111)"
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!("{COLS} {sql} ORDER BY seq")))
                 .bind(p.to_ascii_lowercase())
                 .fetch_all(&mut *c)
                 .await?

@@ -350,6 +350,14 @@ fn queries_find_effects_by_commit_and_path(db: &Db) {
         1
     );
     assert!(store.effects_by_commit("fff").unwrap().is_empty());
+    assert!(store.effects_by_commit("0123457").unwrap().is_empty());
+    assert!(store.effects_by_commit("012345%").unwrap().is_empty());
+    assert!(store.effects_by_commit("0123_56").unwrap().is_empty());
+    assert_eq!(
+        store.effects_by_commit("").unwrap().len(),
+        1,
+        "every commit"
+    );
     assert_eq!(store.effects_by_path("/w/src/lib.rs").unwrap()[0].id, e.id);
     assert!(store.effects_by_path("/w/src").unwrap().is_empty());
 }
