@@ -172,6 +172,7 @@ fn append(c: &mut Criterion) {
                 decision_event: None,
                 caller: None,
                 approval: None,
+                registration: None,
             };
             store.append(&ev, &signer, &origin).expect("append")
         })

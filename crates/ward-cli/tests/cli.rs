@@ -722,3 +722,121 @@ fn assistants_are_registered_with_an_owner_and_retire_for_good() {
         assert!(err(&o).contains(needle), "{bad:?}: {}", err(&o));
     }
 }
+
+#[test]
+fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().to_str().unwrap().to_string();
+    let bash = |id: &str, env: &[(&str, &str)]| {
+        ward_in(
+            h,
+            &["hook", "claude-code"],
+            &claude_bash("ls -la", &cwd, id),
+            env,
+        )
+    };
+    let read = |id: &str, env: &[(&str, &str)]| {
+        let payload = serde_json::json!({"session_id": "s-test", "transcript_path": "/tmp/t.jsonl",
+            "cwd": cwd, "permission_mode": "default", "hook_event_name": "PreToolUse",
+            "tool_name": "Read", "tool_input": {"file_path": format!("{cwd}/README.md")},
+            "tool_use_id": id});
+        ward_in(
+            h,
+            &["hook", "claude-code"],
+            payload.to_string().as_bytes(),
+            env,
+        )
+    };
+    let ok = |args: &[&str]| {
+        let o = ward_in(h, args, b"", &[]);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        o
+    };
+    let live = || -> serde_json::Value {
+        let list: serde_json::Value =
+            serde_json::from_str(out(&ok(&["assistant", "list", "--json"])).trim()).unwrap();
+        let live: Vec<_> = list["assistants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] != "retired")
+            .cloned()
+            .collect();
+        assert_eq!(live.len(), 1, "{list}");
+        live[0].clone()
+    };
+
+    // First use by the home's owner: enrolled active, owned by the requester, and the event
+    // names the registration.
+    let o = bash("t1", &[]);
+    assert!(!claude_blocks(&o), "{}{}", out(&o), err(&o));
+    let a = live();
+    assert_eq!(
+        (&a["status"], &a["kind"]),
+        (&"active".into(), &"claude-code".into())
+    );
+    assert!(a["owner"].is_string(), "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let export = out(&ok(&["audit", "export", "--format", "jsonl"]));
+    let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["unmapped"]["registration"],
+        serde_json::json!({"id": id, "status": "active", "enrolled": true})
+    );
+
+    // Suspended: the very next call is denied, saying how to resume; resumed: allowed.
+    ok(&["assistant", "suspend", &id]);
+    let o = bash("t2", &[]);
+    assert!(claude_blocks(&o), "{}", out(&o));
+    assert!(
+        out(&o).contains("is suspended")
+            && out(&o).contains(&format!("ward assistant resume {id}")),
+        "{}",
+        out(&o)
+    );
+    ok(&["assistant", "resume", &id]);
+    assert!(!claude_blocks(&bash("t3", &[])));
+
+    // Retired for good: the same identity comes back pending, and pending is denied.
+    ok(&["assistant", "retire", &id]);
+    let o = bash("t4", &[]);
+    assert!(claude_blocks(&o), "{}", out(&o));
+    assert!(out(&o).contains("waits for approval"), "{}", out(&o));
+    let pending = live();
+    assert_eq!(pending["status"], "pending");
+    assert_ne!(pending["id"], id.as_str());
+    // The read-only rule lets it read files, nothing else.
+    let ro = [("WARD_ASSISTANT_PENDING", "read-only")];
+    assert!(!claude_blocks(&read("t5", &ro)));
+    let o = bash("t6", &ro);
+    assert!(
+        claude_blocks(&o) && out(&o).contains("only read files"),
+        "{}",
+        out(&o)
+    );
+    // A bad setting denies rather than guessing (only consulted for a pending assistant).
+    let o = read("t7", &[("WARD_ASSISTANT_PENDING", "sometimes")]);
+    assert!(
+        claude_blocks(&o) && out(&o).contains("E4001"),
+        "{}",
+        out(&o)
+    );
+
+    // Approval names an owner who is a ward user; then everyday work passes again.
+    let pid = pending["id"].as_str().unwrap();
+    ok(&["user", "add", "dev", "--role", "viewer"]);
+    ok(&["assistant", "approve", pid, "--owner", "dev"]);
+    assert!(!claude_blocks(&bash("t8", &[])));
+
+    // `assistant_first_use = "pending"`: a new assistant waits even for the home's owner.
+    std::fs::write(h.join("ward.toml"), "assistant_first_use = \"pending\"\n").unwrap();
+    let codex = serde_json::json!({"session_id": "c1", "turn_id": "c1-t",
+        "transcript_path": "/tmp/t.jsonl", "cwd": cwd, "hook_event_name": "PreToolUse",
+        "model": "gpt-5.5", "permission_mode": "default", "tool_name": "Bash",
+        "tool_input": {"command": "ls"}, "tool_use_id": "c-1"});
+    let o = ward_in(h, &["hook", "codex"], codex.to_string().as_bytes(), &[]);
+    let said = format!("{}{}", out(&o), err(&o));
+    assert!(said.contains("waits for approval"), "{said}");
+}

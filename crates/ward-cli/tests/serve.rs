@@ -288,6 +288,39 @@ fn hooks_go_through_the_daemon_attested_and_recorded() {
     );
     assert!(!caller["parents"].as_array().unwrap().is_empty());
     assert_eq!(evs[1]["decision"]["outcome"], "deny");
+    // The daemon enrolled the assistant on first use; suspending it (the CLI writes the store
+    // directly) takes effect on the daemon's very next decision.
+    let reg = &evs[0]["registration"];
+    assert_eq!(
+        (&reg["status"], &reg["enrolled"]),
+        (&"active".into(), &true.into()),
+        "{reg}"
+    );
+    let id = reg["id"].as_str().unwrap();
+    assert_eq!(evs[1]["registration"]["id"], id);
+    let o = ward(home, &["assistant", "suspend", id], b"", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t3"),
+        &[],
+    );
+    assert!(claude_denies(&o), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("is suspended"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = ward(home, &["assistant", "resume", id], b"", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t4"),
+        &[],
+    );
+    assert!(claude_allows(&o), "{}", text(&o.stdout));
     verify(home, &[]);
 }
 

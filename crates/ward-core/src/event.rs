@@ -48,6 +48,18 @@ pub struct Caller {
     pub addr: Option<String>,
 }
 
+/// The registered assistant a decision was made for, as the event records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationRef {
+    /// `ward-ast-…`
+    pub id: String,
+    /// Its status when the decision was made (`active`, `pending`, `suspended`).
+    pub status: String,
+    /// Whether this call enrolled it (first seen).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enrolled: bool,
+}
+
 /// An approval as an event records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRef {
@@ -130,6 +142,9 @@ pub struct Event {
     /// The approval this event requested, decided or used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalRef>,
+    /// The assistant's registration (absent where no registry was consulted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<RegistrationRef>,
 }
 
 impl Event {

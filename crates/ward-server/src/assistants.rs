@@ -2,7 +2,9 @@
 //! `$WARD_HOME` runs without a key) and, later, the admin API.
 //!
 //! Lifecycle: `register` (by an admin, with an owner) makes an assistant active; one first seen
-//! by a hook is enrolled as pending and `approve` activates it, naming its owner. `suspend`
+//! by a hook is enrolled ([`resolve`]: active for the home owner's own by default, else pending)
+//! and `approve` activates a pending one, naming its owner. [`gate`] is what every decision
+//! makes of the registration. `suspend`
 //! stops a pending or active one, `resume` restarts a suspended one, `retire` ends any of them
 //! for good. Every change is one conditional update, so a concurrent change is reported, never
 //! overwritten.
@@ -231,4 +233,337 @@ fn state_error(a: &Assistant, change: Change) -> WardError {
             a.status.as_str()
         ),
     )
+}
+
+/// What becomes of an assistant seen for the first time (setting `assistant_first_use`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstUse {
+    /// The home owner's own assistant (a local hook, the owner's socket, or a hook token the
+    /// owner issued) is enrolled active, owned by the requester: the owner could approve it
+    /// anyway, so asking would protect nothing and stop everyday work.
+    #[default]
+    Activate,
+    /// Every new assistant waits for `ward assistant approve`.
+    Pending,
+}
+
+/// How a pending assistant is treated (setting `assistant_pending`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PendingRule {
+    /// Everything is denied until it is approved.
+    #[default]
+    Deny,
+    /// Only reading files is allowed (what policy allows of it); everything else is denied.
+    ReadOnly,
+    /// What policy would allow becomes `ask`.
+    Ask,
+}
+
+/// The registry's settings on the decision path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Enrollment {
+    pub first_use: FirstUse,
+    pub pending: PendingRule,
+}
+
+/// The registry kind of a hook client.
+pub fn kind_of(client: ward_core::ClientKind) -> &'static str {
+    match client {
+        ward_core::ClientKind::ClaudeCode => "claude-code",
+        ward_core::ClientKind::Codex => "codex",
+        ward_core::ClientKind::Cursor => "cursor",
+        ward_core::ClientKind::Gemini => "gemini",
+        ward_core::ClientKind::Copilot => "copilot",
+    }
+}
+
+/// A name for an enrolled assistant: `kind.os_user@host`, in the characters names allow.
+fn enrolled_name(kind: &str, host: &str, os_user: &str, suffix: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let mut name = format!("{kind}.{}@{}", clean(os_user), clean(host));
+    name.truncate(64 - suffix.len());
+    name.push_str(suffix);
+    name
+}
+
+/// The registration a hook call acts under: its live one, or a new one enrolled now (active
+/// for the home owner's first use under [`FirstUse::Activate`], else pending; always pending
+/// for an identity whose registration was retired). `owner` is the requester's ward user;
+/// `first_use` is asked only for a new assistant.
+/// Returns the registration and whether this call enrolled it.
+pub async fn resolve(
+    mut c: ConnRef<'_>,
+    kind: &str,
+    host: &str,
+    os_user: &str,
+    owner: &str,
+    first_use: &(dyn Fn() -> Result<FirstUse, WardError> + Sync),
+    now: u64,
+) -> Result<(Assistant, bool), WardError> {
+    let status = match registry::by_identity(c.reborrow(), kind, host, os_user)
+        .await
+        .map_err(read_err)?
+    {
+        registry::Seen::Live(a) => {
+            if a.last_seen_ms
+                .is_none_or(|t| now.saturating_sub(t) >= SEEN_EVERY_MS)
+            {
+                // Last seen is for reviews (unused for N days): hourly is precise enough, and
+                // the common call stays a read.
+                registry::seen(c, &a.id, now).await.map_err(append_err)?;
+            }
+            return Ok((*a, false));
+        }
+        registry::Seen::Retired => Status::Pending,
+        registry::Seen::Never => match first_use()? {
+            FirstUse::Activate => Status::Active,
+            FirstUse::Pending => Status::Pending,
+        },
+    };
+    let mut a = Assistant {
+        id: new_id(),
+        name: enrolled_name(kind, host, os_user, ""),
+        kind: kind.to_string(),
+        host: host.to_string(),
+        os_user: os_user.to_string(),
+        owner: (status == Status::Active).then(|| owner.to_string()),
+        purpose: String::new(),
+        repos: Vec::new(),
+        envs: Vec::new(),
+        review_by_ms: None,
+        status,
+        created_ms: now,
+        last_seen_ms: Some(now),
+        rotated_ms: None,
+        status_ms: now,
+        status_by: "ward:first-use".to_string(),
+    };
+    for attempt in 0..2 {
+        match registry::register(c.reborrow(), &a).await {
+            Ok(Ok(())) => return Ok((a, true)),
+            // The name belongs to another registration: keep it apart with the id's digits.
+            Ok(Err(Refused::NameTaken)) if attempt == 0 => {
+                let tail = a.id.trim_start_matches(ID_PREFIX).get(..6).unwrap_or("x");
+                a.name = enrolled_name(kind, host, os_user, &format!("-{tail}"));
+            }
+            // Another process enrolled it at the same moment (or the name clashed twice):
+            // use whatever is live now.
+            _ => break,
+        }
+    }
+    match registry::by_identity(c, kind, host, os_user)
+        .await
+        .map_err(read_err)?
+    {
+        registry::Seen::Live(a) => Ok((*a, false)),
+        _ => Err(WardError::new(
+            ErrorCode::AuditAppend,
+            format!("cannot enroll assistant {kind}@{host}/{os_user} in the registry"),
+        )),
+    }
+}
+
+/// How often a registration's `last_seen` is brought up to date.
+const SEEN_EVERY_MS: u64 = 3_600_000;
+
+/// The decision once the assistant's registration is taken into account: an active one keeps
+/// what policy decided; a suspended one is denied; a pending one is treated by `rule`. A policy
+/// deny always stands.
+pub fn gate(
+    a: &Assistant,
+    enrolled: bool,
+    rule: PendingRule,
+    call: &ward_core::ToolCall,
+    decision: ward_core::Decision,
+) -> ward_core::Decision {
+    use ward_core::{Decision, Outcome};
+    let block = |policy: &str, reason: String| Decision {
+        outcome: Outcome::Deny,
+        policies: vec![policy.to_string()],
+        reason,
+        facts: decision.facts.clone(),
+        error_code: None,
+        confirm_locally: false,
+    };
+    match a.status {
+        Status::Active => decision,
+        Status::Suspended | Status::Retired => block(
+            "assistant-suspended",
+            format!(
+                "assistant `{}` ({}) is {}: ward denies everything it asks; its owner or an admin can run `ward assistant resume {}`",
+                a.name,
+                a.id,
+                a.status.as_str(),
+                a.id
+            ),
+        ),
+        Status::Pending => {
+            if decision.outcome == Outcome::Deny {
+                return decision;
+            }
+            let approve = format!(
+                "assistant `{}` ({}) is {} and waits for approval: an admin runs `ward assistant approve {} --owner USER`",
+                a.name,
+                a.id,
+                if enrolled { "new" } else { "pending" },
+                a.id
+            );
+            match rule {
+                PendingRule::Deny => block("assistant-pending", approve),
+                PendingRule::ReadOnly => {
+                    if matches!(call.action, ward_core::Action::FileRead { .. }) {
+                        decision
+                    } else {
+                        block(
+                            "assistant-pending",
+                            format!("{approve}; until then it may only read files"),
+                        )
+                    }
+                }
+                PendingRule::Ask => Decision {
+                    outcome: Outcome::Ask,
+                    policies: [vec!["assistant-pending".to_string()], decision.policies].concat(),
+                    reason: approve,
+                    confirm_locally: false,
+                    ..decision
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use ward_core::{Action, ClientKind, Decision, Outcome, ToolCall};
+
+    fn assistant(status: Status) -> Assistant {
+        Assistant {
+            id: "ward-ast-0123456789abcdef".into(),
+            name: "claude-code.dev@box".into(),
+            kind: "claude-code".into(),
+            host: "box".into(),
+            os_user: "dev".into(),
+            owner: Some("dev".into()),
+            purpose: String::new(),
+            repos: vec![],
+            envs: vec![],
+            review_by_ms: None,
+            status,
+            created_ms: 1,
+            last_seen_ms: None,
+            rotated_ms: None,
+            status_ms: 1,
+            status_by: "t".into(),
+        }
+    }
+
+    fn call(action: Action) -> ToolCall {
+        ToolCall {
+            assistant: ward_core::Assistant {
+                client: ClientKind::ClaudeCode,
+                host: "box".into(),
+                os_user: "dev".into(),
+            },
+            session_id: "s".into(),
+            tool_use_id: None,
+            tool_name: "Bash".into(),
+            action,
+            input: serde_json::json!({}),
+            cwd: "/w".into(),
+            repo_root: None,
+            agent_id: None,
+        }
+    }
+
+    fn decision(outcome: Outcome) -> Decision {
+        Decision {
+            outcome,
+            policies: vec!["everyday-development".into()],
+            reason: "policy".into(),
+            facts: vec!["f".into()],
+            error_code: None,
+            confirm_locally: true,
+        }
+    }
+
+    #[test]
+    fn active_keeps_policy_suspended_denies_pending_follows_the_rule() {
+        let shell = call(Action::Shell {
+            command: "ls".into(),
+        });
+        let read = call(Action::FileRead {
+            paths: vec!["/w/README.md".into()],
+        });
+        let allow = decision(Outcome::Allow);
+        let g =
+            |s, rule, c: &ToolCall, d: &Decision| gate(&assistant(s), false, rule, c, d.clone());
+
+        assert_eq!(g(Status::Active, PendingRule::Deny, &shell, &allow), allow);
+        let d = g(Status::Suspended, PendingRule::Ask, &shell, &allow);
+        assert_eq!(
+            (d.outcome, d.policies[0].as_str()),
+            (Outcome::Deny, "assistant-suspended")
+        );
+        assert!(
+            d.reason
+                .contains("ward assistant resume ward-ast-0123456789abcdef"),
+            "{}",
+            d.reason
+        );
+
+        let d = g(Status::Pending, PendingRule::Deny, &read, &allow);
+        assert_eq!(
+            (d.outcome, d.policies[0].as_str()),
+            (Outcome::Deny, "assistant-pending")
+        );
+        assert!(
+            d.reason
+                .contains("ward assistant approve ward-ast-0123456789abcdef --owner")
+        );
+
+        assert_eq!(
+            g(Status::Pending, PendingRule::ReadOnly, &read, &allow),
+            allow
+        );
+        let d = g(Status::Pending, PendingRule::ReadOnly, &shell, &allow);
+        assert_eq!(d.outcome, Outcome::Deny);
+        assert!(d.reason.contains("only read files"));
+
+        let d = g(Status::Pending, PendingRule::Ask, &shell, &allow);
+        assert_eq!(d.outcome, Outcome::Ask);
+        assert!(
+            !d.confirm_locally,
+            "a pending assistant's ask needs a real approver"
+        );
+        assert_eq!(d.policies, ["assistant-pending", "everyday-development"]);
+
+        // A policy deny always stands, whatever the registration.
+        let deny = decision(Outcome::Deny);
+        for rule in [PendingRule::Deny, PendingRule::ReadOnly, PendingRule::Ask] {
+            assert_eq!(g(Status::Pending, rule, &read, &deny), deny);
+        }
+    }
+
+    #[test]
+    fn enrolled_names_are_valid_names() {
+        let n = enrolled_name("claude-code", "build box/1", "d:v", "");
+        assert_eq!(n, "claude-code.d-v@build-box-1");
+        check_name("assistant", &n).unwrap();
+        let long = enrolled_name("codex", &"h".repeat(80), "u", "-abcdef");
+        assert_eq!(long.len(), 64);
+        assert!(long.ends_with("-abcdef"));
+        check_name("assistant", &long).unwrap();
+    }
 }

@@ -45,6 +45,9 @@ pub struct Settings {
     pub requesters: BTreeMap<String, String>,
     /// Extra hosts on the egress allowlist.
     pub allow_hosts: Vec<String>,
+    /// First use and pending treatment of assistants (`assistant_first_use`,
+    /// `assistant_pending`).
+    pub enrollment: crate::assistants::Enrollment,
 }
 
 /// One bad setting and where it came from.
@@ -81,6 +84,8 @@ const KEYS: &[(&str, &str)] = &[
     ("max_body_bytes", "WARD_MAX_BODY_BYTES"),
     ("group_commit_max", "WARD_GROUP_COMMIT_MAX"),
     ("allow_hosts", "WARD_ALLOW_HOSTS"),
+    ("assistant_first_use", "WARD_ASSISTANT_FIRST_USE"),
+    ("assistant_pending", "WARD_ASSISTANT_PENDING"),
 ];
 
 /// A raw value with its location.
@@ -292,6 +297,7 @@ pub fn load(
         group_commit_max: crate::commit::DEFAULT_MAX_BATCH,
         requesters,
         allow_hosts: Vec::new(),
+        enrollment: crate::assistants::Enrollment::default(),
     };
     if let Some(r) = raw.get("listen")
         && let Some(v) = as_string(r, &mut errors)
@@ -337,6 +343,33 @@ pub fn load(
             other => errors.push(ConfigError {
                 location: r.location.clone(),
                 message: format!("`{other}` is not one of \"local\", \"deny\""),
+            }),
+        }
+    }
+    if let Some(r) = raw.get("assistant_first_use")
+        && let Some(v) = as_string(r, &mut errors)
+    {
+        use crate::assistants::FirstUse;
+        match v.trim() {
+            "activate" => s.enrollment.first_use = FirstUse::Activate,
+            "pending" => s.enrollment.first_use = FirstUse::Pending,
+            other => errors.push(ConfigError {
+                location: r.location.clone(),
+                message: format!("`{other}` is not one of \"activate\", \"pending\""),
+            }),
+        }
+    }
+    if let Some(r) = raw.get("assistant_pending")
+        && let Some(v) = as_string(r, &mut errors)
+    {
+        use crate::assistants::PendingRule;
+        match v.trim() {
+            "deny" => s.enrollment.pending = PendingRule::Deny,
+            "read-only" => s.enrollment.pending = PendingRule::ReadOnly,
+            "ask" => s.enrollment.pending = PendingRule::Ask,
+            other => errors.push(ConfigError {
+                location: r.location.clone(),
+                message: format!("`{other}` is not one of \"deny\", \"read-only\", \"ask\""),
             }),
         }
     }
@@ -443,6 +476,34 @@ mod tests {
         assert_eq!(s.offline, Offline::Deny);
         assert_eq!(s.approval_wait, Duration::ZERO);
         assert_eq!(s.requesters.get("dev").map(String::as_str), Some("alice"));
+    }
+
+    #[test]
+    fn assistant_enrollment_settings() {
+        use crate::assistants::{Enrollment, FirstUse, PendingRule};
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        assert_eq!(
+            load(&home, &Flags::default(), &no_env).unwrap().enrollment,
+            Enrollment::default()
+        );
+        std::fs::write(
+            dir.path().join("ward.toml"),
+            "assistant_first_use = \"pending\"\nassistant_pending = \"read-only\"\n",
+        )
+        .unwrap();
+        let s = load(&home, &Flags::default(), &no_env).unwrap();
+        assert_eq!(s.enrollment.first_use, FirstUse::Pending);
+        assert_eq!(s.enrollment.pending, PendingRule::ReadOnly);
+        let env = |k: &str| (k == "WARD_ASSISTANT_PENDING").then(|| "maybe".to_string());
+        let errs = load(&home, &Flags::default(), &env).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].location, "WARD_ASSISTANT_PENDING");
+        assert!(
+            errs[0].message.contains("\"read-only\""),
+            "{}",
+            errs[0].message
+        );
     }
 
     #[test]

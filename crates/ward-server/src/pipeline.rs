@@ -2,6 +2,7 @@
 //! `ward hook`, `ward eval`, `ward demo`, `ward explain` and `ward policy test` all go through
 //! [`handle`], so what they report is what a hook does.
 
+use crate::assistants::{self, Enrollment, FirstUse, PendingRule};
 use crate::home::Home;
 use crate::ident;
 use sha2::{Digest, Sha256};
@@ -9,13 +10,16 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 use ward_audit::NoteSigner;
 use ward_clients::{Origin, Reply};
-use ward_core::event::{EffectRecord, FileChange, GitEffect, event_id, rfc3339_ms};
+use ward_core::event::{
+    EffectRecord, FileChange, GitEffect, RegistrationRef, event_id, rfc3339_ms,
+};
 use ward_core::{
     Action, ClientKind, Decision, ErrorCode, Event, EventKind, HookEvent, HookKind, ToolCall,
     WardError,
 };
 use ward_policy::{Facts, NormalizeEnv};
 use ward_store::Store;
+use ward_store::registry::{self, Assistant};
 
 /// Largest file ward hashes when recording an effect.
 const MAX_HASH_BYTES: u64 = 64 << 20;
@@ -29,6 +33,11 @@ pub struct Runtime {
     pub allow_hosts: Vec<String>,
     store: Option<Store>,
     signer: Option<NoteSigner>,
+    /// The registration the last decided call acts under (resolved beside the decision).
+    registration: Option<Result<(Assistant, bool), WardError>>,
+    /// `assistant_first_use` / `assistant_pending` from `ward.toml` and the environment, read
+    /// only when a call needs them (a new or pending assistant).
+    enrollment: Option<Result<Enrollment, WardError>>,
 }
 
 /// What handling one payload produced.
@@ -52,7 +61,18 @@ impl Runtime {
             allow_hosts: ward_policy::normalize::default_allow_hosts(),
             store: None,
             signer: None,
+            registration: None,
+            enrollment: None,
         }
+    }
+
+    fn enrollment(&mut self) -> Result<Enrollment, WardError> {
+        if self.enrollment.is_none() {
+            self.enrollment = Some(load_enrollment(&self.home));
+        }
+        self.enrollment
+            .clone()
+            .unwrap_or_else(|| Ok(Enrollment::default()))
     }
 
     fn store(&mut self) -> Result<&mut Store, WardError> {
@@ -120,6 +140,41 @@ pub fn facts_for(rt: &Runtime, call: &ToolCall) -> Facts {
     ward_policy::normalize::normalize(call, &env)
 }
 
+fn load_enrollment(home: &Home) -> Result<Enrollment, WardError> {
+    crate::serve::settings(home, &crate::config::Flags::default()).map(|s| s.enrollment)
+}
+
+/// The registration a call's assistant acts under (enrolling it when first seen). `first_use`
+/// is asked for only when the assistant is new.
+fn registration_of(
+    store: &mut Store,
+    call: &ToolCall,
+    owner: &str,
+    first_use: &(dyn Fn() -> Result<FirstUse, WardError> + Sync),
+) -> Result<(Assistant, bool), WardError> {
+    let kind = assistants::kind_of(call.assistant.client);
+    let (host, os_user) = (&call.assistant.host, &call.assistant.os_user);
+    store.block_on(async |c| {
+        assistants::resolve(c.r(), kind, host, os_user, owner, first_use, now_ms()).await
+    })
+}
+
+/// Apply the assistant's registration to a prepared decision: the decision becomes what
+/// [`assistants::gate`] makes of it, and the event records the registration.
+pub fn apply_registration(p: &mut Prepared, a: &Assistant, enrolled: bool, rule: PendingRule) {
+    let (Some(call), Some(d)) = (p.ev.call.as_ref(), p.decision.take()) else {
+        return;
+    };
+    let d = assistants::gate(a, enrolled, rule, call, d);
+    p.event.decision = Some(d.clone());
+    p.decision = Some(d);
+    p.event.registration = Some(RegistrationRef {
+        id: a.id.clone(),
+        status: a.status.as_str().to_string(),
+        enrolled,
+    });
+}
+
 /// The decision path of a short-lived hook process: opening the audit store, loading the
 /// policy slice and normalizing the call do not depend on each other, so they run side by side
 /// (measured: each costs about a millisecond in a fresh process). The decision is made on the
@@ -136,6 +191,8 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
     let open_store = rt.record && rt.store.is_none();
     let db = rt.home.db_path();
     let home = rt.home.clone();
+    let enroll_home = rt.home.clone();
+    let owner = rt.origin.os_user.clone();
     let kind = call.action.kind();
     let (facts_tx, facts_rx) = std::sync::mpsc::sync_channel::<Facts>(1);
     let (store, decision, facts) = std::thread::scope(|s| {
@@ -143,7 +200,10 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
             s.spawn(|| {
                 let mut store = Store::open(&db)?;
                 store.load_edge();
-                Ok(store)
+                let registration = registration_of(&mut store, call, &owner, &|| {
+                    load_enrollment(&enroll_home).map(|e| e.first_use)
+                });
+                Ok((store, registration))
             })
         });
         let decider = s.spawn(move || {
@@ -166,7 +226,10 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
         (store, decision, facts)
     });
     match store {
-        Some(Ok(st)) => rt.store = Some(st),
+        Some(Ok((st, registration))) => {
+            rt.store = Some(st);
+            rt.registration = Some(registration);
+        }
         Some(Err(e)) => return (Err(e), facts),
         None => {}
     }
@@ -200,6 +263,7 @@ pub fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
         decision_event: None,
         caller: None,
         approval: None,
+        registration: None,
     }
 }
 
@@ -214,6 +278,7 @@ pub fn base_event_like(e: &Event, kind: EventKind) -> Event {
         effect: None,
         decision_event: None,
         approval: None,
+        registration: None,
         ..e.clone()
     }
 }
@@ -254,6 +319,7 @@ pub fn bare_event(
         decision_event: None,
         caller: None,
         approval: None,
+        registration: None,
     }
 }
 
@@ -482,6 +548,33 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
     };
     if !rt.record {
         return finish(*p, Ok(false));
+    }
+    if p.decision.is_some()
+        && let Some(call) = p.ev.call.clone()
+    {
+        let registration = match rt.registration.take() {
+            Some(r) => r,
+            // The store was already open: resolve here.
+            None => {
+                let owner = rt.origin.os_user.clone();
+                let home = rt.home.clone();
+                rt.store().and_then(|s| {
+                    registration_of(s, &call, &owner, &|| {
+                        load_enrollment(&home).map(|e| e.first_use)
+                    })
+                })
+            }
+        };
+        let pending = match &registration {
+            Ok((a, _)) if a.status == registry::Status::Pending => {
+                rt.enrollment().map(|e| e.pending)
+            }
+            _ => Ok(PendingRule::default()),
+        };
+        match (registration, pending) {
+            (Ok((a, enrolled)), Ok(rule)) => apply_registration(&mut p, &a, enrolled, rule),
+            (Err(e), _) | (_, Err(e)) => return finish(*p, Err(e)),
+        }
     }
     if let Some(q) = p.link.take() {
         let link = rt.store().and_then(|s| {

@@ -232,6 +232,19 @@ impl Service {
             Step::Record(p) => p,
         };
         p.event.caller = Some(req.caller);
+        if p.decision.is_some()
+            && let Some(call) = p.ev.call.clone()
+        {
+            match self.registration(&call, &self.requester(&who)).await {
+                Ok((a, enrolled)) => pipeline::apply_registration(
+                    &mut p,
+                    &a,
+                    enrolled,
+                    self.settings.enrollment.pending,
+                ),
+                Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+            }
+        }
         if let Some(q) = p.link.take() {
             match self.find_decision(&q).await {
                 Ok(l) => p.event.decision_event = l,
@@ -267,6 +280,27 @@ impl Service {
             handled,
             approval_id,
         }
+    }
+
+    /// The registration `call`'s assistant acts under, enrolling it when first seen; read on
+    /// every decision, so a suspension takes effect on the next one.
+    async fn registration(
+        &self,
+        call: &ToolCall,
+        owner: &str,
+    ) -> Result<(ward_store::registry::Assistant, bool), WardError> {
+        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        let first_use = self.settings.enrollment.first_use;
+        crate::assistants::resolve(
+            c.r(),
+            crate::assistants::kind_of(call.assistant.client),
+            &call.assistant.host,
+            &call.assistant.os_user,
+            owner,
+            &|| Ok(first_use),
+            now_ms(),
+        )
+        .await
     }
 
     async fn find_decision(&self, q: &pipeline::LinkQuery) -> Result<Option<String>, WardError> {

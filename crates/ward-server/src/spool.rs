@@ -174,6 +174,7 @@ mod tests {
             decision_event: None,
             caller: None,
             approval: None,
+            registration: None,
         }
     }
 

@@ -257,6 +257,11 @@ impl Store {
         Ok(v)
     }
 
+    /// Run `f` on this store's connection (the registry and people functions are async).
+    pub fn block_on<T>(&mut self, f: impl AsyncFnOnce(&mut Conn) -> T) -> T {
+        self.rt.block_on(f(&mut self.conn))
+    }
+
     pub fn event_by_id(&mut self, id: &str) -> Result<Option<StoredEvent>, WardError> {
         Ok(self
             .query(EventQuery::ById(id.to_string()))?

@@ -229,3 +229,51 @@ pub async fn set_status(
         Ok(r.rows_affected() == 1)
     })
 }
+
+/// What the registry holds for a hook identity (kind, host, OS user).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen {
+    /// Its live (not retired) registration.
+    Live(Box<Assistant>),
+    /// Only retired registrations: it was governed before, and retiring it was meant to last.
+    Retired,
+    /// Never registered.
+    Never,
+}
+
+/// The registration of a hook identity.
+pub async fn by_identity(
+    conn: ConnRef<'_>,
+    kind: &str,
+    host: &str,
+    os_user: &str,
+) -> Result<Seen, sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM assistants WHERE kind = $1 AND host = $2 AND os_user = $3
+             ORDER BY (status = 'retired'), created_ms DESC LIMIT 1"
+        )))
+        .bind(kind)
+        .bind(host)
+        .bind(os_user)
+        .fetch_optional(&mut *c)
+        .await?;
+        Ok(match row.as_ref().map(assistant_from).transpose()? {
+            Some(a) if a.status == Status::Retired => Seen::Retired,
+            Some(a) => Seen::Live(Box::new(a)),
+            None => Seen::Never,
+        })
+    })
+}
+
+/// Record that `id` was seen at `now_ms`.
+pub async fn seen(conn: ConnRef<'_>, id: &str, now_ms: u64) -> Result<(), sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        sqlx::query("UPDATE assistants SET last_seen_ms = $1 WHERE id = $2")
+            .bind(to_i64(now_ms))
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    })
+}

@@ -37,6 +37,7 @@ fn event(i: u64) -> Event {
         decision_event: None,
         caller: None,
         approval: None,
+        registration: None,
     }
 }
 
@@ -696,5 +697,39 @@ fn assistant_registry_lifecycle(db: &Db) {
         );
         assert_eq!(get(c.r(), "bot").await.unwrap().unwrap().id, "ward-ast-6");
         assert_eq!(list(c.r()).await.unwrap().len(), 4);
+        // A hook identity finds its live registration; one that was only ever retired, or
+        // never registered, is told apart.
+        match by_identity(c.r(), "claude-code", "h", "u").await.unwrap() {
+            Seen::Live(a) => assert_eq!(a.id, "ward-ast-6"),
+            other => panic!("{other:?}"),
+        }
+        set_status(
+            c.r(),
+            "ward-ast-6",
+            &any_live,
+            Status::Retired,
+            None,
+            "y",
+            11,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            by_identity(c.r(), "claude-code", "h", "u").await.unwrap(),
+            Seen::Retired
+        );
+        assert_eq!(
+            by_identity(c.r(), "codex", "h", "u").await.unwrap(),
+            Seen::Never
+        );
+        seen(c.r(), "ward-ast-4", 42).await.unwrap();
+        assert_eq!(
+            get(c.r(), "ward-ast-4")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen_ms,
+            Some(42)
+        );
     });
 }
