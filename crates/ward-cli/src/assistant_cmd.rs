@@ -70,15 +70,44 @@ pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
     Ok(0)
 }
 
-pub fn list(json_out: bool) -> Result<i32, WardError> {
-    let all = with_store(async |c| {
-        ward_store::registry::list(c.r())
+/// `stale`: only the stale ones, counting `Some(days)` without a call as unused.
+pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
+    let (all, users) = with_store(async |c| {
+        let all = ward_store::registry::list(c.r())
             .await
-            .map_err(ward_store::read_err)
+            .map_err(ward_store::read_err)?;
+        let users = ward_store::people::users(c.r())
+            .await
+            .map_err(ward_store::read_err)?;
+        Ok((all, users))
     })?;
+    let is_user = |name: &str| users.iter().any(|u| u.name == name);
+    let now = ward_server::service::now_ms();
+    let rows: Vec<(&Assistant, Vec<String>)> = all
+        .iter()
+        .map(|a| {
+            let why = stale
+                .map(|days| assistants::stale_reasons(a, &is_user, now, days))
+                .unwrap_or_default();
+            (a, why)
+        })
+        .filter(|(_, why)| stale.is_none() || !why.is_empty())
+        .collect();
+    let all: Vec<&Assistant> = rows.iter().map(|(a, _)| *a).collect();
     if json_out {
-        let v: Vec<Value> = all.iter().map(to_json).collect();
+        let v: Vec<Value> = rows
+            .iter()
+            .map(|(a, why)| {
+                let mut v = to_json(a);
+                if stale.is_some() {
+                    v["stale"] = json!(why);
+                }
+                v
+            })
+            .collect();
         println!("{}", json!({ "assistants": v }));
+    } else if all.is_empty() && stale.is_some() {
+        println!("no stale assistants");
     } else if all.is_empty() {
         println!(
             "no assistants registered; register one with `ward assistant register NAME --kind claude-code --owner USER`"
@@ -92,7 +121,7 @@ pub fn list(json_out: bool) -> Result<i32, WardError> {
             cell("KIND", 12),
             cell("IDENTITY", 34)
         );
-        for a in &all {
+        for (a, why) in &rows {
             println!(
                 "{} {} {} {} {} {}",
                 cell(&a.id, 25),
@@ -102,6 +131,9 @@ pub fn list(json_out: bool) -> Result<i32, WardError> {
                 cell(&format!("{}@{}/{}", a.kind, a.host, a.os_user), 34),
                 a.owner.as_deref().unwrap_or("-")
             );
+            if !why.is_empty() {
+                println!("  stale: {}", why.join("; "));
+            }
         }
     }
     Ok(0)

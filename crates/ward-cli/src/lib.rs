@@ -190,10 +190,17 @@ enum AssistantCmd {
         #[arg(long)]
         json: bool,
     },
-    /// List assistants
+    /// List assistants (`--stale`: only review and offboarding gaps, with the reasons)
     List {
         #[arg(long)]
         json: bool,
+        /// Only live assistants past their review date, unused for `--unused-days`, without an
+        /// owner, or whose owner is not a ward user
+        #[arg(long)]
+        stale: bool,
+        /// Days without a call after which an assistant counts as unused
+        #[arg(long, default_value_t = 30)]
+        unused_days: u64,
     },
     /// Show one assistant (by id or name)
     Show {
@@ -605,7 +612,11 @@ fn assistant(sub: AssistantCmd) -> Result<i32, WardError> {
             };
             assistant_cmd::register(r, json)
         }
-        AssistantCmd::List { json } => assistant_cmd::list(json),
+        AssistantCmd::List {
+            json,
+            stale,
+            unused_days,
+        } => assistant_cmd::list(json, stale.then_some(unused_days)),
         AssistantCmd::Show { id, json } => assistant_cmd::show(&id, json),
         AssistantCmd::Approve { id, owner, json } => {
             assistant_cmd::change(&id, Change::Approve, owner.as_deref(), json)

@@ -839,4 +839,15 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
     let o = ward_in(h, &["hook", "codex"], codex.to_string().as_bytes(), &[]);
     let said = format!("{}{}", out(&o), err(&o));
     assert!(said.contains("waits for approval"), "{said}");
+
+    // Review gaps: the new codex assistant has no owner; the approved one is owned and in use.
+    let stale: serde_json::Value =
+        serde_json::from_str(out(&ok(&["assistant", "list", "--stale", "--json"])).trim()).unwrap();
+    let stale = stale["assistants"].as_array().unwrap();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0]["kind"], "codex");
+    assert_eq!(stale[0]["stale"], serde_json::json!(["no owner"]));
+    let o = ok(&["assistant", "list", "--stale", "--unused-days", "0"]);
+    assert_eq!(out(&o).matches("stale: ").count(), 2, "{}", out(&o));
+    assert!(out(&o).contains("unused since"), "{}", out(&o));
 }

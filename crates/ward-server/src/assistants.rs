@@ -235,6 +235,43 @@ fn state_error(a: &Assistant, change: Change) -> WardError {
     )
 }
 
+/// Why a live assistant is an offboarding or review gap (`ward assistant list --stale`): past
+/// its review date, unused for `unused_days` (never seen: counted from its creation), without an
+/// owner, or owned by someone who is not (or no longer) a ward user. Empty: not stale. Retired
+/// assistants are never stale.
+pub fn stale_reasons(
+    a: &Assistant,
+    is_user: &dyn Fn(&str) -> bool,
+    now: u64,
+    unused_days: u64,
+) -> Vec<String> {
+    if a.status == Status::Retired {
+        return Vec::new();
+    }
+    let mut why = Vec::new();
+    if let Some(by) = a.review_by_ms
+        && by <= now
+    {
+        why.push(format!(
+            "review was due {}",
+            ward_core::event::rfc3339_ms(by)
+        ));
+    }
+    let idle_since = a.last_seen_ms.unwrap_or(a.created_ms);
+    if now.saturating_sub(idle_since) >= unused_days.saturating_mul(86_400_000) {
+        why.push(match a.last_seen_ms {
+            Some(t) => format!("unused since {}", ward_core::event::rfc3339_ms(t)),
+            None => format!("never used in {unused_days} days"),
+        });
+    }
+    match a.owner.as_deref() {
+        None => why.push("no owner".into()),
+        Some(o) if !is_user(o) => why.push(format!("owner `{o}` is not a ward user")),
+        Some(_) => {}
+    }
+    why
+}
+
 /// What becomes of an assistant seen for the first time (setting `assistant_first_use`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FirstUse {
@@ -554,6 +591,34 @@ mod tests {
         for rule in [PendingRule::Deny, PendingRule::ReadOnly, PendingRule::Ask] {
             assert_eq!(g(Status::Pending, rule, &read, &deny), deny);
         }
+    }
+
+    #[test]
+    fn stale_means_overdue_idle_ownerless_or_owned_by_a_stranger() {
+        let day = 86_400_000;
+        let now = 100 * day;
+        let users = |u: &str| u == "dev";
+        let mut a = assistant(Status::Active);
+        a.created_ms = 90 * day;
+        a.last_seen_ms = Some(99 * day);
+        assert!(stale_reasons(&a, &users, now, 30).is_empty());
+        a.review_by_ms = Some(now);
+        a.last_seen_ms = Some(60 * day);
+        a.owner = Some("gone".into());
+        let why = stale_reasons(&a, &users, now, 30);
+        assert_eq!(why.len(), 3, "{why:?}");
+        assert!(why[0].starts_with("review was due") && why[1].starts_with("unused since"));
+        assert_eq!(why[2], "owner `gone` is not a ward user");
+        a.owner = None;
+        a.last_seen_ms = None;
+        a.created_ms = 10 * day;
+        let why = stale_reasons(&a, &users, now, 30);
+        assert!(
+            why.contains(&"never used in 30 days".to_string())
+                && why.contains(&"no owner".to_string())
+        );
+        a.status = Status::Retired;
+        assert!(stale_reasons(&a, &users, now, 30).is_empty());
     }
 
     #[test]
