@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ward_core::event::{date_ms, rfc3339_ms};
 use ward_core::{ErrorCode, WardError};
 use ward_server::assistants::{self, Change, Registration};
-use ward_store::registry::Assistant;
+use ward_store::registry::{Assistant, Status};
 
 /// Who made a change from the command line: the OS user (the owner of the home).
 fn by() -> String {
@@ -50,9 +50,54 @@ pub fn to_json(a: &Assistant) -> Value {
     })
 }
 
+/// The home's signing key, for registry events (`with_store` has created it on a fresh home).
+fn signer() -> Result<ward_audit::NoteSigner, WardError> {
+    ward_server::home::Home::resolve()?.signer()
+}
+
+/// Record `a`'s change in the audit log; if it cannot be recorded, put the status back to
+/// `before` (a new registration: retired) so that no change stands unaudited, and fail.
+async fn record_or_undo(
+    c: &mut ward_store::Conn,
+    a: &Assistant,
+    verb: &str,
+    before: Option<Status>,
+    by: &str,
+) -> Result<(), WardError> {
+    let recorded = match signer() {
+        Ok(signer) => assistants::record_change(c.r(), &signer, a, verb, by).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = recorded {
+        let back = before.unwrap_or(Status::Retired);
+        let _ = ward_store::registry::set_status(
+            c.r(),
+            &a.id,
+            &[a.status],
+            back,
+            None,
+            "ward:unrecorded",
+            ward_server::service::now_ms(),
+        )
+        .await;
+        return Err(WardError::new(
+            e.code,
+            format!(
+                "the change to `{}` could not be recorded, so it was undone: {}",
+                a.name, e.message
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
     let by = by();
-    let a = with_store(async |c| assistants::register(c.r(), &r, &by).await)?;
+    let a = with_store(async |c| {
+        let a = assistants::register(c.r(), &r, &by).await?;
+        record_or_undo(c, &a, "register", None, &by).await?;
+        Ok(a)
+    })?;
     if json_out {
         println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
     } else {
@@ -164,7 +209,12 @@ pub fn change(
     json_out: bool,
 ) -> Result<i32, WardError> {
     let by = by();
-    let a = with_store(async |c| assistants::change(c.r(), id, change, owner, &by).await)?;
+    let a = with_store(async |c| {
+        let before = assistants::get(c.r(), id).await?.status;
+        let a = assistants::change(c.r(), id, change, owner, &by).await?;
+        record_or_undo(c, &a, change.verb(), Some(before), &by).await?;
+        Ok(a)
+    })?;
     if json_out {
         println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
     } else {

@@ -850,4 +850,58 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
     let o = ok(&["assistant", "list", "--stale", "--unused-days", "0"]);
     assert_eq!(out(&o).matches("stale: ").count(), 2, "{}", out(&o));
     assert!(out(&o).contains("unused since"), "{}", out(&o));
+
+    // Every registry change by a person is an event in the same log, naming who and what.
+    let export = out(&ok(&["audit", "export", "--format", "jsonl"]));
+    let changes: Vec<(String, String)> = export
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["activity_name"] == "registry")
+        .map(|e| {
+            assert!(
+                e["unmapped"]["human"].as_str().unwrap().starts_with("os:"),
+                "{e}"
+            );
+            (
+                e["unmapped"]["action"].as_str().unwrap().to_string(),
+                e["unmapped"]["registration"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let verbs: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|(a, s)| (a.split(' ').nth(1).unwrap(), s.as_str()))
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            ("suspend", "suspended"),
+            ("resume", "active"),
+            ("retire", "retired"),
+            ("approve", "active")
+        ],
+        "{changes:?}"
+    );
+    assert!(changes[0].0.contains(&id), "{changes:?}");
+    ok(&["audit", "verify"]);
+
+    // A change that cannot be recorded does not stand: with the signing key broken, suspending
+    // fails with the reason and the assistant stays active.
+    let key = h.join("keys").join("audit.key");
+    let saved = std::fs::read(&key).unwrap();
+    std::fs::write(&key, "broken\n").unwrap();
+    let o = ward_in(h, &["assistant", "suspend", pid], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("could not be recorded, so it was undone"),
+        "{}",
+        err(&o)
+    );
+    std::fs::write(&key, saved).unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(out(&ok(&["assistant", "show", pid, "--json"])).trim()).unwrap();
+    assert_eq!(shown["status"], "active");
 }

@@ -18,6 +18,9 @@ pub enum EventKind {
     Lifecycle,
     /// An approval requested, granted, denied or expired (the decision that used one names it).
     Approval,
+    /// A person changed the assistant registry (register, approve, suspend, resume, retire);
+    /// `human` names who, `registration` the assistant and its status after the change.
+    Registry,
 }
 
 /// One process in a caller's ancestry, as `/proc` showed it.

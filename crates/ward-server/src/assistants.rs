@@ -272,6 +272,44 @@ pub fn stale_reasons(
     why
 }
 
+/// Record a registry change made by `by` as an audit event in the log (appended directly, as a
+/// hook process does: the tree edge is checked under the write lock, so a running daemon's
+/// writer is never forked). `verb` is what was done: `register`, `approve`, `suspend`, ….
+pub async fn record_change(
+    c: ConnRef<'_>,
+    signer: &ward_audit::NoteSigner,
+    a: &Assistant,
+    verb: &str,
+    by: &str,
+) -> Result<(), WardError> {
+    let mut ev = crate::pipeline::bare_event(
+        ward_core::EventKind::Registry,
+        &format!("{}@{}/{}", a.kind, a.host, a.os_user),
+        "ward-registry",
+        &crate::ident::hostname(),
+        by,
+    );
+    ev.action_kind = Some("registry".into());
+    ev.action = Some(format!("assistant {verb} {} ({})", a.id, a.name));
+    ev.registration = Some(ward_core::event::RegistrationRef {
+        id: a.id.clone(),
+        status: a.status.as_str().to_string(),
+        enrolled: false,
+    });
+    let row = ward_store::repo::LogRow::new(&ev).map_err(append_err)?;
+    ward_store::repo::append_rows(
+        c,
+        &[row],
+        signer,
+        signer.name(),
+        ward_store::OnDuplicate::Fail,
+        &mut ward_store::repo::FrontierCache::default(),
+    )
+    .await
+    .map_err(append_err)?;
+    Ok(())
+}
+
 /// What becomes of an assistant seen for the first time (setting `assistant_first_use`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FirstUse {
