@@ -91,13 +91,30 @@ async fn record_or_undo(
     Ok(())
 }
 
+/// Tell a running daemon that the registry changed (it drops what it remembers). Called after
+/// every registry command, whether or not it changed anything.
+fn stamp<T>(result: Result<T, WardError>) -> Result<T, WardError> {
+    let touched = ward_server::home::Home::resolve().and_then(|h| h.touch_registry());
+    let value = result?;
+    touched.map_err(|e| {
+        WardError::new(
+            e.code,
+            format!(
+                "the registry changed, but a running `ward serve` cannot be told (restart it): {}",
+                e.message
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
 pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
     let by = by();
-    let a = with_store(async |c| {
+    let a = stamp(with_store(async |c| {
         let a = assistants::register(c.r(), &r, &by).await?;
         record_or_undo(c, &a, "register", None, &by).await?;
         Ok(a)
-    })?;
+    }))?;
     if json_out {
         println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
     } else {
@@ -209,12 +226,12 @@ pub fn change(
     json_out: bool,
 ) -> Result<i32, WardError> {
     let by = by();
-    let a = with_store(async |c| {
+    let a = stamp(with_store(async |c| {
         let before = assistants::get(c.r(), id).await?.status;
         let a = assistants::change(c.r(), id, change, owner, &by).await?;
         record_or_undo(c, &a, change.verb(), Some(before), &by).await?;
         Ok(a)
-    })?;
+    }))?;
     if json_out {
         println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
     } else {

@@ -449,7 +449,7 @@ pub async fn resolve(
 }
 
 /// How often a registration's `last_seen` is brought up to date.
-const SEEN_EVERY_MS: u64 = 3_600_000;
+pub const SEEN_EVERY_MS: u64 = 3_600_000;
 
 /// The decision once the assistant's registration is taken into account: an active one keeps
 /// what policy decided; a suspended one is denied; a pending one is treated by `rule`. A policy

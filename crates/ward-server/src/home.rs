@@ -96,6 +96,30 @@ impl Home {
     pub fn policies_dir(&self) -> PathBuf {
         self.dir.join("policies")
     }
+    /// Replaced (a new file, so a new inode) by every registry change ward makes, so that a
+    /// daemon on an SQLite store knows its memory of registrations is stale
+    /// ([`Home::touch_registry`]).
+    pub fn registry_stamp_path(&self) -> PathBuf {
+        self.dir.join("registry.stamp")
+    }
+
+    /// Mark the registry changed (after the change committed).
+    pub fn touch_registry(&self) -> Result<(), WardError> {
+        write_atomic(
+            &self.registry_stamp_path(),
+            crate::pipeline::new_event_id().as_bytes(),
+            0o644,
+        )
+    }
+
+    /// What identifies the current stamp (inode and modification time), `None` if absent.
+    pub fn registry_stamp(&self) -> Option<(u64, i64, i64)> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(self.registry_stamp_path())
+            .ok()
+            .map(|m| (m.ino(), m.mtime(), m.mtime_nsec()))
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         self.dir.join("cache")
     }

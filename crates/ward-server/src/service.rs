@@ -10,7 +10,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::{self, Decider, Handled, Prepared, Step};
 use crate::ttl::TtlCache;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use ward_audit::{NoteSigner, NoteVerifier};
 use ward_clients::Origin;
@@ -52,6 +52,16 @@ pub struct Service {
     pub hook_tokens: TtlCache<[u8; 32], String>,
     /// A directory → its repository root, for [`REPO_ROOT_TTL`].
     repo_roots: TtlCache<String, Option<String>>,
+    /// Registrations by hook identity, valid while the registry stamp is unchanged (SQLite
+    /// stores only; see [`Service::registration`]).
+    registrations: Mutex<Registrations>,
+}
+
+/// What the daemon remembers of the registry, and under which stamp.
+#[derive(Default)]
+struct Registrations {
+    stamp: Option<(u64, i64, i64)>,
+    by_identity: HashMap<(String, String, String), ward_store::registry::Assistant>,
 }
 
 /// How long the daemon trusts a hook token it has looked up: a rotated token stops working
@@ -133,6 +143,7 @@ impl Service {
             allow_hosts,
             hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
             repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
+            registrations: Mutex::new(Registrations::default()),
         })
     }
 
@@ -282,25 +293,66 @@ impl Service {
         }
     }
 
-    /// The registration `call`'s assistant acts under, enrolling it when first seen; read on
-    /// every decision, so a suspension takes effect on the next one.
+    /// The registration `call`'s assistant acts under, enrolling it when first seen.
+    ///
+    /// On Postgres it is read on every decision (other hosts may change the registry). On
+    /// SQLite the daemon remembers registrations until the registry stamp changes: every
+    /// registry change ward makes replaces `$WARD_HOME/registry.stamp` after it commits, and
+    /// each decision compares the stamp (one `stat`) before trusting its memory, so a
+    /// suspension takes effect on the next decision after `ward assistant suspend` returns.
     async fn registration(
         &self,
         call: &ToolCall,
         owner: &str,
     ) -> Result<(ward_store::registry::Assistant, bool), WardError> {
+        let kind = crate::assistants::kind_of(call.assistant.client);
+        let key = (
+            kind.to_string(),
+            call.assistant.host.clone(),
+            call.assistant.os_user.clone(),
+        );
+        let now = now_ms();
+        let remembered = !self.settings.database.is_postgres();
+        let stamp = if remembered {
+            let stamp = self.home.registry_stamp();
+            if let Ok(mut r) = self.registrations.lock() {
+                if r.stamp != stamp {
+                    r.by_identity.clear();
+                    r.stamp = stamp;
+                }
+                if let Some(a) = r.by_identity.get(&key)
+                    && a.last_seen_ms
+                        .is_some_and(|t| now.saturating_sub(t) < crate::assistants::SEEN_EVERY_MS)
+                {
+                    return Ok((a.clone(), false));
+                }
+            }
+            stamp
+        } else {
+            None
+        };
         let mut c = self.pool.acquire().await.map_err(read_err)?;
         let first_use = self.settings.enrollment.first_use;
-        crate::assistants::resolve(
+        let (a, enrolled) = crate::assistants::resolve(
             c.r(),
-            crate::assistants::kind_of(call.assistant.client),
+            kind,
             &call.assistant.host,
             &call.assistant.os_user,
             owner,
             &|| Ok(first_use),
-            now_ms(),
+            now,
         )
-        .await
+        .await?;
+        if remembered
+            && let Ok(mut r) = self.registrations.lock()
+            // Only under the stamp this read began with: a change since then is not in it.
+            && r.stamp == stamp
+        {
+            let mut kept = a.clone();
+            kept.last_seen_ms = Some(now);
+            r.by_identity.insert(key, kept);
+        }
+        Ok((a, enrolled))
     }
 
     async fn find_decision(&self, q: &pipeline::LinkQuery) -> Result<Option<String>, WardError> {
