@@ -108,11 +108,26 @@ fn stamp<T>(result: Result<T, WardError>) -> Result<T, WardError> {
     Ok(value)
 }
 
+/// Tell every daemon on a Postgres store that the registry changed (SQLite: the stamp does).
+async fn announce(c: &mut ward_store::Conn) -> Result<(), WardError> {
+    ward_store::registry::announce_change(c.r())
+        .await
+        .map_err(|e| {
+            WardError::new(
+                ErrorCode::AuditAppend,
+                format!(
+                    "the registry changed, but running daemons on the database cannot be told (restart them): {e}"
+                ),
+            )
+        })
+}
+
 pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
     let by = by();
     let a = stamp(with_store(async |c| {
         let a = assistants::register(c.r(), &r, &by).await?;
         record_or_undo(c, &a, "register", None, &by).await?;
+        announce(c).await?;
         Ok(a)
     }))?;
     if json_out {
@@ -230,6 +245,7 @@ pub fn change(
         let before = assistants::get(c.r(), id).await?.status;
         let a = assistants::change(c.r(), id, change, owner, &by).await?;
         record_or_undo(c, &a, change.verb(), Some(before), &by).await?;
+        announce(c).await?;
         Ok(a)
     }))?;
     if json_out {

@@ -1059,6 +1059,33 @@ fn the_daemon_runs_on_postgres() {
         6,
         "2 decisions, request, approval, denied ask, used approval"
     );
+    // The daemon remembers registrations; a suspension is announced on the database and takes
+    // effect on the next decision.
+    let id = evs[0]["unmapped"]["registration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = ward(home, &["assistant", "suspend", &id], b"", &env);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t5"),
+        &[],
+    );
+    assert!(
+        text(&o.stdout).contains("is suspended"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = ward(home, &["assistant", "resume", &id], b"", &env);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(claude_allows(&ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s1", "t6"),
+        &[]
+    )));
     // Nothing went to the local SQLite file.
     let local = events(home, &[]);
     assert!(local.is_empty(), "{local:?}");

@@ -226,6 +226,18 @@ async fn serve(
         ingest_spool(&svc).await?;
     }
     let background = tokio::spawn(housekeeping(svc.clone(), !bench_no_audit));
+    // Postgres: registry changes are announced; until the listener is up, nothing is remembered.
+    let follower = {
+        let svc = svc.clone();
+        tokio::spawn(async move {
+            ward_store::registry::follow_changes(
+                &svc.pool,
+                &svc.registry_generation,
+                &svc.registry_listening,
+            )
+            .await;
+        })
+    };
     let app = router(svc.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait_stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -246,6 +258,7 @@ async fn serve(
     let _ = t1.await;
     let _ = t2.await;
     background.abort();
+    follower.abort();
     let _ = std::fs::remove_file(&settings.socket);
     svc.pool.close().await;
     Ok(())

@@ -10,6 +10,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::{self, Decider, Handled, Prepared, Step};
 use crate::ttl::TtlCache;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use ward_audit::{NoteSigner, NoteVerifier};
@@ -52,9 +53,13 @@ pub struct Service {
     pub hook_tokens: TtlCache<[u8; 32], String>,
     /// A directory → its repository root, for [`REPO_ROOT_TTL`].
     repo_roots: TtlCache<String, Option<String>>,
-    /// Registrations by hook identity, valid while the registry stamp is unchanged (SQLite
-    /// stores only; see [`Service::registration`]).
+    /// Registrations by hook identity, valid while the registry stamp is unchanged (see
+    /// [`Service::registration`]).
     registrations: Mutex<Registrations>,
+    /// Postgres: registry announcements received (`follow_changes`), and whether they are
+    /// being received now.
+    pub registry_generation: AtomicU64,
+    pub registry_listening: AtomicBool,
 }
 
 /// What the daemon remembers of the registry, and under which stamp.
@@ -144,6 +149,8 @@ impl Service {
             hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
             repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
             registrations: Mutex::new(Registrations::default()),
+            registry_generation: AtomicU64::new(0),
+            registry_listening: AtomicBool::new(false),
         })
     }
 
@@ -295,11 +302,12 @@ impl Service {
 
     /// The registration `call`'s assistant acts under, enrolling it when first seen.
     ///
-    /// On Postgres it is read on every decision (other hosts may change the registry). On
-    /// SQLite the daemon remembers registrations until the registry stamp changes: every
-    /// registry change ward makes replaces `$WARD_HOME/registry.stamp` after it commits, and
-    /// each decision compares the stamp (one `stat`) before trusting its memory, so a
-    /// suspension takes effect on the next decision after `ward assistant suspend` returns.
+    /// The daemon remembers registrations until the registry changes: on SQLite every registry
+    /// change ward makes replaces `$WARD_HOME/registry.stamp` after it commits, and each
+    /// decision compares the stamp (one `stat`) before trusting its memory; on Postgres every
+    /// change is announced (`NOTIFY`) to every daemon on the database, and while a daemon is
+    /// not listening it reads on every decision. So a suspension takes effect on the next
+    /// decision after `ward assistant suspend` returns.
     async fn registration(
         &self,
         call: &ToolCall,
@@ -312,9 +320,16 @@ impl Service {
             call.assistant.os_user.clone(),
         );
         let now = now_ms();
-        let remembered = !self.settings.database.is_postgres();
+        let (remembered, stamp) = if self.settings.database.is_postgres() {
+            let generation = self.registry_generation.load(Ordering::SeqCst);
+            (
+                self.registry_listening.load(Ordering::SeqCst),
+                Some((generation, 0, 0)),
+            )
+        } else {
+            (true, self.home.registry_stamp())
+        };
         let stamp = if remembered {
-            let stamp = self.home.registry_stamp();
             if let Ok(mut r) = self.registrations.lock() {
                 if r.stamp != stamp {
                     r.by_identity.clear();

@@ -277,3 +277,48 @@ pub async fn seen(conn: ConnRef<'_>, id: &str, now_ms: u64) -> Result<(), sqlx::
         Ok(())
     })
 }
+
+/// The Postgres channel registry changes are announced on.
+pub const CHANGED_CHANNEL: &str = "ward_registry";
+
+/// Announce that the registry changed (Postgres `NOTIFY`, delivered to every listening daemon;
+/// nothing on SQLite, where the home's stamp file does it). Call after the change committed.
+pub async fn announce_change(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
+    if let ConnRef::Pg(c) = conn {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGED_CHANNEL)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Follow registry announcements on Postgres for as long as the future runs: `generation` moves
+/// on every announcement and every (re)connection, and `listening` says whether announcements
+/// are being received now (while it is false nothing may be trusted from memory). On SQLite it
+/// returns at once.
+pub async fn follow_changes(
+    pool: &crate::Pool,
+    generation: &std::sync::atomic::AtomicU64,
+    listening: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let crate::Pool::Pg(pool) = pool else {
+        return;
+    };
+    loop {
+        if let Ok(mut l) = sqlx::postgres::PgListener::connect_with(pool).await
+            && l.listen(CHANGED_CHANNEL).await.is_ok()
+        {
+            generation.fetch_add(1, Ordering::SeqCst);
+            listening.store(true, Ordering::SeqCst);
+            // `Ok(None)`: the connection was lost; announcements in between are gone.
+            while let Ok(Some(_)) = l.try_recv().await {
+                generation.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        listening.store(false, Ordering::SeqCst);
+        generation.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
