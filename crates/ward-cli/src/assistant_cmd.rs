@@ -216,6 +216,36 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
     Ok(0)
 }
 
+pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, WardError> {
+    let by = by();
+    let a = stamp(with_store(async |c| {
+        let (before, after) = assistants::update(c.r(), id, u).await?;
+        let recorded = match signer() {
+            Ok(signer) => assistants::record_change(c.r(), &signer, &after, "update", &by).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            // No change stands unaudited: put the fields back.
+            let _ = ward_store::registry::update(c.r(), &before).await;
+            return Err(WardError::new(
+                e.code,
+                format!(
+                    "the change to `{}` could not be recorded, so it was undone: {}",
+                    after.name, e.message
+                ),
+            ));
+        }
+        announce(c).await?;
+        Ok(after)
+    }))?;
+    if json_out {
+        println!("{}", to_json(&a));
+    } else {
+        println!("`{}` ({}) updated", a.name, a.id);
+    }
+    Ok(0)
+}
+
 pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
     let a = with_store(async |c| assistants::get(c.r(), id).await)?;
     let v = to_json(&a);

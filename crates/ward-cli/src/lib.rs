@@ -208,6 +208,32 @@ enum AssistantCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change a live assistant's owner, purpose, repositories, environments or review date
+    Update {
+        id: String,
+        /// The ward user who answers for it
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Repository glob it may work in (repeatable; replaces the list)
+        #[arg(long = "repo")]
+        repos: Vec<String>,
+        /// Environment it may touch (repeatable; replaces the list)
+        #[arg(long = "env")]
+        envs: Vec<String>,
+        /// Empty the repository list
+        #[arg(long, conflicts_with = "repos")]
+        no_repos: bool,
+        /// Empty the environment list
+        #[arg(long, conflicts_with = "envs")]
+        no_envs: bool,
+        /// Date by which its owner must review it (YYYY-MM-DD), or `none`
+        #[arg(long)]
+        review_by: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Activate a pending assistant; it needs an owner
     Approve {
         id: String,
@@ -618,6 +644,32 @@ fn assistant(sub: AssistantCmd) -> Result<i32, WardError> {
             unused_days,
         } => assistant_cmd::list(json, stale.then_some(unused_days)),
         AssistantCmd::Show { id, json } => assistant_cmd::show(&id, json),
+        AssistantCmd::Update {
+            id,
+            owner,
+            purpose,
+            repos,
+            envs,
+            no_repos,
+            no_envs,
+            review_by,
+            json,
+        } => {
+            let list = |v: Vec<String>, clear: bool| (clear || !v.is_empty()).then_some(v);
+            let review_by_ms = match review_by.as_deref() {
+                None => None,
+                Some("none") => Some(None),
+                Some(d) => Some(assistant_cmd::review_by(Some(d))?),
+            };
+            let u = ward_server::assistants::Update {
+                owner,
+                purpose,
+                repos: list(repos, no_repos),
+                envs: list(envs, no_envs),
+                review_by_ms,
+            };
+            assistant_cmd::update(&id, &u, json)
+        }
         AssistantCmd::Approve { id, owner, json } => {
             assistant_cmd::change(&id, Change::Approve, owner.as_deref(), json)
         }

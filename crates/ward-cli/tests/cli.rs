@@ -649,6 +649,59 @@ fn assistants_are_registered_with_an_owner_and_retire_for_good() {
     assert_eq!(shown["owner"], "alice");
     assert_eq!(shown["repos"], serde_json::json!(["acme/*"]));
     assert_eq!(shown["review_by"], "2027-03-01T00:00:00.000Z");
+    // Update: the owner must be a ward user; lists are replaced; the review date can be cleared.
+    let o = ward_in(h, &["assistant", "update", &id, "--owner", "bob"], b"", &[]);
+    assert!(
+        err(&o).contains("E4003") && err(&o).contains("ward user add bob"),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        ward_in(h, &["user", "add", "bob", "--role", "viewer"], b"", &[])
+            .status
+            .success()
+    );
+    let updated = json(&ward_in(
+        h,
+        &[
+            "assistant",
+            "update",
+            &id,
+            "--owner",
+            "bob",
+            "--env",
+            "prod",
+            "--env",
+            "dev",
+            "--review-by",
+            "none",
+            "--json",
+        ],
+        b"",
+        &[],
+    ));
+    assert_eq!(updated["owner"], "bob");
+    assert_eq!(updated["envs"], serde_json::json!(["prod", "dev"]));
+    assert_eq!(updated["repos"], serde_json::json!(["acme/*"]), "untouched");
+    assert!(updated["review_by"].is_null());
+    let updated = json(&ward_in(
+        h,
+        &["assistant", "update", "reviewer", "--no-envs", "--json"],
+        b"",
+        &[],
+    ));
+    assert_eq!(updated["envs"], serde_json::json!([]));
+    let export = out(&ward_in(
+        h,
+        &["audit", "export", "--format", "jsonl"],
+        b"",
+        &[],
+    ));
+    assert_eq!(
+        export.matches(&format!("assistant update {id}")).count(),
+        2,
+        "each update is an audit event"
+    );
     // Suspend, resume, retire; a retired assistant cannot come back.
     let step = |verb: &str| ward_in(h, &["assistant", verb, &id, "--json"], b"", &[]);
     assert_eq!(json(&step("suspend"))["status"], "suspended");
@@ -663,6 +716,12 @@ fn assistants_are_registered_with_an_owner_and_retire_for_good() {
     );
     let o = step("approve");
     assert!(err(&o).contains("E5005"), "{}", err(&o));
+    let o = ward_in(h, &["assistant", "update", &id, "--purpose", "x"], b"", &[]);
+    assert!(
+        err(&o).contains("E5005") && err(&o).contains("retired"),
+        "{}",
+        err(&o)
+    );
     // The name is free again; the list shows both registrations.
     let again = json(&ward_in(h, &args, b"", &[]));
     assert_ne!(again["id"], id.as_str());

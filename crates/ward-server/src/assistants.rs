@@ -223,6 +223,65 @@ pub async fn change(
     Ok(after)
 }
 
+/// What `ward assistant update` changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    pub owner: Option<String>,
+    pub purpose: Option<String>,
+    pub repos: Option<Vec<String>>,
+    pub envs: Option<Vec<String>>,
+    /// `Some(None)` clears the review date.
+    pub review_by_ms: Option<Option<u64>>,
+}
+
+/// Change a live assistant's owner, purpose, scopes or review date. Returns it before and
+/// after (the caller records the change, and can put `before` back if that fails).
+pub async fn update(
+    mut c: ConnRef<'_>,
+    id: &str,
+    u: &Update,
+) -> Result<(Assistant, Assistant), WardError> {
+    let before = get(c.reborrow(), id).await?;
+    if before.status == Status::Retired {
+        return Err(WardError::new(
+            ErrorCode::AssistantState,
+            format!("cannot update `{}`: it is retired", before.name),
+        ));
+    }
+    if let Some(o) = &u.owner {
+        check_owner(c.reborrow(), o).await?;
+    }
+    if let Some(r) = &u.repos {
+        check_list("repository glob", r)?;
+    }
+    if let Some(e) = &u.envs {
+        check_list("environment", e)?;
+    }
+    let mut after = before.clone();
+    if let Some(o) = &u.owner {
+        after.owner = Some(o.clone());
+    }
+    if let Some(p) = &u.purpose {
+        after.purpose = p.clone();
+    }
+    if let Some(r) = &u.repos {
+        after.repos = r.clone();
+    }
+    if let Some(e) = &u.envs {
+        after.envs = e.clone();
+    }
+    if let Some(r) = u.review_by_ms {
+        after.review_by_ms = r;
+    }
+    if !registry::update(c, &after).await.map_err(append_err)? {
+        return Err(WardError::new(
+            ErrorCode::AssistantState,
+            format!("cannot update `{}`: it was retired meanwhile", before.name),
+        ));
+    }
+    Ok((before, after))
+}
+
 fn state_error(a: &Assistant, change: Change) -> WardError {
     WardError::new(
         ErrorCode::AssistantState,

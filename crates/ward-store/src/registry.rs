@@ -322,3 +322,28 @@ pub async fn follow_changes(
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
+
+/// Store `a`'s owner, purpose, repositories, environments and review date, unless it is
+/// retired. `Ok(false)`: it was retired (or gone) when the update ran.
+pub async fn update(conn: ConnRef<'_>, a: &Assistant) -> Result<bool, sqlx::Error> {
+    let list = |v: &[String]| {
+        serde_json::to_string(v)
+            .map_err(|e| sqlx::Error::Protocol(format!("a list does not serialise: {e}")))
+    };
+    let (repos, envs) = (list(&a.repos)?, list(&a.envs)?);
+    on_backend!(conn, c, _pg => {
+        let r = sqlx::query(
+            "UPDATE assistants SET owner = $1, purpose = $2, repos = $3, envs = $4, review_by_ms = $5
+             WHERE id = $6 AND status <> 'retired'",
+        )
+        .bind(a.owner.as_deref())
+        .bind(&a.purpose)
+        .bind(&repos)
+        .bind(&envs)
+        .bind(a.review_by_ms.map(to_i64))
+        .bind(&a.id)
+        .execute(&mut *c)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    })
+}
