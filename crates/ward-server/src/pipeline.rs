@@ -552,10 +552,16 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
     if p.decision.is_some()
         && let Some(call) = p.ev.call.clone()
     {
+        let same = |a: &Assistant| {
+            a.kind == assistants::kind_of(call.assistant.client)
+                && a.host == call.assistant.host
+                && a.os_user == call.assistant.os_user
+        };
         let registration = match rt.registration.take() {
-            Some(r) => r,
-            // The store was already open: resolve here.
-            None => {
+            // Resolved beside this very decision (an error too).
+            Some(r) if r.as_ref().map_or(true, |(a, _)| same(a)) => r,
+            // The store was already open (or it was another call's): resolve here.
+            _ => {
                 let owner = rt.origin.os_user.clone();
                 let home = rt.home.clone();
                 rt.store().and_then(|s| {
