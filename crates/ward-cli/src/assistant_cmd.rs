@@ -4,7 +4,7 @@
 use crate::output::cell;
 use crate::people_cmd::with_store;
 use serde_json::{Value, json};
-use ward_core::event::{date_ms, rfc3339_ms};
+use ward_core::event::date_ms;
 use ward_core::{ErrorCode, WardError};
 use ward_server::assistants::{self, Change, Registration};
 use ward_store::registry::{Assistant, Status};
@@ -25,29 +25,6 @@ pub fn review_by(date: Option<&str>) -> Result<Option<u64>, WardError> {
         })
     })
     .transpose()
-}
-
-pub fn to_json(a: &Assistant) -> Value {
-    let time = |ms: Option<u64>| ms.map(rfc3339_ms);
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "kind": a.kind,
-        "host": a.host,
-        "os_user": a.os_user,
-        "identity": format!("{}@{}/{}", a.kind, a.host, a.os_user),
-        "owner": a.owner,
-        "purpose": a.purpose,
-        "repos": a.repos,
-        "envs": a.envs,
-        "review_by": time(a.review_by_ms),
-        "status": a.status.as_str(),
-        "created": rfc3339_ms(a.created_ms),
-        "last_seen": time(a.last_seen_ms),
-        "last_rotated": time(a.rotated_ms),
-        "status_changed": rfc3339_ms(a.status_ms),
-        "status_changed_by": a.status_by,
-    })
 }
 
 /// The home's signing key, for registry events (`with_store` has created it on a fresh home).
@@ -175,7 +152,7 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
         let v: Vec<Value> = rows
             .iter()
             .map(|(a, why)| {
-                let mut v = to_json(a);
+                let mut v = assistants::to_json(a);
                 if stale.is_some() {
                     v["stale"] = json!(why);
                 }
@@ -239,7 +216,7 @@ pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, W
         Ok(after)
     }))?;
     if json_out {
-        println!("{}", to_json(&a));
+        println!("{}", assistants::to_json(&a));
     } else {
         println!("`{}` ({}) updated", a.name, a.id);
     }
@@ -248,7 +225,7 @@ pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, W
 
 pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
     let a = with_store(async |c| assistants::get(c.r(), id).await)?;
-    let v = to_json(&a);
+    let v = assistants::to_json(&a);
     if json_out {
         println!("{v}");
     } else if let Value::Object(map) = v {

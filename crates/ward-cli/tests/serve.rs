@@ -356,6 +356,9 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         "/v1/approvals/{id}/deny",
         "/v1/users",
         "/v1/whoami",
+        "/v1/assistants",
+        "/v1/assistants/{id}",
+        "/v1/assistants/{id}/{change}",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -366,7 +369,7 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
             "{p} missing from openapi.json"
         );
     }
-    assert_eq!(paths.len(), 16, "{paths:?}");
+    assert_eq!(paths.len(), 19, "{paths:?}");
 
     // Problems: stable code, JSON, help.
     let (s, v) = get(&d, "/v1/nope", None);
@@ -527,6 +530,138 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
     );
     assert_eq!(s, 201, "{v}");
     assert!(v["api_key"].as_str().unwrap().starts_with("ward_k_"));
+
+    // The registry over the API: viewers read, admins change; each change is an event, and
+    // suspending the assistant the hook token's calls were enrolled as blocks its next call.
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/assistants",
+        Some(&key),
+        b"{\"name\":\"nightly\",\"kind\":\"ci\",\"owner\":\"carol\"}",
+    );
+    assert_eq!((s, v["code"].as_str()), (403, Some("E5002")), "{v}");
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/assistants",
+        Some(&admin),
+        b"{\"name\":\"nightly\",\"kind\":\"ci\",\"owner\":\"carol\",\"review_by\":\"2027-01-31\",\"colour\":1}",
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("E1001")),
+        "unknown fields: {v}"
+    );
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/assistants",
+        Some(&admin),
+        b"{\"name\":\"nightly\",\"kind\":\"ci\",\"owner\":\"carol\",\"review_by\":\"2027-01-31\"}",
+    );
+    assert_eq!((s, v["status"].as_str()), (201, Some("active")), "{v}");
+    let nightly = v["id"].as_str().unwrap().to_string();
+    let (s, v, _) = req(
+        &d,
+        "PATCH",
+        &format!("/v1/assistants/{nightly}"),
+        Some(&admin),
+        b"{\"envs\":[\"staging\"],\"review_by\":null}",
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["envs"].clone(), v["review_by"].clone()),
+        (json!(["staging"]), Value::Null)
+    );
+    let (s, v) = get(&d, "/v1/assistants?stale=true&unused_days=0", Some(&key));
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["assistants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == nightly.as_str()
+                && a["stale"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| w.as_str().unwrap().starts_with("never used"))),
+        "{v}"
+    );
+    let enrolled = get(&d, &format!("/v1/events/{event_id}"), Some(&key)).1["registration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/assistants/{enrolled}/suspend"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!((s, v["status"].as_str()), (200, Some("suspended")), "{v}");
+    let (_, v, _) = req(
+        &d,
+        "POST",
+        "/v1/decide",
+        Some(&rotated),
+        body(ORDINARY).as_bytes(),
+    );
+    assert_eq!(v["decision"], "deny", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().contains("is suspended"),
+        "{v}"
+    );
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/assistants/{enrolled}/suspend"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!((s, v["code"].as_str()), (409, Some("E5005")), "{v}");
+    let (s, _, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/assistants/{enrolled}/reboot"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(s, 404);
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/assistants/{enrolled}/resume"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!((s, v["status"].as_str()), (200, Some("active")), "{v}");
+    let (_, v, _) = req(
+        &d,
+        "POST",
+        "/v1/decide",
+        Some(&rotated),
+        body(ORDINARY).as_bytes(),
+    );
+    assert_eq!(v["decision"], "allow", "{v}");
+    let changes: Vec<String> = raw_events(&d, &key)
+        .iter()
+        .filter(|e| e["kind"] == "registry")
+        .map(|e| {
+            format!(
+                "{} by {}",
+                e["action"].as_str().unwrap(),
+                e["human"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert!(
+        changes[0].starts_with("assistant register ward-ast-")
+            && changes[0].ends_with("by root-admin"),
+        "{changes:?}"
+    );
 
     // Metrics name decisions by outcome and policy, and the audit's group commits.
     let r = client::request(

@@ -1,5 +1,5 @@
 //! The assistant registry's rules: the one implementation behind the CLI (which the owner of
-//! `$WARD_HOME` runs without a key) and, later, the admin API.
+//! `$WARD_HOME` runs without a key) and the API (`/v1/assistants`, with an admin key).
 //!
 //! Lifecycle: `register` (by an admin, with an owner) makes an assistant active; one first seen
 //! by a hook is enrolled ([`resolve`]: active for the home owner's own by default, else pending)
@@ -294,6 +294,50 @@ fn state_error(a: &Assistant, change: Change) -> WardError {
     )
 }
 
+/// An assistant as the CLI's `--json` and the API show it.
+pub fn to_json(a: &Assistant) -> serde_json::Value {
+    let time = |ms: Option<u64>| ms.map(ward_core::event::rfc3339_ms);
+    serde_json::json!({
+        "id": a.id,
+        "name": a.name,
+        "kind": a.kind,
+        "host": a.host,
+        "os_user": a.os_user,
+        "identity": format!("{}@{}/{}", a.kind, a.host, a.os_user),
+        "owner": a.owner,
+        "purpose": a.purpose,
+        "repos": a.repos,
+        "envs": a.envs,
+        "review_by": time(a.review_by_ms),
+        "status": a.status.as_str(),
+        "created": ward_core::event::rfc3339_ms(a.created_ms),
+        "last_seen": time(a.last_seen_ms),
+        "last_rotated": time(a.rotated_ms),
+        "status_changed": ward_core::event::rfc3339_ms(a.status_ms),
+        "status_changed_by": a.status_by,
+    })
+}
+
+/// The audit event of a registry change made by `by` (`verb`: `register`, `update`, `approve`,
+/// …): the assistant's identity, what was done, and its status after.
+pub fn registry_event(a: &Assistant, verb: &str, by: &str) -> ward_core::Event {
+    let mut ev = crate::pipeline::bare_event(
+        ward_core::EventKind::Registry,
+        &format!("{}@{}/{}", a.kind, a.host, a.os_user),
+        "ward-registry",
+        &crate::ident::hostname(),
+        by,
+    );
+    ev.action_kind = Some("registry".into());
+    ev.action = Some(format!("assistant {verb} {} ({})", a.id, a.name));
+    ev.registration = Some(ward_core::event::RegistrationRef {
+        id: a.id.clone(),
+        status: a.status.as_str().to_string(),
+        enrolled: false,
+    });
+    ev
+}
+
 /// Why a live assistant is an offboarding or review gap (`ward assistant list --stale`): past
 /// its review date, unused for `unused_days` (never seen: counted from its creation), without an
 /// owner, or owned by someone who is not (or no longer) a ward user. Empty: not stale. Retired
@@ -341,20 +385,7 @@ pub async fn record_change(
     verb: &str,
     by: &str,
 ) -> Result<(), WardError> {
-    let mut ev = crate::pipeline::bare_event(
-        ward_core::EventKind::Registry,
-        &format!("{}@{}/{}", a.kind, a.host, a.os_user),
-        "ward-registry",
-        &crate::ident::hostname(),
-        by,
-    );
-    ev.action_kind = Some("registry".into());
-    ev.action = Some(format!("assistant {verb} {} ({})", a.id, a.name));
-    ev.registration = Some(ward_core::event::RegistrationRef {
-        id: a.id.clone(),
-        status: a.status.as_str().to_string(),
-        enrolled: false,
-    });
+    let ev = registry_event(a, verb, by);
     let row = ward_store::repo::LogRow::new(&ev).map_err(append_err)?;
     ward_store::repo::append_rows(
         c,

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use ward_core::event::Caller;
 use ward_core::{ClientKind, ErrorCode, WardError};
 use ward_store::people::{self, ApprovalState, Role, User};
+use ward_store::registry::Status;
 use ward_store::{CheckpointQuery, EventQuery, read_err};
 
 /// The OpenAPI document, checked in and served as is.
@@ -77,6 +78,15 @@ pub fn router(svc: Svc) -> Router {
         .route("/v1/approvals/{id}/deny", post(deny))
         .route("/v1/users", get(list_users).post(add_user))
         .route("/v1/whoami", get(whoami))
+        .route(
+            "/v1/assistants",
+            get(list_assistants).post(register_assistant),
+        )
+        .route(
+            "/v1/assistants/{id}",
+            get(get_assistant).patch(update_assistant),
+        )
+        .route("/v1/assistants/{id}/{change}", post(change_assistant))
         .fallback(not_found)
         .with_state(svc)
 }
@@ -101,7 +111,7 @@ fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::ApprovalState => StatusCode::CONFLICT,
+        ErrorCode::ApprovalState | ErrorCode::AssistantState => StatusCode::CONFLICT,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::BadInput
         | ErrorCode::Usage
@@ -853,4 +863,277 @@ async fn add_user(
 async fn whoami(State(svc): State<Svc>, headers: HeaderMap) -> Result<Response, Problem> {
     let u = authenticate(&svc, &headers, Role::Viewer).await?;
     Ok(json_response(StatusCode::OK, &user_json(&u)))
+}
+
+// The assistant registry, for admins (changes) and viewers (reads). Each change is recorded as a
+// `registry` event through the group commit before it is answered; one that cannot be recorded
+// is undone. Every daemon forgets what it remembered of the registry.
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StaleQuery {
+    stale: Option<bool>,
+    unused_days: Option<u64>,
+}
+
+async fn list_assistants(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Query(q): Query<StaleQuery>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let all = ward_store::registry::list(c.r()).await.map_err(read_err)?;
+    let users = people::users(c.r()).await.map_err(read_err)?;
+    let is_user = |n: &str| users.iter().any(|u| u.name == n);
+    let days = q.unused_days.unwrap_or(30);
+    let v: Vec<Value> = all
+        .iter()
+        .filter_map(|a| {
+            let mut v = crate::assistants::to_json(a);
+            if q.stale == Some(true) {
+                let why = crate::assistants::stale_reasons(a, &is_user, now_ms(), days);
+                if why.is_empty() {
+                    return None;
+                }
+                v["stale"] = json!(why);
+            }
+            Some(v)
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({"assistants": v})))
+}
+
+async fn get_assistant(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let a = crate::assistants::get(c.r(), &id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::assistants::to_json(&a),
+    ))
+}
+
+fn body_json<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_slice(b"{}").map_err(|e| bad_body(shape, &e));
+    }
+    serde_json::from_slice(bytes).map_err(|e| bad_body(shape, &e))
+}
+
+fn bad_body(shape: &str, e: &dyn std::fmt::Display) -> Problem {
+    WardError::new(
+        ErrorCode::PayloadMalformed,
+        format!("the body is not {shape}: {e}"),
+    )
+    .into()
+}
+
+fn review_date(v: &str) -> Result<u64, Problem> {
+    ward_core::event::date_ms(v).ok_or_else(|| {
+        WardError::new(
+            ErrorCode::BadInput,
+            format!("`{v}` is not a date; give the review date as YYYY-MM-DD"),
+        )
+        .into()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    name: String,
+    kind: String,
+    owner: String,
+    host: Option<String>,
+    os_user: Option<String>,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    repos: Vec<String>,
+    #[serde(default)]
+    envs: Vec<String>,
+    review_by: Option<String>,
+}
+
+async fn register_assistant(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let user = authenticate(&svc, &headers, Role::Admin).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let b: RegisterBody = body_json(&bytes, "{\"name\", \"kind\", \"owner\", …}")?;
+    let r = crate::assistants::Registration {
+        host: b.host.unwrap_or_else(|| svc.host.clone()),
+        os_user: b.os_user.unwrap_or_else(|| b.owner.clone()),
+        name: b.name,
+        kind: b.kind,
+        owner: b.owner,
+        purpose: b.purpose,
+        repos: b.repos,
+        envs: b.envs,
+        review_by_ms: b.review_by.as_deref().map(review_date).transpose()?,
+    };
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let a = crate::assistants::register(c.r(), &r, &user.name).await?;
+    drop(c);
+    recorded(
+        &svc,
+        &a,
+        "register",
+        &user.name,
+        Undo::Status(Status::Retired),
+    )
+    .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"id": a.id, "status": a.status.as_str()}),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    owner: Option<String>,
+    purpose: Option<String>,
+    repos: Option<Vec<String>>,
+    envs: Option<Vec<String>>,
+    /// `null` clears it; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    review_by: Option<Option<String>>,
+}
+
+/// A field that is present (`Some`, possibly `null`) or absent (`None`, by `default`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+async fn update_assistant(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Problem> {
+    let user = authenticate(&svc, &headers, Role::Admin).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let b: UpdateBody = body_json(
+        &bytes,
+        "{\"owner\", \"purpose\", \"repos\", \"envs\", \"review_by\"}",
+    )?;
+    let u = crate::assistants::Update {
+        owner: b.owner,
+        purpose: b.purpose,
+        repos: b.repos,
+        envs: b.envs,
+        review_by_ms: match b.review_by {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(d)) => Some(Some(review_date(&d)?)),
+        },
+    };
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let (before, after) = crate::assistants::update(c.r(), &id, &u).await?;
+    drop(c);
+    recorded(
+        &svc,
+        &after,
+        "update",
+        &user.name,
+        Undo::Fields(Box::new(before)),
+    )
+    .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::assistants::to_json(&after),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    owner: Option<String>,
+}
+
+async fn change_assistant(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path((id, verb)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, Problem> {
+    use crate::assistants::Change;
+    let change = match verb.as_str() {
+        "approve" => Change::Approve,
+        "suspend" => Change::Suspend,
+        "resume" => Change::Resume,
+        "retire" => Change::Retire,
+        _ => return Err(not_found().await),
+    };
+    let user = authenticate(&svc, &headers, Role::Admin).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let b: ChangeBody = body_json(&bytes, "{\"owner\"}")?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let before = crate::assistants::get(c.r(), &id).await?.status;
+    let a = crate::assistants::change(c.r(), &id, change, b.owner.as_deref(), &user.name).await?;
+    drop(c);
+    recorded(&svc, &a, change.verb(), &user.name, Undo::Status(before)).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::assistants::to_json(&a),
+    ))
+}
+
+/// How to take a registry change back.
+enum Undo {
+    Status(Status),
+    Fields(Box<ward_store::registry::Assistant>),
+}
+
+/// Record the change (durable before it is answered) and tell every daemon; if it cannot be
+/// recorded, take it back and fail.
+async fn recorded(
+    svc: &Service,
+    a: &ward_store::registry::Assistant,
+    verb: &str,
+    by: &str,
+    undo: Undo,
+) -> Result<(), Problem> {
+    let result = svc
+        .record(&crate::assistants::registry_event(a, verb, by))
+        .await;
+    if let Err(e) = result {
+        if let Ok(mut c) = svc.pool.acquire().await {
+            let _ = match undo {
+                Undo::Status(s) => ward_store::registry::set_status(
+                    c.r(),
+                    &a.id,
+                    &[a.status],
+                    s,
+                    None,
+                    "ward:unrecorded",
+                    now_ms(),
+                )
+                .await
+                .map(|_| ()),
+                Undo::Fields(before) => ward_store::registry::update(c.r(), &before)
+                    .await
+                    .map(|_| ()),
+            };
+        }
+        let _ = svc.registry_changed().await;
+        return Err(WardError::new(
+            e.code,
+            format!(
+                "the change to `{}` could not be recorded, so it was undone: {}",
+                a.name, e.message
+            ),
+        )
+        .into());
+    }
+    svc.registry_changed().await?;
+    Ok(())
 }

@@ -300,6 +300,23 @@ impl Service {
         }
     }
 
+    /// The registry changed through this daemon: forget what it remembers, and tell the other
+    /// daemons (SQLite: the home's stamp; Postgres: an announcement).
+    pub async fn registry_changed(&self) -> Result<(), WardError> {
+        if let Ok(mut r) = self.registrations.lock() {
+            r.by_identity.clear();
+            r.stamp = None;
+        }
+        if self.settings.database.is_postgres() {
+            let mut c = self.pool.acquire().await.map_err(read_err)?;
+            ward_store::registry::announce_change(c.r())
+                .await
+                .map_err(ward_store::append_err)
+        } else {
+            self.home.touch_registry()
+        }
+    }
+
     /// The registration `call`'s assistant acts under, enrolling it when first seen.
     ///
     /// The daemon remembers registrations until the registry changes: on SQLite every registry
