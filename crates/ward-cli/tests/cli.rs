@@ -827,8 +827,16 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
         live[0].clone()
     };
 
-    // First use by the home's owner: enrolled active, owned by the requester, and the event
-    // names the registration.
+    // First use by the home's owner: enrolled active, owned by the requester (mapped through
+    // [requesters]), and the event names the registration.
+    std::fs::write(
+        h.join("ward.toml"),
+        format!(
+            "[requesters]\n{} = \"dev-lead\"\n",
+            ward_server::ident::os_user()
+        ),
+    )
+    .unwrap();
     let o = bash("t1", &[]);
     assert!(!claude_blocks(&o), "{}{}", out(&o), err(&o));
     let a = live();
@@ -836,7 +844,7 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
         (&a["status"], &a["kind"]),
         (&"active".into(), &"claude-code".into())
     );
-    assert!(a["owner"].is_string(), "{a}");
+    assert_eq!(a["owner"], "dev-lead", "{a}");
     let id = a["id"].as_str().unwrap().to_string();
     let export = out(&ok(&["audit", "export", "--format", "jsonl"]));
     let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();

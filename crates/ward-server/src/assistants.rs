@@ -463,15 +463,15 @@ fn enrolled_name(kind: &str, host: &str, os_user: &str, suffix: &str) -> String 
 
 /// The registration a hook call acts under: its live one, or a new one enrolled now (active
 /// for the home owner's first use under [`FirstUse::Activate`], else pending; always pending
-/// for an identity whose registration was retired). `owner` is the requester's ward user;
-/// `first_use` is asked only for a new assistant.
+/// for an identity whose registration was retired). `owner` (the requester's ward user) and
+/// `first_use` are asked only for a new assistant.
 /// Returns the registration and whether this call enrolled it.
 pub async fn resolve(
     mut c: ConnRef<'_>,
     kind: &str,
     host: &str,
     os_user: &str,
-    owner: &str,
+    owner: &(dyn Fn() -> String + Sync),
     first_use: &(dyn Fn() -> Result<FirstUse, WardError> + Sync),
     now: u64,
 ) -> Result<(Assistant, bool), WardError> {
@@ -501,7 +501,7 @@ pub async fn resolve(
         kind: kind.to_string(),
         host: host.to_string(),
         os_user: os_user.to_string(),
-        owner: (status == Status::Active).then(|| owner.to_string()),
+        owner: (status == Status::Active).then(owner),
         purpose: String::new(),
         repos: Vec::new(),
         envs: Vec::new(),

@@ -2,7 +2,7 @@
 //! `ward hook`, `ward eval`, `ward demo`, `ward explain` and `ward policy test` all go through
 //! [`handle`], so what they report is what a hook does.
 
-use crate::assistants::{self, Enrollment, FirstUse, PendingRule};
+use crate::assistants::{self, Enrollment, PendingRule};
 use crate::home::Home;
 use crate::ident;
 use sha2::{Digest, Sha256};
@@ -149,13 +149,21 @@ fn load_enrollment(home: &Home) -> Result<Enrollment, WardError> {
 fn registration_of(
     store: &mut Store,
     call: &ToolCall,
-    owner: &str,
-    first_use: &(dyn Fn() -> Result<FirstUse, WardError> + Sync),
+    home: &Home,
+    os_user: &str,
 ) -> Result<(Assistant, bool), WardError> {
     let kind = assistants::kind_of(call.assistant.client);
-    let (host, os_user) = (&call.assistant.host, &call.assistant.os_user);
+    let (host, user) = (&call.assistant.host, &call.assistant.os_user);
+    // Read only for a new assistant: the settings (first use) and the requester mapping (owner).
+    let first_use = || load_enrollment(home).map(|e| e.first_use);
+    let owner = || {
+        crate::serve::settings(home, &crate::config::Flags::default())
+            .ok()
+            .and_then(|s| s.requesters.get(os_user).cloned())
+            .unwrap_or_else(|| os_user.to_string())
+    };
     store.block_on(async |c| {
-        assistants::resolve(c.r(), kind, host, os_user, owner, first_use, now_ms()).await
+        assistants::resolve(c.r(), kind, host, user, &owner, &first_use, now_ms()).await
     })
 }
 
@@ -200,9 +208,7 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
             s.spawn(|| {
                 let mut store = Store::open(&db)?;
                 store.load_edge();
-                let registration = registration_of(&mut store, call, &owner, &|| {
-                    load_enrollment(&enroll_home).map(|e| e.first_use)
-                });
+                let registration = registration_of(&mut store, call, &enroll_home, &owner);
                 Ok((store, registration))
             })
         });
@@ -564,11 +570,8 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
             _ => {
                 let owner = rt.origin.os_user.clone();
                 let home = rt.home.clone();
-                rt.store().and_then(|s| {
-                    registration_of(s, &call, &owner, &|| {
-                        load_enrollment(&home).map(|e| e.first_use)
-                    })
-                })
+                rt.store()
+                    .and_then(|s| registration_of(s, &call, &home, &owner))
             }
         };
         let pending = match &registration {

@@ -370,7 +370,7 @@ impl Service {
             kind,
             &call.assistant.host,
             &call.assistant.os_user,
-            owner,
+            &|| owner.to_string(),
             &|| Ok(first_use),
             now,
         )
