@@ -972,3 +972,68 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
         serde_json::from_str(out(&ok(&["assistant", "show", pid, "--json"])).trim()).unwrap();
     assert_eq!(shown["status"], "active");
 }
+
+#[test]
+fn an_assistant_with_allowed_repositories_works_only_in_them() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = tempfile::tempdir().unwrap();
+    let repo = |name: &str, remote: Option<&str>| {
+        let dir = work.path().join(name);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        if let Some(url) = remote {
+            std::fs::write(
+                dir.join(".git/config"),
+                format!("[remote \"origin\"]\n\turl = {url}\n"),
+            )
+            .unwrap();
+        }
+        dir.to_str().unwrap().to_string()
+    };
+    let ours = repo("api", Some("git@github.com:acme/api.git"));
+    let theirs = repo("x", Some("https://github.com/other/x.git"));
+    let loose = work.path().join("scratch");
+    std::fs::create_dir_all(&loose).unwrap();
+    let loose = loose.to_str().unwrap().to_string();
+    let ok = |args: &[&str]| {
+        let o = ward_in(h, args, b"", &[]);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+    };
+    ok(&["user", "add", "dev", "--role", "viewer"]);
+    ok(&[
+        "assistant",
+        "register",
+        "coder",
+        "--kind",
+        "claude-code",
+        "--owner",
+        "dev",
+        "--repo",
+        "acme/*",
+    ]);
+    let call = |cwd: &str, id: &str| {
+        ward_in(
+            h,
+            &["hook", "claude-code"],
+            &claude_bash("ls -la", cwd, id),
+            &[],
+        )
+    };
+    assert!(!claude_blocks(&call(&ours, "t1")), "its own repository");
+    let o = call(&theirs, "t2");
+    assert!(claude_blocks(&o), "{}", out(&o));
+    assert!(
+        out(&o).contains("may work only in acme/*") && out(&o).contains("other/x"),
+        "{}",
+        out(&o)
+    );
+    let o = call(&loose, "t3");
+    assert!(
+        claude_blocks(&o) && out(&o).contains("(no repository)"),
+        "{}",
+        out(&o)
+    );
+    // Widening the scope takes effect on the next call.
+    ok(&["assistant", "update", "coder", "--no-repos"]);
+    assert!(!claude_blocks(&call(&theirs, "t4")));
+}

@@ -73,3 +73,142 @@ pub fn repo_root(cwd: &Path) -> Option<PathBuf> {
     }
     None
 }
+
+/// The names a repository answers to, for an assistant's allowed-repository globs: its root
+/// path, and for each remote in its git config `host/owner/name` and `owner/name` (from
+/// `https://github.com/acme/api.git`, `git@github.com:acme/api.git`, `ssh://git@host/acme/api`).
+pub fn repo_names(root: &Path) -> Vec<String> {
+    let mut names = vec![root.display().to_string()];
+    for url in remote_urls(root) {
+        if let Some((host, path)) = split_remote(&url) {
+            let path = path.trim_matches('/').trim_end_matches(".git");
+            if path.is_empty() {
+                continue;
+            }
+            names.push(format!("{host}/{path}"));
+            let parts: Vec<&str> = path.split('/').collect();
+            if parts.len() >= 2 {
+                names.push(parts[parts.len() - 2..].join("/"));
+            }
+        }
+    }
+    names
+}
+
+/// The remote URLs of the repository at `root` (its `.git/config`, or for a worktree the
+/// common directory's).
+fn remote_urls(root: &Path) -> Vec<String> {
+    let git = root.join(".git");
+    let dir = if git.is_dir() {
+        git
+    } else {
+        let Some(gitdir) = std::fs::read_to_string(&git)
+            .ok()
+            .and_then(|t| t.strip_prefix("gitdir:").map(|s| s.trim().to_string()))
+        else {
+            return Vec::new();
+        };
+        let gitdir = root.join(gitdir);
+        match std::fs::read_to_string(gitdir.join("commondir")) {
+            Ok(common) => gitdir.join(common.trim()),
+            Err(_) => gitdir,
+        }
+    };
+    let Ok(config) = std::fs::read_to_string(dir.join("config")) else {
+        return Vec::new();
+    };
+    let mut in_remote = false;
+    let mut urls = Vec::new();
+    for line in config.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_remote = line.starts_with("[remote ");
+        } else if in_remote
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "url"
+        {
+            urls.push(value.trim().trim_matches('"').to_string());
+        }
+    }
+    urls
+}
+
+/// `(host, path)` of a git remote URL.
+fn split_remote(url: &str) -> Option<(String, String)> {
+    if let Some((_, rest)) = url.split_once("://") {
+        let (host, path) = rest.split_once('/')?;
+        let host = host.rsplit('@').next()?.split(':').next()?;
+        return Some((host.to_lowercase(), path.to_string()));
+    }
+    // scp-like: [user@]host:path
+    let (host, path) = url.split_once(':')?;
+    if host.contains('/') {
+        return None;
+    }
+    Some((host.rsplit('@').next()?.to_lowercase(), path.to_string()))
+}
+
+/// Whether `name` matches `glob`: `*` is any run of characters within one `/`-separated
+/// segment, `**` any run across segments, `?` one character; everything else is literal.
+pub fn glob_matches(glob: &str, name: &str) -> bool {
+    fn go(g: &[char], n: &[char]) -> bool {
+        match g.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) if rest.first() == Some(&'*') => {
+                let rest = &rest[1..];
+                (0..=n.len()).any(|i| go(rest, &n[i..]))
+            }
+            Some(('*', rest)) => {
+                let seg = n.iter().position(|c| *c == '/').unwrap_or(n.len());
+                (0..=seg).any(|i| go(rest, &n[i..]))
+            }
+            Some(('?', rest)) => n.first().is_some_and(|c| *c != '/') && go(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let (g, n): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    go(&g, &n)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn globs_match_within_and_across_segments() {
+        assert!(glob_matches("acme/*", "acme/api"));
+        assert!(!glob_matches("acme/*", "acme/api/extra"));
+        assert!(!glob_matches("acme/*", "other/api"));
+        assert!(glob_matches(
+            "github.com/acme/**",
+            "github.com/acme/team/api"
+        ));
+        assert!(glob_matches("/home/dev/work/*", "/home/dev/work/api"));
+        assert!(glob_matches("acme/ap?", "acme/api"));
+        assert!(glob_matches("acme/api", "acme/api"));
+        assert!(!glob_matches("acme/api", "acme/api2"));
+    }
+
+    #[test]
+    fn a_repository_answers_to_its_path_and_its_remotes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::fs::write(
+            dir.path().join(".git/config"),
+            "[core]\n\turl = not-a-remote\n[remote \"origin\"]\n\turl = git@github.com:Acme/api.git\n\tfetch = +refs/heads/*\n[remote \"up\"]\n\turl = https://user@gitlab.example.com:8443/group/sub/tool/\n",
+        )
+        .unwrap();
+        let names = repo_names(dir.path());
+        assert_eq!(
+            names[1..],
+            [
+                "github.com/Acme/api",
+                "Acme/api",
+                "gitlab.example.com/group/sub/tool",
+                "sub/tool"
+            ]
+        );
+        assert_eq!(names[0], dir.path().display().to_string());
+    }
+}

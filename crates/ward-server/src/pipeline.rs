@@ -173,7 +173,7 @@ pub fn apply_registration(p: &mut Prepared, a: &Assistant, enrolled: bool, rule:
     let (Some(call), Some(d)) = (p.ev.call.as_ref(), p.decision.take()) else {
         return;
     };
-    let d = assistants::gate(a, enrolled, rule, call, d);
+    let d = within_repos(a, call, assistants::gate(a, enrolled, rule, call, d));
     p.event.decision = Some(d.clone());
     p.decision = Some(d);
     p.event.registration = Some(RegistrationRef {
@@ -181,6 +181,45 @@ pub fn apply_registration(p: &mut Prepared, a: &Assistant, enrolled: bool, rule:
         status: a.status.as_str().to_string(),
         enrolled,
     });
+}
+
+/// A registration that lists repositories limits its assistant to them: a call whose
+/// repository (its root path or a remote's `host/owner/name` or `owner/name`) matches none of
+/// the globs, or that is in no repository, is denied. A policy deny stands as it is.
+fn within_repos(a: &Assistant, call: &ToolCall, d: Decision) -> Decision {
+    if a.repos.is_empty() || d.outcome == ward_core::Outcome::Deny {
+        return d;
+    }
+    let names = match &call.repo_root {
+        Some(root) => ident::repo_names(Path::new(root)),
+        None => vec![call.cwd.clone()],
+    };
+    if a.repos
+        .iter()
+        .any(|g| names.iter().any(|n| ident::glob_matches(g, n)))
+    {
+        return d;
+    }
+    let here = names.last().cloned().unwrap_or_default();
+    Decision {
+        outcome: ward_core::Outcome::Deny,
+        policies: vec!["assistant-scope".into()],
+        reason: format!(
+            "assistant `{}` ({}) may work only in {}; this call is in `{here}`{}: an admin can widen it with `ward assistant update {} --repo GLOB`",
+            a.name,
+            a.id,
+            a.repos.join(", "),
+            if call.repo_root.is_none() {
+                " (no repository)"
+            } else {
+                ""
+            },
+            a.id
+        ),
+        facts: d.facts,
+        error_code: None,
+        confirm_locally: false,
+    }
 }
 
 /// The decision path of a short-lived hook process: opening the audit store, loading the
