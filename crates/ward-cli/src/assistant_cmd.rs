@@ -148,11 +148,14 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
         .filter(|(_, why)| stale.is_none() || !why.is_empty())
         .collect();
     let all: Vec<&Assistant> = rows.iter().map(|(a, _)| *a).collect();
+    let risks = risks(&all)?;
     if json_out {
         let v: Vec<Value> = rows
             .iter()
-            .map(|(a, why)| {
+            .zip(&risks)
+            .map(|((a, why), risk)| {
                 let mut v = assistants::to_json(a);
+                v["risk"] = json!({"tier": risk.tier, "with_approval": risk.with_approval});
                 if stale.is_some() {
                     v["stale"] = json!(why);
                 }
@@ -168,21 +171,23 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
         );
     } else {
         println!(
-            "{} {} {} {} {} OWNER",
+            "{} {} {} {} {} {} OWNER",
             cell("ID", 25),
             cell("NAME", 20),
             cell("STATUS", 10),
             cell("KIND", 12),
-            cell("IDENTITY", 34)
+            cell("IDENTITY", 34),
+            cell("RISK", 20)
         );
-        for (a, why) in &rows {
+        for ((a, why), risk) in rows.iter().zip(&risks) {
             println!(
-                "{} {} {} {} {} {}",
+                "{} {} {} {} {} {} {}",
                 cell(&a.id, 25),
                 cell(&a.name, 20),
                 cell(a.status.as_str(), 10),
                 cell(&a.kind, 12),
                 cell(&format!("{}@{}/{}", a.kind, a.host, a.os_user), 34),
+                cell(risk.tier, 20),
                 a.owner.as_deref().unwrap_or("-")
             );
             if !why.is_empty() {
@@ -223,9 +228,23 @@ pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, W
     Ok(0)
 }
 
+/// Each assistant's risk tier under the policy and settings as they are now.
+fn risks(all: &[&Assistant]) -> Result<Vec<assistants::Risk>, WardError> {
+    let home = ward_server::home::Home::resolve()?;
+    let pending = ward_server::serve::settings(&home, &ward_server::config::Flags::default())?
+        .enrollment
+        .pending;
+    all.iter()
+        .map(|a| assistants::risk(&home, a, pending))
+        .collect()
+}
+
 pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
     let a = with_store(async |c| assistants::get(c.r(), id).await)?;
-    let v = assistants::to_json(&a);
+    let mut v = assistants::to_json(&a);
+    for risk in risks(&[&a])? {
+        v["risk"] = json!({"tier": risk.tier, "with_approval": risk.with_approval});
+    }
     if json_out {
         println!("{v}");
     } else if let Value::Object(map) = v {

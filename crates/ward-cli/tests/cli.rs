@@ -40,6 +40,13 @@ fn ward_in(home: &Path, args: &[&str], stdin: &[u8], extra_env: &[(&str, &str)])
     child.wait_with_output().unwrap()
 }
 
+/// Run `ward ARGS` in `home`, requiring exit 0.
+fn succeeds(home: &Path, args: &[&str]) -> Output {
+    let o = ward_in(home, args, b"", &[]);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+    o
+}
+
 fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -808,11 +815,7 @@ fn a_hook_enrolls_its_assistant_and_obeys_its_status_at_once() {
             env,
         )
     };
-    let ok = |args: &[&str]| {
-        let o = ward_in(h, args, b"", &[]);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
-        o
-    };
+    let ok = |args: &[&str]| succeeds(h, args);
     let live = || -> serde_json::Value {
         let list: serde_json::Value =
             serde_json::from_str(out(&ok(&["assistant", "list", "--json"])).trim()).unwrap();
@@ -996,8 +999,7 @@ fn an_assistant_with_allowed_repositories_works_only_in_them() {
     std::fs::create_dir_all(&loose).unwrap();
     let loose = loose.to_str().unwrap().to_string();
     let ok = |args: &[&str]| {
-        let o = ward_in(h, args, b"", &[]);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        succeeds(h, args);
     };
     ok(&["user", "add", "dev", "--role", "viewer"]);
     ok(&[
@@ -1036,4 +1038,68 @@ fn an_assistant_with_allowed_repositories_works_only_in_them() {
     // Widening the scope takes effect on the next call.
     ok(&["assistant", "update", "coder", "--no-repos"]);
     assert!(!claude_blocks(&call(&theirs, "t4")));
+}
+
+#[test]
+fn risk_tiers_follow_the_policy_the_status_and_the_settings() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let risk = |env: &[(&str, &str)]| -> Vec<(String, String, String)> {
+        let o = ward_in(h, &["assistant", "list", "--json"], b"", env);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        let v: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
+        v["assistants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["status"].as_str().unwrap().to_string(),
+                    a["risk"]["tier"].as_str().unwrap().to_string(),
+                    a["risk"]["with_approval"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let t = |s: &str, a: &str, b: &str| (s.to_string(), a.to_string(), b.to_string());
+    let ok = |args: &[&str]| {
+        succeeds(h, args);
+    };
+    ok(&["user", "add", "dev", "--role", "viewer"]);
+    ok(&[
+        "assistant",
+        "register",
+        "coder",
+        "--kind",
+        "claude-code",
+        "--owner",
+        "dev",
+    ]);
+    // The default pack lets everyday work and pushes through; production and secrets need an
+    // approver.
+    assert_eq!(
+        risk(&[]),
+        [t("active", "push-publish", "deploy-prod-secrets")]
+    );
+    ok(&["assistant", "suspend", "coder"]);
+    assert_eq!(risk(&[]), [t("suspended", "draft-only", "draft-only")]);
+    // Retired, the identity comes back pending: its tier is what the pending rule allows.
+    ok(&["assistant", "retire", "coder"]);
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_bash("ls", "/tmp", "t1"),
+        &[],
+    );
+    assert!(claude_blocks(&o));
+    let pending = |env: &[(&str, &str)]| risk(env).into_iter().find(|r| r.0 == "pending").unwrap();
+    assert_eq!(pending(&[]), t("pending", "draft-only", "draft-only"));
+    assert_eq!(
+        pending(&[("WARD_ASSISTANT_PENDING", "read-only")]),
+        t("pending", "read", "read")
+    );
+    assert_eq!(
+        pending(&[("WARD_ASSISTANT_PENDING", "ask")]),
+        t("pending", "draft-only", "deploy-prod-secrets")
+    );
 }

@@ -760,3 +760,122 @@ mod tests {
         check_name("assistant", &long).unwrap();
     }
 }
+
+/// Risk tiers, least to most sensitive.
+pub const TIERS: [&str; 6] = [
+    "draft-only",
+    "read",
+    "write-workspace",
+    "execute-network",
+    "push-publish",
+    "deploy-prod-secrets",
+];
+
+/// The action catalogue: for each tier above `draft-only`, calls that stand for it.
+fn catalogue(ws: &str, home: &str) -> Vec<(usize, ward_core::Action)> {
+    use ward_core::Action;
+    let shell = |c: &str| Action::Shell {
+        command: c.to_string(),
+    };
+    vec![
+        (
+            1,
+            Action::FileRead {
+                paths: vec![format!("{ws}/README.md")],
+            },
+        ),
+        (
+            2,
+            Action::FileWrite {
+                paths: vec![format!("{ws}/src/lib.rs")],
+                content: Some("pub fn f() {}\n".into()),
+            },
+        ),
+        (3, shell("npm test")),
+        (
+            3,
+            Action::WebFetch {
+                url: "https://docs.rs/serde".into(),
+            },
+        ),
+        (4, shell("git push origin main")),
+        (4, shell("npm publish")),
+        (5, shell("kubectl --context prod apply -f deploy.yaml")),
+        (5, shell("terraform apply -auto-approve")),
+        (
+            5,
+            Action::FileRead {
+                paths: vec![format!("{home}/.aws/credentials")],
+            },
+        ),
+    ]
+}
+
+/// An assistant's risk: the most sensitive tier its status and the current policy let it do
+/// without anyone's approval, and the most sensitive one it can reach with an approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    pub tier: &'static str,
+    pub with_approval: &'static str,
+}
+
+/// Evaluate the policy set over the action catalogue for `a`, as its calls would be decided now
+/// (its status and `pending` rule included; its repositories limit where, not what).
+pub fn risk(
+    home: &crate::home::Home,
+    a: &Assistant,
+    pending: PendingRule,
+) -> Result<Risk, WardError> {
+    use ward_core::{Outcome, ToolCall};
+    let ws = "/srv/ward-catalogue/workspace";
+    let home_dir = crate::ident::home_dir();
+    let client = ward_core::ClientKind::ALL
+        .into_iter()
+        .find(|c| kind_of(*c) == a.kind)
+        .unwrap_or(ward_core::ClientKind::ClaudeCode);
+    let (mut tier, mut with_approval) = (0, 0);
+    for (level, action) in catalogue(ws, &home_dir) {
+        let call = ToolCall {
+            assistant: ward_core::Assistant {
+                client,
+                host: a.host.clone(),
+                os_user: a.os_user.clone(),
+            },
+            session_id: "ward-risk".into(),
+            tool_use_id: None,
+            tool_name: match &action {
+                ward_core::Action::Shell { .. } => "Bash",
+                ward_core::Action::FileRead { .. } => "Read",
+                ward_core::Action::FileWrite { .. } => "Write",
+                _ => "WebFetch",
+            }
+            .into(),
+            action,
+            input: serde_json::json!({}),
+            cwd: ws.into(),
+            repo_root: Some(ws.into()),
+            agent_id: None,
+        };
+        let env = ward_policy::NormalizeEnv {
+            home: home_dir.clone(),
+            cwd: ws.into(),
+            repo_root: Some(ws.into()),
+            allow_hosts: ward_policy::normalize::default_allow_hosts(),
+        };
+        let facts = ward_policy::normalize::normalize(&call, &env);
+        let engine = home.engine(call.action.kind())?;
+        let decision = ward_policy::decide(&engine, &call, &facts)?;
+        match gate(a, false, pending, &call, decision).outcome {
+            Outcome::Allow => {
+                tier = tier.max(level);
+                with_approval = with_approval.max(level);
+            }
+            Outcome::Ask => with_approval = with_approval.max(level),
+            Outcome::Deny => {}
+        }
+    }
+    Ok(Risk {
+        tier: TIERS[tier],
+        with_approval: TIERS[with_approval],
+    })
+}
