@@ -562,6 +562,9 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
     );
     assert_eq!((s, v["status"].as_str()), (201, Some("active")), "{v}");
     let nightly = v["id"].as_str().unwrap().to_string();
+    let (s, v) = get(&d, &format!("/v1/assistants/{nightly}"), Some(&key));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["risk"]["tier"], "push-publish", "{v}");
     let (s, v, _) = req(
         &d,
         "PATCH",

@@ -890,7 +890,7 @@ async fn list_assistants(
     let v: Vec<Value> = all
         .iter()
         .filter_map(|a| {
-            let mut v = crate::assistants::to_json(a);
+            let mut v = with_risk(&svc, a);
             if q.stale == Some(true) {
                 let why = crate::assistants::stale_reasons(a, &is_user, now_ms(), days);
                 if why.is_empty() {
@@ -912,10 +912,21 @@ async fn get_assistant(
     authenticate(&svc, &headers, Role::Viewer).await?;
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let a = crate::assistants::get(c.r(), &id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &crate::assistants::to_json(&a),
-    ))
+    Ok(json_response(StatusCode::OK, &with_risk(&svc, &a)))
+}
+
+/// An assistant as the API shows it: with its risk tier under the daemon's policy and
+/// settings now (`"risk": null` if the pack cannot be evaluated; the error is in `risk_error`).
+fn with_risk(svc: &Service, a: &ward_store::registry::Assistant) -> Value {
+    let mut v = crate::assistants::to_json(a);
+    match crate::assistants::risk(&svc.home, a, svc.settings.enrollment.pending) {
+        Ok(r) => v["risk"] = json!({"tier": r.tier, "with_approval": r.with_approval}),
+        Err(e) => {
+            v["risk"] = Value::Null;
+            v["risk_error"] = json!(e.to_string());
+        }
+    }
+    v
 }
 
 fn body_json<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, Problem> {
