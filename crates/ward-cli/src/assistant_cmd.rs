@@ -4,9 +4,13 @@
 use crate::output::cell;
 use crate::people_cmd::with_store;
 use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 use ward_core::event::date_ms;
 use ward_core::{ErrorCode, WardError};
-use ward_server::assistants::{self, Change, Registration};
+use ward_policy::Engine;
+use ward_server::assistants::{self, Change, Registration, Undo};
 use ward_store::registry::{Assistant, Status};
 
 /// Who made a change from the command line: the OS user (the owner of the home).
@@ -32,40 +36,23 @@ fn signer() -> Result<ward_audit::NoteSigner, WardError> {
     ward_server::home::Home::resolve()?.signer()
 }
 
-/// Record `a`'s change in the audit log; if it cannot be recorded, put the status back to
-/// `before` (a new registration: retired) so that no change stands unaudited, and fail.
+/// Record `a`'s change in the audit log; if it cannot be recorded, take it back (`undo`) and
+/// fail, so that no change stands unaudited.
 async fn record_or_undo(
     c: &mut ward_store::Conn,
     a: &Assistant,
     verb: &str,
-    before: Option<Status>,
+    undo: assistants::Undo,
     by: &str,
 ) -> Result<(), WardError> {
     let recorded = match signer() {
         Ok(signer) => assistants::record_change(c.r(), &signer, a, verb, by).await,
         Err(e) => Err(e),
     };
-    if let Err(e) = recorded {
-        let back = before.unwrap_or(Status::Retired);
-        let _ = ward_store::registry::set_status(
-            c.r(),
-            &a.id,
-            &[a.status],
-            back,
-            None,
-            "ward:unrecorded",
-            ward_server::service::now_ms(),
-        )
-        .await;
-        return Err(WardError::new(
-            e.code,
-            format!(
-                "the change to `{}` could not be recorded, so it was undone: {}",
-                a.name, e.message
-            ),
-        ));
+    match recorded {
+        Ok(()) => Ok(()),
+        Err(e) => Err(assistants::undo_unrecorded(c.r(), a, undo, e).await),
     }
-    Ok(())
 }
 
 /// Tell a running daemon that the registry changed (it drops what it remembers). Called after
@@ -103,7 +90,7 @@ pub fn register(r: Registration, json_out: bool) -> Result<i32, WardError> {
     let by = by();
     let a = stamp(with_store(async |c| {
         let a = assistants::register(c.r(), &r, &by).await?;
-        record_or_undo(c, &a, "register", None, &by).await?;
+        record_or_undo(c, &a, "register", Undo::Status(Status::Retired), &by).await?;
         announce(c).await?;
         Ok(a)
     }))?;
@@ -135,18 +122,7 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
             .map_err(ward_store::read_err)?;
         Ok((all, users))
     })?;
-    let is_user = |name: &str| users.iter().any(|u| u.name == name);
-    let now = ward_server::service::now_ms();
-    let rows: Vec<(&Assistant, Vec<String>)> = all
-        .iter()
-        .map(|a| {
-            let why = stale
-                .map(|days| assistants::stale_reasons(a, &is_user, now, days))
-                .unwrap_or_default();
-            (a, why)
-        })
-        .filter(|(_, why)| stale.is_none() || !why.is_empty())
-        .collect();
+    let rows = assistants::listing(&all, &users, ward_server::service::now_ms(), stale);
     let all: Vec<&Assistant> = rows.iter().map(|(a, _)| *a).collect();
     let risks = risks(&all)?;
     if json_out {
@@ -155,7 +131,7 @@ pub fn list(json_out: bool, stale: Option<u64>) -> Result<i32, WardError> {
             .zip(&risks)
             .map(|((a, why), risk)| {
                 let mut v = assistants::to_json(a);
-                v["risk"] = json!({"tier": risk.tier, "with_approval": risk.with_approval});
+                v["risk"] = risk.json();
                 if stale.is_some() {
                     v["stale"] = json!(why);
                 }
@@ -202,21 +178,7 @@ pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, W
     let by = by();
     let a = stamp(with_store(async |c| {
         let (before, after) = assistants::update(c.r(), id, u).await?;
-        let recorded = match signer() {
-            Ok(signer) => assistants::record_change(c.r(), &signer, &after, "update", &by).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = recorded {
-            // No change stands unaudited: put the fields back.
-            let _ = ward_store::registry::update(c.r(), &before).await;
-            return Err(WardError::new(
-                e.code,
-                format!(
-                    "the change to `{}` could not be recorded, so it was undone: {}",
-                    after.name, e.message
-                ),
-            ));
-        }
+        record_or_undo(c, &after, "update", Undo::Fields(Box::new(before)), &by).await?;
         announce(c).await?;
         Ok(after)
     }))?;
@@ -228,14 +190,24 @@ pub fn update(id: &str, u: &assistants::Update, json_out: bool) -> Result<i32, W
     Ok(0)
 }
 
-/// Each assistant's risk tier under the policy and settings as they are now.
+/// Each assistant's risk tier under the policy and settings as they are now (each action's
+/// engine loaded once for all of them).
 fn risks(all: &[&Assistant]) -> Result<Vec<assistants::Risk>, WardError> {
     let home = ward_server::home::Home::resolve()?;
     let pending = ward_server::serve::settings(&home, &ward_server::config::Flags::default())?
         .enrollment
         .pending;
+    let engines: RefCell<HashMap<&'static str, Arc<Engine>>> = RefCell::default();
+    let engine = |kind: &'static str| -> Result<Arc<Engine>, WardError> {
+        if let Some(e) = engines.borrow().get(kind) {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(home.engine(kind)?);
+        engines.borrow_mut().insert(kind, e.clone());
+        Ok(e)
+    };
     all.iter()
-        .map(|a| assistants::risk(&home, a, pending))
+        .map(|a| assistants::risk(&engine, a, pending))
         .collect()
 }
 
@@ -243,7 +215,7 @@ pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
     let a = with_store(async |c| assistants::get(c.r(), id).await)?;
     let mut v = assistants::to_json(&a);
     for risk in risks(&[&a])? {
-        v["risk"] = json!({"tier": risk.tier, "with_approval": risk.with_approval});
+        v["risk"] = risk.json();
     }
     if json_out {
         println!("{v}");
@@ -270,7 +242,7 @@ pub fn change(
     let a = stamp(with_store(async |c| {
         let before = assistants::get(c.r(), id).await?.status;
         let a = assistants::change(c.r(), id, change, owner, &by).await?;
-        record_or_undo(c, &a, change.verb(), Some(before), &by).await?;
+        record_or_undo(c, &a, change.verb(), Undo::Status(before), &by).await?;
         announce(c).await?;
         Ok(a)
     }))?;

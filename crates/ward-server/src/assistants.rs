@@ -400,6 +400,54 @@ pub async fn record_change(
     Ok(())
 }
 
+/// The assistants a listing shows, each with its stale reasons: all of them, or with
+/// `stale = Some(unused_days)` only the stale ones (see [`stale_reasons`]).
+pub fn listing<'a>(
+    all: &'a [Assistant],
+    users: &[ward_store::people::User],
+    now: u64,
+    stale: Option<u64>,
+) -> Vec<(&'a Assistant, Vec<String>)> {
+    let is_user = |name: &str| users.iter().any(|u| u.name == name);
+    all.iter()
+        .map(|a| {
+            let why = stale
+                .map(|days| stale_reasons(a, &is_user, now, days))
+                .unwrap_or_default();
+            (a, why)
+        })
+        .filter(|(_, why)| stale.is_none() || !why.is_empty())
+        .collect()
+}
+
+/// How to take back a registry change that could not be recorded.
+pub enum Undo {
+    /// Put the status back (for a new registration: retire it).
+    Status(Status),
+    /// Put the fields back as they were.
+    Fields(Box<Assistant>),
+}
+
+/// Take back `a`'s change because recording it failed with `e`, and say so: no registry change
+/// stands unaudited. The undo itself is best effort; the error reports the failure either way.
+pub async fn undo_unrecorded(c: ConnRef<'_>, a: &Assistant, undo: Undo, e: WardError) -> WardError {
+    let _ = match undo {
+        Undo::Status(s) => {
+            registry::set_status(c, &a.id, &[a.status], s, None, "ward:unrecorded", now_ms())
+                .await
+                .map(|_| ())
+        }
+        Undo::Fields(before) => registry::update(c, &before).await.map(|_| ()),
+    };
+    WardError::new(
+        e.code,
+        format!(
+            "the change to `{}` could not be recorded, so it was undone: {}",
+            a.name, e.message
+        ),
+    )
+}
+
 /// What becomes of an assistant seen for the first time (setting `assistant_first_use`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FirstUse {
@@ -819,10 +867,17 @@ pub struct Risk {
     pub with_approval: &'static str,
 }
 
+impl Risk {
+    /// As `list`, `show` and the API show it.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"tier": self.tier, "with_approval": self.with_approval})
+    }
+}
+
 /// Evaluate the policy set over the action catalogue for `a`, as its calls would be decided now
 /// (its status and `pending` rule included; its repositories limit where, not what).
 pub fn risk(
-    home: &crate::home::Home,
+    engine: &dyn Fn(&'static str) -> Result<std::sync::Arc<ward_policy::Engine>, WardError>,
     a: &Assistant,
     pending: PendingRule,
 ) -> Result<Risk, WardError> {
@@ -863,7 +918,7 @@ pub fn risk(
             allow_hosts: ward_policy::normalize::default_allow_hosts(),
         };
         let facts = ward_policy::normalize::normalize(&call, &env);
-        let engine = home.engine(call.action.kind())?;
+        let engine = engine(call.action.kind())?;
         let decision = ward_policy::decide(&engine, &call, &facts)?;
         match gate(a, false, pending, &call, decision).outcome {
             Outcome::Allow => {

@@ -4,6 +4,7 @@
 //! non-2xx answer as a non-blocking error and runs the tool).
 
 use crate::approvals;
+use crate::assistants::Undo;
 use crate::service::{HookRequest, Service, now_ms};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -885,20 +886,15 @@ async fn list_assistants(
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let all = ward_store::registry::list(c.r()).await.map_err(read_err)?;
     let users = people::users(c.r()).await.map_err(read_err)?;
-    let is_user = |n: &str| users.iter().any(|u| u.name == n);
-    let days = q.unused_days.unwrap_or(30);
-    let v: Vec<Value> = all
-        .iter()
-        .filter_map(|a| {
+    let stale = (q.stale == Some(true)).then(|| q.unused_days.unwrap_or(30));
+    let v: Vec<Value> = crate::assistants::listing(&all, &users, now_ms(), stale)
+        .into_iter()
+        .map(|(a, why)| {
             let mut v = with_risk(&svc, a);
-            if q.stale == Some(true) {
-                let why = crate::assistants::stale_reasons(a, &is_user, now_ms(), days);
-                if why.is_empty() {
-                    return None;
-                }
+            if stale.is_some() {
                 v["stale"] = json!(why);
             }
-            Some(v)
+            v
         })
         .collect();
     Ok(json_response(StatusCode::OK, &json!({"assistants": v})))
@@ -919,8 +915,9 @@ async fn get_assistant(
 /// settings now (`"risk": null` if the pack cannot be evaluated; the error is in `risk_error`).
 fn with_risk(svc: &Service, a: &ward_store::registry::Assistant) -> Value {
     let mut v = crate::assistants::to_json(a);
-    match crate::assistants::risk(&svc.home, a, svc.settings.enrollment.pending) {
-        Ok(r) => v["risk"] = json!({"tier": r.tier, "with_approval": r.with_approval}),
+    // The daemon's warm engines, as its decisions use them.
+    match crate::assistants::risk(&|k| svc.engine(k), a, svc.settings.enrollment.pending) {
+        Ok(r) => v["risk"] = r.json(),
         Err(e) => {
             v["risk"] = Value::Null;
             v["risk_error"] = json!(e.to_string());
@@ -1098,12 +1095,6 @@ async fn change_assistant(
     ))
 }
 
-/// How to take a registry change back.
-enum Undo {
-    Status(Status),
-    Fields(Box<ward_store::registry::Assistant>),
-}
-
 /// Record the change (durable before it is answered) and tell every daemon; if it cannot be
 /// recorded, take it back and fail.
 async fn recorded(
@@ -1117,33 +1108,12 @@ async fn recorded(
         .record(&crate::assistants::registry_event(a, verb, by))
         .await;
     if let Err(e) = result {
-        if let Ok(mut c) = svc.pool.acquire().await {
-            let _ = match undo {
-                Undo::Status(s) => ward_store::registry::set_status(
-                    c.r(),
-                    &a.id,
-                    &[a.status],
-                    s,
-                    None,
-                    "ward:unrecorded",
-                    now_ms(),
-                )
-                .await
-                .map(|_| ()),
-                Undo::Fields(before) => ward_store::registry::update(c.r(), &before)
-                    .await
-                    .map(|_| ()),
-            };
-        }
+        let err = match svc.pool.acquire().await {
+            Ok(mut c) => crate::assistants::undo_unrecorded(c.r(), a, undo, e).await,
+            Err(_) => e,
+        };
         let _ = svc.registry_changed().await;
-        return Err(WardError::new(
-            e.code,
-            format!(
-                "the change to `{}` could not be recorded, so it was undone: {}",
-                a.name, e.message
-            ),
-        )
-        .into());
+        return Err(err.into());
     }
     svc.registry_changed().await?;
     Ok(())

@@ -2,11 +2,13 @@
 //! `ward hook`, `ward eval`, `ward demo`, `ward explain` and `ward policy test` all go through
 //! [`handle`], so what they report is what a hook does.
 
-use crate::assistants::{self, Enrollment, PendingRule};
+use crate::assistants::{self, PendingRule};
+use crate::config::Settings;
 use crate::home::Home;
 use crate::ident;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 use ward_audit::NoteSigner;
 use ward_clients::{Origin, Reply};
@@ -35,9 +37,9 @@ pub struct Runtime {
     signer: Option<NoteSigner>,
     /// The registration the last decided call acts under (resolved beside the decision).
     registration: Option<Result<(Assistant, bool), WardError>>,
-    /// `assistant_first_use` / `assistant_pending` from `ward.toml` and the environment, read
-    /// only when a call needs them (a new or pending assistant).
-    enrollment: Option<Result<Enrollment, WardError>>,
+    /// `ward.toml` and `WARD_*` settings, read only when a call needs them (a new or pending
+    /// assistant: first use, the requester mapping, the pending rule), at most once.
+    settings: OnceLock<Result<Settings, WardError>>,
 }
 
 /// What handling one payload produced.
@@ -62,17 +64,8 @@ impl Runtime {
             store: None,
             signer: None,
             registration: None,
-            enrollment: None,
+            settings: OnceLock::new(),
         }
-    }
-
-    fn enrollment(&mut self) -> Result<Enrollment, WardError> {
-        if self.enrollment.is_none() {
-            self.enrollment = Some(load_enrollment(&self.home));
-        }
-        self.enrollment
-            .clone()
-            .unwrap_or_else(|| Ok(Enrollment::default()))
     }
 
     fn store(&mut self) -> Result<&mut Store, WardError> {
@@ -140,24 +133,31 @@ pub fn facts_for(rt: &Runtime, call: &ToolCall) -> Facts {
     ward_policy::normalize::normalize(call, &env)
 }
 
-fn load_enrollment(home: &Home) -> Result<Enrollment, WardError> {
-    crate::serve::settings(home, &crate::config::Flags::default()).map(|s| s.enrollment)
+/// The settings in `cell`, read on first use.
+fn settings_in<'a>(
+    cell: &'a OnceLock<Result<Settings, WardError>>,
+    home: &Home,
+) -> Result<&'a Settings, WardError> {
+    cell.get_or_init(|| crate::serve::settings(home, &crate::config::Flags::default()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
-/// The registration a call's assistant acts under (enrolling it when first seen). `first_use`
-/// is asked for only when the assistant is new.
+/// The registration a call's assistant acts under (enrolling it when first seen). The settings
+/// are read only for a new assistant (first use, and the requester mapping for its owner).
 fn registration_of(
     store: &mut Store,
     call: &ToolCall,
     home: &Home,
+    settings: &OnceLock<Result<Settings, WardError>>,
     os_user: &str,
 ) -> Result<(Assistant, bool), WardError> {
     let kind = assistants::kind_of(call.assistant.client);
     let (host, user) = (&call.assistant.host, &call.assistant.os_user);
-    // Read only for a new assistant: the settings (first use) and the requester mapping (owner).
-    let first_use = || load_enrollment(home).map(|e| e.first_use);
+    let first_use = || settings_in(settings, home).map(|s| s.enrollment.first_use);
+    // Only asked after `first_use` has read the settings successfully.
     let owner = || {
-        crate::serve::settings(home, &crate::config::Flags::default())
+        settings_in(settings, home)
             .ok()
             .and_then(|s| s.requesters.get(os_user).cloned())
             .unwrap_or_else(|| os_user.to_string())
@@ -238,8 +238,8 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
     let open_store = rt.record && rt.store.is_none();
     let db = rt.home.db_path();
     let home = rt.home.clone();
-    let enroll_home = rt.home.clone();
     let owner = rt.origin.os_user.clone();
+    let (settings, rt_home) = (&rt.settings, &rt.home);
     let kind = call.action.kind();
     let (facts_tx, facts_rx) = std::sync::mpsc::sync_channel::<Facts>(1);
     let (store, decision, facts) = std::thread::scope(|s| {
@@ -247,7 +247,7 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
             s.spawn(|| {
                 let mut store = Store::open(&db)?;
                 store.load_edge();
-                let registration = registration_of(&mut store, call, &enroll_home, &owner);
+                let registration = registration_of(&mut store, call, rt_home, settings, &owner);
                 Ok((store, registration))
             })
         });
@@ -609,13 +609,18 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
             _ => {
                 let owner = rt.origin.os_user.clone();
                 let home = rt.home.clone();
-                rt.store()
-                    .and_then(|s| registration_of(s, &call, &home, &owner))
+                // Lent out while the store borrows `rt`.
+                let settings = std::mem::take(&mut rt.settings);
+                let r = rt
+                    .store()
+                    .and_then(|s| registration_of(s, &call, &home, &settings, &owner));
+                rt.settings = settings;
+                r
             }
         };
         let pending = match &registration {
             Ok((a, _)) if a.status == registry::Status::Pending => {
-                rt.enrollment().map(|e| e.pending)
+                settings_in(&rt.settings, &rt.home).map(|s| s.enrollment.pending)
             }
             _ => Ok(PendingRule::default()),
         };

@@ -346,23 +346,18 @@ impl Service {
         } else {
             (true, self.home.registry_stamp())
         };
-        let stamp = if remembered {
-            if let Ok(mut r) = self.registrations.lock() {
-                if r.stamp != stamp {
-                    r.by_identity.clear();
-                    r.stamp = stamp;
-                }
-                if let Some(a) = r.by_identity.get(&key)
-                    && a.last_seen_ms
-                        .is_some_and(|t| now.saturating_sub(t) < crate::assistants::SEEN_EVERY_MS)
-                {
-                    return Ok((a.clone(), false));
-                }
+        if remembered && let Ok(mut r) = self.registrations.lock() {
+            if r.stamp != stamp {
+                r.by_identity.clear();
+                r.stamp = stamp;
             }
-            stamp
-        } else {
-            None
-        };
+            if let Some(a) = r.by_identity.get(&key)
+                && a.last_seen_ms
+                    .is_some_and(|t| now.saturating_sub(t) < crate::assistants::SEEN_EVERY_MS)
+            {
+                return Ok((a.clone(), false));
+            }
+        }
         let mut c = self.pool.acquire().await.map_err(read_err)?;
         let first_use = self.settings.enrollment.first_use;
         let (a, enrolled) = crate::assistants::resolve(
