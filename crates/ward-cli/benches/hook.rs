@@ -173,6 +173,8 @@ fn append(c: &mut Criterion) {
                 caller: None,
                 approval: None,
                 registration: None,
+                task: None,
+                lease: None,
             };
             store.append(&ev, &signer, &origin).expect("append")
         })

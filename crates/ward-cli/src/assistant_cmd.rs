@@ -244,12 +244,24 @@ pub fn change(
         let a = assistants::change(c.r(), id, change, owner, &by).await?;
         record_or_undo(c, &a, change.verb(), Undo::Status(before), &by).await?;
         announce(c).await?;
-        Ok(a)
+        // A suspended or retired assistant holds nothing: its tasks end, its leases are revoked.
+        let ended = if matches!(change, Change::Suspend | Change::Retire) {
+            let reason = format!("assistant {}", a.status.as_str());
+            crate::task_cmd::end_of_assistant(c, &a.id, &reason).await?
+        } else {
+            ward_server::tasks::Ended::default()
+        };
+        Ok((a, ended))
     }))?;
+    let (a, ended) = a;
     if json_out {
-        println!("{}", json!({"id": a.id, "status": a.status.as_str()}));
+        println!(
+            "{}",
+            json!({"id": a.id, "status": a.status.as_str(), "ended_tasks": ended.tasks, "revoked_leases": ended.leases.iter().map(|(l, _)| &l.id).collect::<Vec<_>>()})
+        );
     } else {
         println!("`{}` ({}) is {}", a.name, a.id, a.status.as_str());
+        crate::task_cmd::print_ended(&ended);
     }
     Ok(0)
 }

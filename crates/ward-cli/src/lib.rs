@@ -10,6 +10,7 @@ pub mod output;
 pub mod people_cmd;
 pub mod policy_cmd;
 pub mod serve_cmd;
+pub mod task_cmd;
 
 pub use ward_server::{home, ident, pipeline};
 
@@ -98,6 +99,31 @@ enum Cmd {
         #[command(subcommand)]
         sub: AssistantCmd,
     },
+    /// Start, end and inspect tasks: one unit of delegated work, with its own short-lived token
+    Task {
+        #[command(subcommand)]
+        sub: TaskCmd,
+    },
+    /// Inspect task tokens (RFC 7662 introspection) and publish their verification keys
+    Token {
+        #[command(subcommand)]
+        sub: TokenCmd,
+    },
+    /// What is issued and still live: tokens, released secrets, database roles
+    Lease {
+        #[command(subcommand)]
+        sub: LeaseCmd,
+    },
+    /// Static secrets, sealed at rest; released only through a credential helper inside a task
+    Secret {
+        #[command(subcommand)]
+        sub: SecretCmd,
+    },
+    /// Credential helpers tools call just in time (git) and providers that mint logins (postgres)
+    Credential {
+        #[command(subcommand)]
+        sub: CredentialCmd,
+    },
     /// List approval requests (needs an API key)
     Approvals {
         #[command(subcommand)]
@@ -154,6 +180,114 @@ enum UserCmd {
     },
     /// List users
     List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TaskCmd {
+    /// Start a task for an assistant (prints its id and its token; `WARD_TASK` carries either)
+    Start {
+        /// The assistant's id or name (it must be active)
+        #[arg(long)]
+        assistant: String,
+        /// The repository it works in (`owner/name`, or `host/owner/name`)
+        #[arg(long)]
+        repo: String,
+        /// The environment it may touch (one of the assistant's)
+        #[arg(long)]
+        env: Option<String>,
+        /// How long it lives: 90s, 15m, 2h (default 1h, at most 8h)
+        #[arg(long)]
+        ttl: Option<String>,
+        /// An extra `kind:glob` scope, e.g. `secret:npm-token` or `postgres:analytics` (repeatable)
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Delegate from this task: the new task's scopes can only narrow it
+        #[arg(long)]
+        parent: Option<String>,
+        /// The sub-agent the task is for (added to the actor chain)
+        #[arg(long)]
+        agent: Option<String>,
+        /// The ward user the work is for (default: you, mapped through `[requesters]`)
+        #[arg(long)]
+        requester: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a task and every task delegated from it; revoke every lease they hold
+    End {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List live tasks (`--all`: ended ones too)
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One task, its actor chain and its leases
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Is this token active? An RFC 7662 answer (`-` reads the token from stdin)
+    Introspect {
+        token: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The JWKS that verifies task tokens
+    Jwks,
+}
+
+#[derive(Subcommand, Debug)]
+enum LeaseCmd {
+    /// Live leases (`--all`: revoked and expired ones too)
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretCmd {
+    /// Store a secret read from stdin, sealed with the key in $WARD_HOME
+    Put { name: String },
+    /// Names of stored secrets (never their values)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a secret
+    Rm { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum CredentialCmd {
+    /// git's credential helper (`git config credential.helper "!ward credential git"`); the task
+    /// comes from `WARD_TASK`
+    Git {
+        /// get, store or erase (only get answers)
+        #[arg(default_value = "get")]
+        op: String,
+    },
+    /// Mint a Postgres login role for a task from a `[providers.NAME]` of kind postgres
+    Postgres {
+        name: String,
+        /// The task's id or token (default `WARD_TASK`)
+        #[arg(long)]
+        task: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -581,6 +715,25 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
             UserCmd::List { json } => people_cmd::user_list(json),
         },
         Cmd::Assistant { sub } => assistant(sub),
+        Cmd::Task { sub } => task(sub),
+        Cmd::Token { sub } => match sub {
+            TokenCmd::Introspect { token, json } => task_cmd::introspect(&token, json),
+            TokenCmd::Jwks => task_cmd::jwks(),
+        },
+        Cmd::Lease { sub } => match sub {
+            LeaseCmd::List { all, json } => task_cmd::lease_list(all, json),
+        },
+        Cmd::Secret { sub } => match sub {
+            SecretCmd::Put { name } => task_cmd::secret_put(&name),
+            SecretCmd::List { json } => task_cmd::secret_list(json),
+            SecretCmd::Rm { name } => task_cmd::secret_rm(&name),
+        },
+        Cmd::Credential { sub } => match sub {
+            CredentialCmd::Git { op } => task_cmd::credential_git(&op),
+            CredentialCmd::Postgres { name, task, json } => {
+                task_cmd::credential_postgres(&name, task, json)
+            }
+        },
         Cmd::Approvals { sub } => match sub {
             ApprovalsCmd::List { state, api, json } => {
                 let api = people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref())?;
@@ -607,6 +760,42 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         }
         Cmd::Login { api } => people_cmd::login(api.server.as_deref(), api.api_key.as_deref()),
         Cmd::Bench(args) => serve_cmd::bench(&args),
+    }
+}
+
+fn task(sub: TaskCmd) -> Result<i32, WardError> {
+    match sub {
+        TaskCmd::Start {
+            assistant,
+            repo,
+            env,
+            ttl,
+            scopes,
+            parent,
+            agent,
+            requester,
+            json,
+        } => {
+            let ttl_ms = ttl
+                .as_deref()
+                .map(ward_broker::task::parse_ttl)
+                .transpose()
+                .map_err(|e| WardError::new(ErrorCode::BadInput, e))?;
+            let req = ward_server::tasks::StartTask {
+                assistant,
+                repo,
+                env,
+                ttl_ms,
+                scopes,
+                parent,
+                agent,
+                session_id: None,
+            };
+            task_cmd::start(req, requester, json)
+        }
+        TaskCmd::End { id, json } => task_cmd::end(&id, json),
+        TaskCmd::List { all, json } => task_cmd::list(all, json),
+        TaskCmd::Show { id, json } => task_cmd::show(&id, json),
     }
 }
 

@@ -6,6 +6,9 @@
 )]
 //! Integration tests: the real `ward` binary, real client payloads, a fresh `$WARD_HOME` each.
 
+#[path = "cli/credentials.rs"]
+mod credentials;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -359,6 +359,11 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         "/v1/assistants",
         "/v1/assistants/{id}",
         "/v1/assistants/{id}/{change}",
+        "/v1/tasks",
+        "/v1/tasks/{id}",
+        "/v1/tasks/{id}/end",
+        "/v1/introspect",
+        "/.well-known/jwks.json",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -369,7 +374,7 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
             "{p} missing from openapi.json"
         );
     }
-    assert_eq!(paths.len(), 19, "{paths:?}");
+    assert_eq!(paths.len(), 24, "{paths:?}");
 
     // Problems: stable code, JSON, help.
     let (s, v) = get(&d, "/v1/nope", None);
@@ -592,6 +597,88 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
                     .any(|w| w.as_str().unwrap().starts_with("never used"))),
         "{v}"
     );
+    // Tasks over the API: an admin starts one, any key introspects its token (RFC 7662, form
+    // or JSON), the published JWKS names its key; retiring the assistant ends it at once.
+    let start = json!({"assistant": nightly, "repo": "acme/api", "env": "staging", "ttl": "10m"});
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/tasks",
+        Some(&key),
+        start.to_string().as_bytes(),
+    );
+    assert_eq!((s, v["code"].as_str()), (403, Some("E5002")), "{v}");
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        "/v1/tasks",
+        Some(&admin),
+        start.to_string().as_bytes(),
+    );
+    assert_eq!(s, 201, "{v}");
+    let task = v["id"].as_str().unwrap().to_string();
+    let task_token = v["token"].as_str().unwrap().to_string();
+    let introspect = |form: bool| {
+        let auth = format!("Bearer {key}");
+        let (ct, body) = if form {
+            (
+                "application/x-www-form-urlencoded",
+                format!("token={task_token}"),
+            )
+        } else {
+            (
+                "application/json",
+                json!({ "token": task_token }).to_string(),
+            )
+        };
+        let r = client::request(
+            &d.http(),
+            "POST",
+            "/v1/introspect",
+            &[("Content-Type", ct), ("Authorization", auth.as_str())],
+            body.as_bytes(),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", text(&r.body));
+        serde_json::from_slice::<Value>(&r.body).unwrap()
+    };
+    let v = introspect(true);
+    assert_eq!(
+        (v["active"].clone(), v["scope"].clone(), v["task"].clone()),
+        (json!(true), json!("env:staging repo:acme/api"), json!(task)),
+        "{v}"
+    );
+    let (s, jwks) = get(&d, "/.well-known/jwks.json", None);
+    assert_eq!(s, 200);
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            task_token.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"], "{jwks}");
+    let (s, v) = get(&d, &format!("/v1/tasks/{task}"), Some(&key));
+    assert_eq!((s, v["state"].as_str()), (200, Some("live")), "{v}");
+    assert_eq!(v["leases"].as_array().unwrap().len(), 1, "{v}");
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/assistants/{nightly}/retire"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ended_tasks"], json!([task]), "{v}");
+    assert_eq!(introspect(false), json!({"active": false}));
+    let (s, v) = get(&d, "/v1/tasks", Some(&key));
+    assert_eq!(
+        (s, v["tasks"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{v}"
+    );
     let enrolled = get(&d, &format!("/v1/events/{event_id}"), Some(&key)).1["registration"]["id"]
         .as_str()
         .unwrap()
@@ -659,7 +746,19 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
             )
         })
         .collect();
-    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert_eq!(changes.len(), 5, "{changes:?}");
+    assert!(changes[2].starts_with("assistant retire"), "{changes:?}");
+    let task_events: Vec<String> = raw_events(&d, &key)
+        .iter()
+        .filter(|e| e["kind"] == "task")
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        task_events.len() == 2
+            && task_events[0].starts_with("task start")
+            && task_events[1].ends_with("(assistant retired)"),
+        "{task_events:?}"
+    );
     assert!(
         changes[0].starts_with("assistant register ward-ast-")
             && changes[0].ends_with("by root-admin"),

@@ -51,6 +51,10 @@ pub enum ErrorCode {
     ApprovalState,
     /// The assistant cannot make that change of status (a retired assistant stays retired).
     AssistantState,
+    /// The task has ended or expired, or cannot be started as asked.
+    TaskState,
+    /// A credential was refused (no live task, not in the task's scope, not configured).
+    CredentialDenied,
 }
 
 impl ErrorCode {
@@ -79,6 +83,8 @@ impl ErrorCode {
             ErrorCode::NotFound => "E5003",
             ErrorCode::ApprovalState => "E5004",
             ErrorCode::AssistantState => "E5005",
+            ErrorCode::TaskState => "E5006",
+            ErrorCode::CredentialDenied => "E5007",
         }
     }
 
@@ -129,6 +135,12 @@ impl ErrorCode {
             }
             ErrorCode::AssistantState => {
                 "run `ward assistant show ID` to see its status; a retired assistant is registered anew"
+            }
+            ErrorCode::TaskState => {
+                "`ward task show ID` shows a task's state and scopes, `ward assistant show ID` what its assistant may reach; start a new task with `ward task start`"
+            }
+            ErrorCode::CredentialDenied => {
+                "run the tool inside a live task (`WARD_TASK`) whose repository and scopes cover it; see `ward task show ID`"
             }
         }
     }
@@ -194,6 +206,8 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::ApprovalState,
             ErrorCode::AssistantState,
+            ErrorCode::TaskState,
+            ErrorCode::CredentialDenied,
         ];
         let mut seen = std::collections::HashSet::new();
         for c in all {

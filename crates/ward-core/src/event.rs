@@ -21,6 +21,10 @@ pub enum EventKind {
     /// A person changed the assistant registry (register, approve, suspend, resume, retire);
     /// `human` names who, `registration` the assistant and its status after the change.
     Registry,
+    /// A task started or ended (`task` names it and its actor chain).
+    Task,
+    /// A credential issued, refused or revoked (`lease` names it; `task` the task it is for).
+    Credential,
 }
 
 /// One process in a caller's ancestry, as `/proc` showed it.
@@ -61,6 +65,32 @@ pub struct RegistrationRef {
     /// Whether this call enrolled it (first seen).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enrolled: bool,
+}
+
+/// The task an event belongs to, with the actor chain it acts under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRef {
+    /// `ward-task-…`
+    pub id: String,
+    /// Who delegated to whom, the requester first (`user:alice`, `assistant:ward-ast-…`,
+    /// `agent:…`).
+    pub actors: Vec<String>,
+}
+
+/// A credential as an event records it (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRef {
+    /// `ward-lease-…`; absent when the credential was refused.
+    pub id: Option<String>,
+    /// `token`, `secret`, `postgres`, …
+    pub kind: String,
+    /// What it grants (`git:github.com/acme/api`, `postgres:analytics`, an audience).
+    pub resource: String,
+    /// `issued`, `denied` or `revoked`.
+    pub state: String,
+    /// Why it was refused or revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An approval as an event records it.
@@ -148,6 +178,12 @@ pub struct Event {
     /// The assistant's registration (absent where no registry was consulted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<RegistrationRef>,
+    /// The task the event belongs to (absent where none was open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskRef>,
+    /// The credential issued, refused or revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<LeaseRef>,
 }
 
 impl Event {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod decision;
 pub mod error;
 pub mod event;
+pub mod glob;
 
 pub use call::{Action, Assistant, Effect, HookEvent, HookKind, ToolCall};
 pub use client::ClientKind;

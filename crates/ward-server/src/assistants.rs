@@ -385,19 +385,7 @@ pub async fn record_change(
     verb: &str,
     by: &str,
 ) -> Result<(), WardError> {
-    let ev = registry_event(a, verb, by);
-    let row = ward_store::repo::LogRow::new(&ev).map_err(append_err)?;
-    ward_store::repo::append_rows(
-        c,
-        &[row],
-        signer,
-        signer.name(),
-        ward_store::OnDuplicate::Fail,
-        &mut ward_store::repo::FrontierCache::default(),
-    )
-    .await
-    .map_err(append_err)?;
-    Ok(())
+    crate::tasks::record(c, signer, &registry_event(a, verb, by)).await
 }
 
 /// The assistants a listing shows, each with its stale reasons: all of them, or with

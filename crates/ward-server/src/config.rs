@@ -48,6 +48,8 @@ pub struct Settings {
     /// First use and pending treatment of assistants (`assistant_first_use`,
     /// `assistant_pending`).
     pub enrollment: crate::assistants::Enrollment,
+    /// Git hosts and credential providers (`[credentials.git."HOST"]`, `[providers.NAME]`).
+    pub broker: crate::credentials::Broker,
 }
 
 /// One bad setting and where it came from.
@@ -113,6 +115,7 @@ fn read_file(
     explicit: bool,
     out: &mut BTreeMap<&'static str, Raw>,
     requesters: &mut BTreeMap<String, String>,
+    broker: &mut crate::credentials::Broker,
     errors: &mut Vec<ConfigError>,
 ) {
     let name = path.display().to_string();
@@ -148,6 +151,11 @@ fn read_file(
             .map(|s| line_of(&text, s.start))
             .unwrap_or(1);
         let location = format!("{name}:{line} ({key})");
+        if key == "credentials" || key == "providers" {
+            let at = |what: &str| format!("{name}:{line} ({what})");
+            crate::credentials::read_section(key, item, &at, broker, errors);
+            continue;
+        }
         if key == "requesters" {
             match item.as_table_like() {
                 Some(t) => {
@@ -175,7 +183,7 @@ fn read_file(
             errors.push(ConfigError {
                 location,
                 message: format!(
-                    "unknown setting; known settings are {}, requesters",
+                    "unknown setting; known settings are {}, requesters, credentials, providers",
                     known.join(", ")
                 ),
             });
@@ -244,11 +252,19 @@ pub fn load(
     let mut errors = Vec::new();
     let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
     let mut requesters = BTreeMap::new();
+    let mut broker = crate::credentials::Broker::default();
     let (path, explicit) = match &flags.config {
         Some(p) => (p.clone(), true),
         None => (home.dir.join("ward.toml"), false),
     };
-    read_file(&path, explicit, &mut raw, &mut requesters, &mut errors);
+    read_file(
+        &path,
+        explicit,
+        &mut raw,
+        &mut requesters,
+        &mut broker,
+        &mut errors,
+    );
     for (key, var) in KEYS {
         if let Some(v) = env(var) {
             let value = if *key == "allow_hosts" {
@@ -298,6 +314,7 @@ pub fn load(
         requesters,
         allow_hosts: Vec::new(),
         enrollment: crate::assistants::Enrollment::default(),
+        broker,
     };
     if let Some(r) = raw.get("listen")
         && let Some(v) = as_string(r, &mut errors)

@@ -93,6 +93,74 @@ impl Home {
     pub fn vkey_path(&self) -> PathBuf {
         self.dir.join("keys/audit.vkey")
     }
+    /// The key that signs task tokens (separate from the audit key: it rotates on its own).
+    pub fn token_key_path(&self) -> PathBuf {
+        self.dir.join("keys/token.key")
+    }
+    /// The key that seals static secrets at rest.
+    pub fn seal_key_path(&self) -> PathBuf {
+        self.dir.join("keys/secrets.key")
+    }
+
+    /// The task-token signing key, made on first use.
+    pub fn token_key(&self) -> Result<ward_broker::jwt::TokenKey, WardError> {
+        let seed = self.key_file(&self.token_key_path())?;
+        Ok(ward_broker::jwt::TokenKey::from_seed(&seed))
+    }
+
+    /// The key sealing static secrets, made on first use.
+    pub fn seal_key(&self) -> Result<ward_broker::seal::SealKey, WardError> {
+        Ok(ward_broker::seal::SealKey::from_bytes(
+            self.key_file(&self.seal_key_path())?,
+        ))
+    }
+
+    /// 32 secret bytes kept as hex in a mode-0600 file, created (never overwritten) if absent.
+    fn key_file(&self, path: &Path) -> Result<[u8; 32], WardError> {
+        let read = |path: &Path| -> Result<Option<[u8; 32]>, WardError> {
+            match fs::read_to_string(path) {
+                Ok(text) => hex::decode(text.trim())
+                    .ok()
+                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                    .map(Some)
+                    .ok_or_else(|| home_err("malformed key", path, "expected 32 hex bytes")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(home_err("cannot read the key", path, e)),
+            }
+        };
+        if let Some(k) = read(path)? {
+            return Ok(k);
+        }
+        if let Some(dir) = path.parent()
+            && !dir.exists()
+        {
+            fs::create_dir_all(dir).map_err(|e| home_err("cannot create", dir, e))?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| home_err("cannot set permissions on", dir, e))?;
+        }
+        let mut seed = [0u8; 32];
+        rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut seed)
+            .map_err(|e| home_err("no randomness for", path, e))?;
+        // create_new: two processes racing on first use keep the first key.
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(mut f) => {
+                f.write_all(format!("{}\n", hex::encode(seed)).as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| home_err("cannot write", path, e))?;
+                Ok(seed)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                read(path)?.ok_or_else(|| home_err("cannot read the key", path, "it vanished"))
+            }
+            Err(e) => Err(home_err("cannot create", path, e)),
+        }
+    }
+
     pub fn policies_dir(&self) -> PathBuf {
         self.dir.join("policies")
     }

@@ -88,6 +88,11 @@ pub fn router(svc: Svc) -> Router {
             get(get_assistant).patch(update_assistant),
         )
         .route("/v1/assistants/{id}/{change}", post(change_assistant))
+        .route("/v1/tasks", get(list_tasks).post(start_task))
+        .route("/v1/tasks/{id}", get(get_task))
+        .route("/v1/tasks/{id}/end", post(end_task))
+        .route("/v1/introspect", post(introspect))
+        .route("/.well-known/jwks.json", get(jwks))
         .fallback(not_found)
         .with_state(svc)
 }
@@ -110,9 +115,11 @@ impl Problem {
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::CredentialDenied => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::ApprovalState | ErrorCode::AssistantState => StatusCode::CONFLICT,
+        ErrorCode::ApprovalState | ErrorCode::AssistantState | ErrorCode::TaskState => {
+            StatusCode::CONFLICT
+        }
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::BadInput
         | ErrorCode::Usage
@@ -1089,9 +1096,218 @@ async fn change_assistant(
     let a = crate::assistants::change(c.r(), &id, change, b.owner.as_deref(), &user.name).await?;
     drop(c);
     recorded(&svc, &a, change.verb(), &user.name, Undo::Status(before)).await?;
+    let mut v = crate::assistants::to_json(&a);
+    // A suspended or retired assistant holds nothing: its tasks end, its leases are revoked.
+    if matches!(change, Change::Suspend | Change::Retire) {
+        let mut c = svc.pool.acquire().await.map_err(read_err)?;
+        let ended = crate::tasks::end_of_assistant(
+            c.r(),
+            &svc.signer,
+            &a.id,
+            &format!("assistant {}", a.status.as_str()),
+            &svc.settings.broker,
+        )
+        .await?;
+        v["ended_tasks"] = json!(ended.tasks);
+        v["revoked_leases"] = json!(ended_json(&ended));
+    }
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+// Tasks and their tokens. Starting and ending are admin work (a CI system holds an admin key);
+// reading is a viewer's. Each step is appended to the log before it is answered.
+
+fn ended_json(e: &crate::tasks::Ended) -> Vec<Value> {
+    e.leases
+        .iter()
+        .map(|(l, r)| json!({"lease": l.id, "kind": l.kind, "resource": l.resource, "error": r.as_ref().err()}))
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TasksQuery {
+    all: Option<bool>,
+}
+
+async fn list_tasks(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Query(q): Query<TasksQuery>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let list = ward_store::tasks::list_tasks(c.r(), q.all != Some(true))
+        .await
+        .map_err(read_err)?;
+    let now = now_ms();
+    let v: Vec<Value> = list.iter().map(|t| crate::tasks::to_json(t, now)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "tasks": v })))
+}
+
+async fn get_task(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let t = crate::tasks::get(c.r(), &id).await?;
+    let leases = ward_store::tasks::leases_of(c.r(), &t.id)
+        .await
+        .map_err(read_err)?;
+    let now = now_ms();
+    let mut v = crate::tasks::to_json(&t, now);
+    v["leases"] = json!(
+        leases
+            .iter()
+            .map(|l| crate::tasks::lease_json(l, now))
+            .collect::<Vec<_>>()
+    );
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    assistant: String,
+    repo: String,
+    env: Option<String>,
+    /// `90s`, `15m`, `2h`.
+    ttl: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    parent: Option<String>,
+    agent: Option<String>,
+    /// The ward user the work is for (default: the caller).
+    requester: Option<String>,
+}
+
+async fn start_task(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let user = authenticate(&svc, &headers, Role::Admin).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let b: StartBody = body_json(&bytes, "{\"assistant\", \"repo\", …}")?;
+    let ttl_ms = b
+        .ttl
+        .as_deref()
+        .map(ward_broker::task::parse_ttl)
+        .transpose()
+        .map_err(|e| WardError::new(ErrorCode::BadInput, e))?;
+    let req = crate::tasks::StartTask {
+        assistant: b.assistant,
+        repo: b.repo,
+        env: b.env,
+        ttl_ms,
+        scopes: b.scopes,
+        parent: b.parent,
+        agent: b.agent,
+        session_id: None,
+    };
+    let key = svc.home.token_key()?;
+    let requester = b.requester.unwrap_or(user.name);
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let s = crate::tasks::start(c.r(), &svc.signer, &key, &req, &requester).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({
+            "id": s.task.id,
+            "token": s.token,
+            "expires": ward_core::event::rfc3339_ms(s.task.expires_ms),
+            "token_expires": ward_core::event::rfc3339_ms(s.lease.expires_ms),
+            "scopes": s.task.scopes,
+        }),
+    ))
+}
+
+async fn end_task(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Admin).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let ended = crate::tasks::end(
+        c.r(),
+        &svc.signer,
+        &id,
+        "ended over the API",
+        &svc.settings.broker,
+    )
+    .await?;
     Ok(json_response(
         StatusCode::OK,
-        &crate::assistants::to_json(&a),
+        &json!({"ended": ended.tasks, "revoked": ended_json(&ended)}),
+    ))
+}
+
+/// RFC 7662: `token=…` as a form (the RFC's encoding) or `{"token": …}`; any API key may ask.
+async fn introspect(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let token = if form {
+        form_field(&bytes, "token")
+    } else {
+        #[derive(Deserialize)]
+        struct B {
+            token: String,
+        }
+        Some(body_json::<B>(&bytes, "{\"token\"}")?.token)
+    }
+    .ok_or_else(|| WardError::new(ErrorCode::BadInput, "no `token` in the request"))?;
+    let key = svc.home.token_key()?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let v = match crate::tasks::check_token(c.r(), &key, svc.signer.name(), &token, None).await? {
+        Ok(a) => crate::tasks::introspection(&a),
+        Err(_) => json!({ "active": false }),
+    };
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+/// One field of an `application/x-www-form-urlencoded` body.
+fn form_field(bytes: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v))?
+    })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn jwks(State(svc): State<Svc>) -> Result<Response, Problem> {
+    let key = svc.home.token_key()?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ward_broker::jwt::jwks(&[key.verifying_key()]),
     ))
 }
 

@@ -148,47 +148,12 @@ fn split_remote(url: &str) -> Option<(String, String)> {
     Some((host.rsplit('@').next()?.to_lowercase(), path.to_string()))
 }
 
-/// Whether `name` matches `glob`: `*` is any run of characters within one `/`-separated
-/// segment, `**` any run across segments, `?` one character; everything else is literal.
-pub fn glob_matches(glob: &str, name: &str) -> bool {
-    fn go(g: &[char], n: &[char]) -> bool {
-        match g.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) if rest.first() == Some(&'*') => {
-                let rest = &rest[1..];
-                (0..=n.len()).any(|i| go(rest, &n[i..]))
-            }
-            Some(('*', rest)) => {
-                let seg = n.iter().position(|c| *c == '/').unwrap_or(n.len());
-                (0..=seg).any(|i| go(rest, &n[i..]))
-            }
-            Some(('?', rest)) => n.first().is_some_and(|c| *c != '/') && go(rest, &n[1..]),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
-    let (g, n): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
-    go(&g, &n)
-}
+pub use ward_core::glob::matches as glob_matches;
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
-
-    #[test]
-    fn globs_match_within_and_across_segments() {
-        assert!(glob_matches("acme/*", "acme/api"));
-        assert!(!glob_matches("acme/*", "acme/api/extra"));
-        assert!(!glob_matches("acme/*", "other/api"));
-        assert!(glob_matches(
-            "github.com/acme/**",
-            "github.com/acme/team/api"
-        ));
-        assert!(glob_matches("/home/dev/work/*", "/home/dev/work/api"));
-        assert!(glob_matches("acme/ap?", "acme/api"));
-        assert!(glob_matches("acme/api", "acme/api"));
-        assert!(!glob_matches("acme/api", "acme/api2"));
-    }
 
     #[test]
     fn a_repository_answers_to_its_path_and_its_remotes() {

@@ -309,6 +309,8 @@ pub fn base_event(ev: &HookEvent, kind: EventKind, origin: &Origin) -> Event {
         caller: None,
         approval: None,
         registration: None,
+        task: None,
+        lease: None,
     }
 }
 
@@ -324,6 +326,8 @@ pub fn base_event_like(e: &Event, kind: EventKind) -> Event {
         decision_event: None,
         approval: None,
         registration: None,
+        task: None,
+        lease: None,
         ..e.clone()
     }
 }
@@ -365,6 +369,8 @@ pub fn bare_event(
         caller: None,
         approval: None,
         registration: None,
+        task: None,
+        lease: None,
     }
 }
 

@@ -175,6 +175,8 @@ mod tests {
             caller: None,
             approval: None,
             registration: None,
+            task: None,
+            lease: None,
         }
     }
 

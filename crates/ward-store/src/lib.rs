@@ -29,8 +29,10 @@ macro_rules! on_backend {
 
 pub mod conn;
 pub mod people;
+pub mod provision;
 pub mod registry;
 pub mod repo;
+pub mod tasks;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 

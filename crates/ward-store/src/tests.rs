@@ -38,6 +38,8 @@ fn event(i: u64) -> Event {
         caller: None,
         approval: None,
         registration: None,
+        task: None,
+        lease: None,
     }
 }
 
@@ -123,6 +125,7 @@ both!(
     a_stale_cached_frontier_is_caught_and_the_batch_retried,
     an_edge_loaded_before_another_append_is_caught,
     assistant_registry_lifecycle,
+    task_trees_end_together_and_leases_follow,
 );
 
 fn filled(db: &Db, n: u64) -> Store {
@@ -731,5 +734,164 @@ fn assistant_registry_lifecycle(db: &Db) {
                 .last_seen_ms,
             Some(42)
         );
+    });
+}
+
+fn task_trees_end_together_and_leases_follow(db: &Db) {
+    use crate::tasks::*;
+    let (rt, mut c) = people(db);
+    let task = |id: &str, parent: Option<&str>, assistant: &str| Task {
+        id: id.into(),
+        parent: parent.map(str::to_string),
+        requester: "alice".into(),
+        assistant: assistant.into(),
+        repo: "acme/api".into(),
+        env: Some("staging".into()),
+        scopes: vec!["repo:acme/api".into(), "env:staging".into()],
+        actors: vec!["user:alice".into(), format!("assistant:{assistant}")],
+        session_id: Some(format!("s-{id}")),
+        created_ms: 10,
+        expires_ms: 1_000,
+        ended_ms: None,
+        end_reason: None,
+    };
+    let lease = |id: &str, task: &str| Lease {
+        id: id.into(),
+        task: task.into(),
+        parent: None,
+        kind: "token".into(),
+        resource: "ward".into(),
+        detail: "{}".into(),
+        issued_ms: 20,
+        expires_ms: 500,
+        revoked_ms: None,
+        revoke_reason: None,
+    };
+    rt.block_on(async {
+        // root → child → grandchild, and an unrelated task of another assistant.
+        insert_task(c.r(), &task("t1", None, "a1")).await.unwrap();
+        insert_task(c.r(), &task("t2", Some("t1"), "a1"))
+            .await
+            .unwrap();
+        insert_task(c.r(), &task("t3", Some("t2"), "a2"))
+            .await
+            .unwrap();
+        insert_task(c.r(), &task("t4", None, "a2")).await.unwrap();
+        assert_eq!(
+            get_task(c.r(), "t2").await.unwrap(),
+            Some(task("t2", Some("t1"), "a1"))
+        );
+        assert_eq!(
+            task_of_session(c.r(), "s-t4").await.unwrap().unwrap().id,
+            "t4"
+        );
+        for (l, t) in [("l1", "t1"), ("l2", "t2"), ("l3", "t3"), ("l4", "t4")] {
+            insert_lease(c.r(), &lease(l, t)).await.unwrap();
+        }
+        assert_eq!(unrevoked_leases(c.r(), &[]).await.unwrap().len(), 4);
+        // Ending the child ends the grandchild too, and nothing above or beside it.
+        let mut ended = end_task(c.r(), "t2", 30, "done").await.unwrap();
+        ended.sort();
+        assert_eq!(ended, ["t2", "t3"]);
+        assert!(end_task(c.r(), "t2", 31, "again").await.unwrap().is_empty());
+        let t3 = get_task(c.r(), "t3").await.unwrap().unwrap();
+        assert_eq!(
+            (t3.ended_ms, t3.end_reason.as_deref()),
+            (Some(30), Some("done"))
+        );
+        assert_eq!(t3.state(40), State::Ended);
+        assert_eq!(
+            get_task(c.r(), "t1").await.unwrap().unwrap().state(40),
+            State::Live
+        );
+        assert_eq!(
+            get_task(c.r(), "t1").await.unwrap().unwrap().state(1_000),
+            State::Expired
+        );
+        let of_tree: Vec<String> = unrevoked_leases(c.r(), &ended)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        assert_eq!(of_tree, ["l2", "l3"]);
+        assert!(revoke_lease(c.r(), "l2", 35, "done").await.unwrap());
+        assert!(!revoke_lease(c.r(), "l2", 36, "again").await.unwrap());
+        let l2 = get_lease(c.r(), "l2").await.unwrap().unwrap();
+        assert!(!l2.live(40));
+        assert_eq!(l2.revoke_reason.as_deref(), Some("done"));
+        assert_eq!(leases_of(c.r(), "t2").await.unwrap().len(), 1);
+        // An assistant's open tasks end with their children (t3 belongs to a2 but is already
+        // ended; t4 is a2's open one).
+        assert_eq!(
+            end_tasks_of(c.r(), "a2", 50, "retired").await.unwrap(),
+            ["t4"]
+        );
+        assert_eq!(list_tasks(c.r(), true).await.unwrap().len(), 1);
+        assert_eq!(list_tasks(c.r(), false).await.unwrap().len(), 4);
+        assert_eq!(all_leases(c.r()).await.unwrap().len(), 4);
+        // Sealed secrets: replaced in place, listed without values, removed once.
+        put_secret(c.r(), "gh", "c2VhbGVk", 1, "os:a")
+            .await
+            .unwrap();
+        put_secret(c.r(), "gh", "bmV3", 2, "os:b").await.unwrap();
+        assert_eq!(
+            sealed_secret(c.r(), "gh").await.unwrap().as_deref(),
+            Some("bmV3")
+        );
+        assert_eq!(
+            list_secrets(c.r()).await.unwrap(),
+            [SecretInfo {
+                name: "gh".into(),
+                created_ms: 2,
+                created_by: "os:b".into()
+            }]
+        );
+        assert!(rm_secret(c.r(), "gh").await.unwrap());
+        assert!(!rm_secret(c.r(), "gh").await.unwrap());
+        assert_eq!(sealed_secret(c.r(), "gh").await.unwrap(), None);
+    });
+}
+
+/// The Postgres provider against the real server: a role that logs in until it is dropped.
+#[test]
+fn postgres_roles_log_in_until_dropped() {
+    use crate::provision::*;
+    let pg = crate::testdb::FreshPg::create().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let role = format!("ward_t{}", std::process::id());
+    let login = pg
+        .url
+        .replacen("postgres://postgres@", &format!("postgres://{role}:pw@"), 1);
+    rt.block_on(async {
+        pg_create_role(
+            &pg.url,
+            &role,
+            "pw",
+            "2099-01-01T00:00:00Z",
+            &[
+                "pg_read_all_data".into(),
+                "CREATE TABLE t_{{name}} (x int)".into(),
+            ],
+        )
+        .await
+        .unwrap_err(); // `{{name}}` becomes a quoted identifier: `t_"ward_…"` is not valid SQL
+        assert!(!pg_can_login(&login).await, "a failed grant leaves no role");
+        pg_create_role(
+            &pg.url,
+            &role,
+            "pw",
+            "2099-01-01T00:00:00Z",
+            &["pg_read_all_data".into()],
+        )
+        .await
+        .unwrap();
+        assert!(pg_can_login(&login).await, "{login}");
+        pg_drop_role(&pg.url, &role).await.unwrap();
+        assert!(!pg_can_login(&login).await);
+        pg_drop_role(&pg.url, &role).await.unwrap();
     });
 }

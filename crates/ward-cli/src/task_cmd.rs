@@ -1,0 +1,470 @@
+//! `ward task`, `ward token`, `ward lease`, `ward secret` and `ward credential`: tasks and the
+//! credentials issued inside them, administered by the owner of `$WARD_HOME` against its store
+//! (as `ward assistant` is), and the credential helpers tools call just in time.
+
+use crate::output::cell;
+use crate::people_cmd::with_store;
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::io::Read as _;
+use ward_core::{ErrorCode, WardError};
+use ward_server::config::Settings;
+use ward_server::home::Home;
+use ward_server::tasks::{self, Ended, StartTask};
+
+fn settings(home: &Home) -> Result<Settings, WardError> {
+    ward_server::serve::settings(home, &ward_server::config::Flags::default())
+}
+
+/// The requester of a task started from the command line: `--requester`, else the OS user
+/// mapped through `[requesters]`.
+fn requester(explicit: Option<String>, s: &Settings) -> String {
+    explicit.unwrap_or_else(|| {
+        let me = ward_server::ident::os_user();
+        s.requesters.get(&me).cloned().unwrap_or(me)
+    })
+}
+
+pub fn start(
+    req: StartTask,
+    requester_flag: Option<String>,
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let who = requester(requester_flag, &s);
+    let started = with_store(async |c| {
+        let (signer, key) = (home.signer()?, home.token_key()?);
+        tasks::start(c.r(), &signer, &key, &req, &who).await
+    })?;
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "id": started.task.id,
+                "token": started.token,
+                "expires": ward_core::event::rfc3339_ms(started.task.expires_ms),
+                "token_expires": ward_core::event::rfc3339_ms(started.lease.expires_ms),
+                "scopes": started.task.scopes,
+            })
+        );
+    } else {
+        println!(
+            "task {} for `{}` in {} until {}; scopes {}",
+            started.task.id,
+            started.task.assistant,
+            started.task.repo,
+            ward_core::event::rfc3339_ms(started.task.expires_ms),
+            started.task.scopes.join(" ")
+        );
+        println!("export WARD_TASK={}", started.token);
+    }
+    Ok(0)
+}
+
+/// End every task of an assistant on `c` (it was suspended or retired).
+pub async fn end_of_assistant(
+    c: &mut ward_store::Conn,
+    assistant: &str,
+    reason: &str,
+) -> Result<Ended, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    tasks::end_of_assistant(c.r(), &home.signer()?, assistant, reason, &s.broker).await
+}
+
+/// Tell what ending tasks did, and what could not be revoked outside ward.
+pub fn print_ended(e: &Ended) {
+    for t in &e.tasks {
+        println!("task {t} ended");
+    }
+    for (l, r) in &e.leases {
+        match r {
+            Ok(()) => println!("  revoked {} {} ({})", l.kind, l.resource, l.id),
+            Err(why) => eprintln!(
+                "  NOT revoked outside ward: {} {} ({}): {why}",
+                l.kind, l.resource, l.id
+            ),
+        }
+    }
+}
+
+pub fn end(id: &str, json_out: bool) -> Result<i32, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let ended = with_store(async |c| {
+        tasks::end(c.r(), &home.signer()?, id, "ended by command", &s.broker).await
+    })?;
+    let failed = ended.leases.iter().any(|(_, r)| r.is_err());
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "ended": ended.tasks,
+                "revoked": ended.leases.iter().map(|(l, r)| json!({"lease": l.id, "kind": l.kind, "resource": l.resource, "error": r.as_ref().err()})).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        print_ended(&ended);
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+pub fn list(all: bool, json_out: bool) -> Result<i32, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let list = with_store(async |c| {
+        // Expired tasks end here too, so what lives outside ward goes with them.
+        tasks::sweep(c.r(), &home.signer()?, &s.broker).await?;
+        ward_store::tasks::list_tasks(c.r(), !all)
+            .await
+            .map_err(ward_store::read_err)
+    })?;
+    let now = ward_server::service::now_ms();
+    if json_out {
+        let v: Vec<Value> = list.iter().map(|t| tasks::to_json(t, now)).collect();
+        println!("{}", json!({ "tasks": v }));
+    } else if list.is_empty() {
+        println!("no live tasks; start one with `ward task start --assistant ID --repo R`");
+    } else {
+        println!(
+            "{} {} {} {} {} EXPIRES",
+            cell("ID", 34),
+            cell("STATE", 8),
+            cell("ASSISTANT", 34),
+            cell("REQUESTER", 12),
+            cell("REPO", 24)
+        );
+        for t in &list {
+            println!(
+                "{} {} {} {} {} {}",
+                cell(&t.id, 34),
+                cell(t.state(now).as_str(), 8),
+                cell(&t.assistant, 34),
+                cell(&t.requester, 12),
+                cell(&t.repo, 24),
+                ward_core::event::rfc3339_ms(t.expires_ms)
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
+    let (t, leases) = with_store(async |c| {
+        let t = tasks::get(c.r(), id).await?;
+        let leases = ward_store::tasks::leases_of(c.r(), &t.id)
+            .await
+            .map_err(ward_store::read_err)?;
+        Ok((t, leases))
+    })?;
+    let now = ward_server::service::now_ms();
+    let mut v = tasks::to_json(&t, now);
+    v["leases"] = json!(
+        leases
+            .iter()
+            .map(|l| tasks::lease_json(l, now))
+            .collect::<Vec<_>>()
+    );
+    if json_out {
+        println!("{v}");
+    } else {
+        println!("task        {} ({})", t.id, t.state(now).as_str());
+        if let Some(p) = &t.parent {
+            println!("parent      {p}");
+        }
+        println!("requester   {}", t.requester);
+        println!("assistant   {}", t.assistant);
+        println!("actors      {}", t.actors.join(" → "));
+        println!("repo        {}", t.repo);
+        println!("env         {}", t.env.as_deref().unwrap_or("-"));
+        println!("scopes      {}", t.scopes.join(" "));
+        println!("expires     {}", ward_core::event::rfc3339_ms(t.expires_ms));
+        if let Some(e) = t.ended_ms {
+            println!(
+                "ended       {} ({})",
+                ward_core::event::rfc3339_ms(e),
+                t.end_reason.as_deref().unwrap_or("")
+            );
+        }
+        for l in &leases {
+            println!(
+                "lease       {} {} {} {}",
+                l.id,
+                l.kind,
+                l.resource,
+                if l.live(now) { "live" } else { "dead" }
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn introspect(token: &str, json_out: bool) -> Result<i32, WardError> {
+    let token = if token == "-" {
+        read_stdin(16 * 1024)?
+    } else {
+        token.to_string()
+    };
+    let home = Home::resolve()?;
+    let answer = with_store(async |c| {
+        tasks::check_token(
+            c.r(),
+            &home.token_key()?,
+            home.signer()?.name(),
+            &token,
+            None,
+        )
+        .await
+    })?;
+    let v = match &answer {
+        Ok(a) => tasks::introspection(a),
+        Err(_) => json!({ "active": false }),
+    };
+    if json_out {
+        println!("{v}");
+    } else {
+        match &answer {
+            Ok(a) => println!(
+                "active: task {} for {} by {}, scopes {}, expires {}",
+                a.task.id,
+                a.task.requester,
+                a.assistant.id,
+                a.claims.scope.join(" "),
+                ward_core::event::rfc3339_ms(a.claims.exp * 1000)
+            ),
+            Err(_) => println!("inactive"),
+        }
+    }
+    // RFC 7662 says nothing more about an inactive token; the person asking learns why.
+    if let Err(why) = &answer {
+        eprintln!("ward: inactive: {why}");
+    }
+    Ok(0)
+}
+
+pub fn jwks() -> Result<i32, WardError> {
+    let key = Home::resolve()?.token_key()?;
+    println!("{}", ward_broker::jwt::jwks(&[key.verifying_key()]));
+    Ok(0)
+}
+
+pub fn lease_list(all: bool, json_out: bool) -> Result<i32, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let leases = with_store(async |c| {
+        tasks::sweep(c.r(), &home.signer()?, &s.broker).await?;
+        if all {
+            ward_store::tasks::all_leases(c.r()).await
+        } else {
+            ward_store::tasks::unrevoked_leases(c.r(), &[]).await
+        }
+        .map_err(ward_store::read_err)
+    })?;
+    let now = ward_server::service::now_ms();
+    let shown: Vec<_> = leases.iter().filter(|l| all || l.live(now)).collect();
+    if json_out {
+        let v: Vec<Value> = shown.iter().map(|l| tasks::lease_json(l, now)).collect();
+        println!("{}", json!({ "leases": v }));
+    } else if shown.is_empty() {
+        println!("no live leases");
+    } else {
+        println!(
+            "{} {} {} {} EXPIRES",
+            cell("LEASE", 35),
+            cell("TASK", 34),
+            cell("KIND", 9),
+            cell("RESOURCE", 32)
+        );
+        for l in shown {
+            println!(
+                "{} {} {} {} {}",
+                cell(&l.id, 35),
+                cell(&l.task, 34),
+                cell(&l.kind, 9),
+                cell(&l.resource, 32),
+                ward_core::event::rfc3339_ms(l.expires_ms)
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn read_stdin(max: usize) -> Result<String, WardError> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot read stdin: {e}")))?;
+    if buf.len() > max {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("stdin is over {max} bytes"),
+        ));
+    }
+    String::from_utf8(buf)
+        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+        .map_err(|_| WardError::new(ErrorCode::BadInput, "stdin is not UTF-8"))
+}
+
+fn check_secret_name(name: &str) -> Result<(), WardError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(WardError::new(
+            ErrorCode::BadInput,
+            format!("`{name}` is not a secret name; use letters, digits, `-`, `_`, `.` and `/`"),
+        ))
+    }
+}
+
+pub fn secret_put(name: &str) -> Result<i32, WardError> {
+    check_secret_name(name)?;
+    let value = read_stdin(64 * 1024)?;
+    if value.is_empty() {
+        return Err(WardError::new(
+            ErrorCode::BadInput,
+            "no secret on stdin; pipe it in: `ward secret put NAME < file`",
+        ));
+    }
+    let home = Home::resolve()?;
+    let by = format!("os:{}", ward_server::ident::os_user());
+    with_store(async |c| {
+        let sealed = home
+            .seal_key()?
+            .seal(name, value.as_bytes())
+            .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot seal the secret: {e}")))?;
+        let text = base64::engine::general_purpose::STANDARD.encode(sealed);
+        ward_store::tasks::put_secret(c.r(), name, &text, ward_server::service::now_ms(), &by)
+            .await
+            .map_err(ward_store::append_err)
+    })?;
+    println!(
+        "stored secret `{name}` (sealed with {})",
+        home.seal_key_path().display()
+    );
+    Ok(0)
+}
+
+pub fn secret_list(json_out: bool) -> Result<i32, WardError> {
+    let list = with_store(async |c| {
+        ward_store::tasks::list_secrets(c.r())
+            .await
+            .map_err(ward_store::read_err)
+    })?;
+    if json_out {
+        let v: Vec<Value> = list
+            .iter()
+            .map(|s| json!({"name": s.name, "created": ward_core::event::rfc3339_ms(s.created_ms), "created_by": s.created_by}))
+            .collect();
+        println!("{}", json!({ "secrets": v }));
+    } else if list.is_empty() {
+        println!("no secrets; store one with `ward secret put NAME < file`");
+    } else {
+        for s in &list {
+            println!(
+                "{} {} {}",
+                cell(&s.name, 32),
+                ward_core::event::rfc3339_ms(s.created_ms),
+                s.created_by
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn secret_rm(name: &str) -> Result<i32, WardError> {
+    let removed = with_store(async |c| {
+        ward_store::tasks::rm_secret(c.r(), name)
+            .await
+            .map_err(ward_store::append_err)
+    })?;
+    if !removed {
+        return Err(WardError::new(
+            ErrorCode::NotFound,
+            format!("no secret `{name}`; `ward secret list` shows them"),
+        ));
+    }
+    println!("removed secret `{name}`");
+    Ok(0)
+}
+
+/// `ward credential git [get|store|erase]`: git's credential-helper protocol. Only `get`
+/// answers; a refusal prints `quit=1` (git asks no other helper and no prompt) and the reason on
+/// stderr.
+pub fn credential_git(op: &str) -> Result<i32, WardError> {
+    let input = read_stdin(64 * 1024)?;
+    if op != "get" {
+        // ward is the source of truth: nothing to store or erase.
+        return Ok(0);
+    }
+    let req = ward_server::credentials::parse_git_request(&input)
+        .map_err(|e| WardError::new(ErrorCode::BadInput, e))?;
+    let reference = std::env::var("WARD_TASK").unwrap_or_default();
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let answer = with_store(async |c| {
+        ward_server::credentials::git_get(
+            c.r(),
+            &home.signer()?,
+            &home.token_key()?,
+            &home.seal_key()?,
+            &s.broker,
+            &reference,
+            &req,
+        )
+        .await
+    });
+    match answer {
+        Ok((user, password)) => {
+            println!("username={user}\npassword={password}");
+            Ok(0)
+        }
+        Err(e) => {
+            println!("quit=1");
+            Err(e)
+        }
+    }
+}
+
+pub fn credential_postgres(
+    name: &str,
+    task: Option<String>,
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let reference = task
+        .or_else(|| std::env::var("WARD_TASK").ok())
+        .unwrap_or_default();
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let cred = with_store(async |c| {
+        ward_server::credentials::postgres(
+            c.r(),
+            &home.signer()?,
+            &home.token_key()?,
+            &s.broker,
+            name,
+            &reference,
+        )
+        .await
+    })?;
+    let expires = ward_core::event::rfc3339_ms(cred.expires_ms);
+    if json_out {
+        println!(
+            "{}",
+            json!({"username": cred.username, "password": cred.password, "url": cred.url, "expires_at": expires, "lease_id": cred.lease_id})
+        );
+    } else {
+        println!("{}", cred.url);
+        eprintln!(
+            "role {} until {expires} (lease {})",
+            cred.username, cred.lease_id
+        );
+    }
+    Ok(0)
+}

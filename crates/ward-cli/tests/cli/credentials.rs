@@ -1,0 +1,412 @@
+//! Tasks, task tokens and the broker, through the real binary: tokens that die with their task,
+//! git's own `git credential fill` through the helper, Postgres roles on the real server.
+
+use super::{WARD, claude_bash, claude_blocks, err, out, succeeds, ward_in};
+use base64::Engine as _;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(o)))
+}
+
+fn start(h: &Path, args: &[&str]) -> (String, String) {
+    let mut all = vec!["task", "start", "--json"];
+    all.extend_from_slice(args);
+    let v = json(&succeeds(h, &all));
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn introspect(h: &Path, token: &str) -> Value {
+    json(&succeeds(h, &["token", "introspect", token, "--json"]))
+}
+
+fn registered(h: &Path, name: &str, extra: &[&str]) -> String {
+    let mut args = vec!["assistant", "register", name, "--owner", "alice", "--json"];
+    args.extend_from_slice(extra);
+    json(&succeeds(h, &args))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Re-encode a token's payload after `edit`, keeping the old signature.
+fn forged(token: &str, edit: impl Fn(&mut Value)) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    edit(&mut claims);
+    let body = b64.encode(serde_json::to_vec(&claims).unwrap());
+    format!("{}.{body}.{}", parts[0], parts[2])
+}
+
+#[test]
+fn task_tokens_are_scoped_chained_and_die_with_their_task() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    let id = registered(
+        h,
+        "bot",
+        &["--kind", "ci", "--repo", "acme/*", "--env", "staging"],
+    );
+    let (task, token) = start(
+        h,
+        &["--assistant", &id, "--repo", "acme/api", "--env", "staging"],
+    );
+    let v = introspect(h, &token);
+    assert_eq!(v["active"], true, "{v}");
+    assert_eq!(v["task"], task.as_str());
+    assert_eq!(v["client_id"], id.as_str());
+    assert_eq!(v["scope"], "env:staging repo:acme/api");
+    assert_eq!(v["act"]["sub"], format!("assistant:{id}"));
+
+    // Only within the registration.
+    for (repo, env) in [("other/api", "staging"), ("acme/api", "prod")] {
+        let o = ward_in(
+            h,
+            &[
+                "task",
+                "start",
+                "--assistant",
+                &id,
+                "--repo",
+                repo,
+                "--env",
+                env,
+            ],
+            b"",
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(1), "{repo} {env}");
+        assert!(
+            err(&o).contains("E5006") && err(&o).contains("not one of the assistant's"),
+            "{}",
+            err(&o)
+        );
+    }
+    // A child task narrows and extends the actor chain; it can never widen.
+    let o = ward_in(
+        h,
+        &[
+            "task",
+            "start",
+            "--assistant",
+            &id,
+            "--repo",
+            "acme/api",
+            "--parent",
+            &task,
+            "--scope",
+            "repo:acme/*",
+        ],
+        b"",
+        &[],
+    );
+    assert!(
+        err(&o).contains("would widen the parent task"),
+        "{}",
+        err(&o)
+    );
+    let (child, child_token) = start(
+        h,
+        &[
+            "--assistant",
+            &id,
+            "--repo",
+            "acme/api",
+            "--parent",
+            &task,
+            "--agent",
+            "reviewer",
+        ],
+    );
+    let v = introspect(h, &child_token);
+    assert_eq!(v["act"]["sub"], "agent:reviewer", "{v}");
+    assert_eq!(v["act"]["act"]["sub"], format!("assistant:{id}"), "{v}");
+    assert_eq!(v["scope"], "env:staging repo:acme/api");
+
+    // Tampered (scope widened, old signature), signed by another key, wrong audience, garbage.
+    let wider = forged(&token, |c| c["scope"] = "repo:acme/* env:staging".into());
+    assert_eq!(introspect(h, &wider)["active"], false);
+    let o = ward_in(h, &["token", "introspect", &wider, "--json"], b"", &[]);
+    assert!(err(&o).contains("signature"), "{}", err(&o));
+    let other = ward_broker::jwt::TokenKey::from_seed(&[7; 32]);
+    let key_hex = std::fs::read_to_string(h.join("keys/token.key")).unwrap();
+    let ours = ward_broker::jwt::TokenKey::from_seed(
+        &<[u8; 32]>::try_from(hex::decode(key_hex.trim()).unwrap()).unwrap(),
+    );
+    let claims = |aud: &str| {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut c: ward_broker::jwt::Claims =
+            serde_json::from_slice(&b64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        c.aud = aud.into();
+        c
+    };
+    assert_eq!(introspect(h, &other.sign(&claims("ward")))["active"], false);
+    assert_eq!(introspect(h, "not.a.token")["active"], false);
+    // The right key but another audience: introspection describes it, no helper accepts it.
+    let elsewhere = ours.sign(&claims("mcp:github"));
+    assert_eq!(introspect(h, &elsewhere)["aud"], "mcp:github");
+    let o = ward_in(
+        h,
+        &["credential", "git", "get"],
+        b"protocol=https\nhost=github.com\n\n",
+        &[("WARD_TASK", &elsewhere)],
+    );
+    assert!(err(&o).contains("audience"), "{}", err(&o));
+
+    // Expiry.
+    let (_, short) = start(
+        h,
+        &["--assistant", &id, "--repo", "acme/api", "--ttl", "1s"],
+    );
+    assert_eq!(introspect(h, &short)["active"], true);
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(introspect(h, &short)["active"], false);
+
+    // Ending the parent ends the child; every token of the tree is dead.
+    let o = succeeds(h, &["task", "end", &task, "--json"]);
+    let ended = json(&o)["ended"].clone();
+    assert_eq!(ended.as_array().unwrap().len(), 2, "{ended}");
+    assert_eq!(introspect(h, &token)["active"], false);
+    assert_eq!(introspect(h, &child_token)["active"], false);
+    let shown = json(&succeeds(h, &["task", "show", &child, "--json"]));
+    assert_eq!(shown["state"], "ended");
+    assert!(
+        shown["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["live"] == false)
+    );
+    let o = ward_in(h, &["task", "end", &task], b"", &[]);
+    assert!(err(&o).contains("ended already"), "{}", err(&o));
+    let live = json(&succeeds(h, &["task", "list", "--json"]));
+    assert!(
+        live["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != task.as_str())
+    );
+
+    // Every step is in the verified log, with its task and actor chain.
+    succeeds(h, &["audit", "verify"]);
+    let log = out(&succeeds(h, &["audit", "export"]));
+    assert!(log.contains(&format!("task start {task}")), "{log}");
+    assert!(log.contains(&format!("task end {child}")), "{log}");
+    assert!(log.contains("\"actors\":[\"user:"), "{log}");
+}
+
+/// `git credential fill` with ward as the helper, as git runs it.
+fn git_fill(h: &Path, path: &str, task: Option<&str>) -> std::process::Output {
+    let gitenv = h.join("git-home");
+    std::fs::create_dir_all(&gitenv).unwrap();
+    let mut cmd = Command::new("git");
+    cmd.args([
+        "-c",
+        "credential.helper=",
+        "-c",
+        &format!("credential.helper=!{WARD} credential git"),
+        "-c",
+        "credential.useHttpPath=true",
+        "credential",
+        "fill",
+    ])
+    .env("HOME", &gitenv)
+    .env("GIT_CONFIG_NOSYSTEM", "1")
+    .env("GIT_TERMINAL_PROMPT", "0")
+    .env("WARD_HOME", h)
+    .env_remove("WARD_TASK")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    if let Some(t) = task {
+        cmd.env("WARD_TASK", t);
+    }
+    let mut child = cmd.spawn().expect("git");
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("protocol=https\nhost=github.com\npath={path}\n\n").as_bytes(),
+    )
+    .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn git_gets_a_credential_only_inside_a_task_for_its_repository() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    let id = registered(h, "coder", &["--kind", "claude-code", "--repo", "acme/*"]);
+    let o = ward_in(h, &["secret", "put", "gh"], b"ghp_not_a_real_token\n", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // Sealed at rest: the value is nowhere in the database file.
+    let db = std::fs::read(h.join("ward.db")).unwrap();
+    assert!(
+        !db.windows(8).any(|w| w == b"ghp_not_"),
+        "secret stored in the clear"
+    );
+    assert!(!out(&succeeds(h, &["secret", "list"])).contains("ghp_"));
+    std::fs::write(
+        h.join("ward.toml"),
+        "[credentials.git.\"github.com\"]\nsecret = \"gh\"\nrepos = [\"acme/*\"]\n",
+    )
+    .unwrap();
+    let (task, token) = start(h, &["--assistant", &id, "--repo", "acme/api"]);
+    // Inside the task, for its repository: by token and by id.
+    for reference in [&token, &task] {
+        let o = git_fill(h, "acme/api.git", Some(reference));
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(
+            out(&o).contains("password=ghp_not_a_real_token"),
+            "{}",
+            out(&o)
+        );
+        assert!(out(&o).contains("username=x-access-token"));
+    }
+    let lease = json(&succeeds(h, &["lease", "list", "--json"]));
+    assert!(
+        lease["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["kind"] == "secret" && l["resource"] == "git:github.com/acme/api"),
+        "{lease}"
+    );
+    // Another repository of the same host, and no task at all: nothing, with the reason.
+    for (path, task, why) in [
+        (
+            "acme/other.git",
+            Some(token.as_str()),
+            "works in `acme/api`",
+        ),
+        (
+            "other/x.git",
+            Some(token.as_str()),
+            "not one of the repositories",
+        ),
+        ("acme/api.git", None, "no task"),
+    ] {
+        let o = git_fill(h, path, task);
+        assert!(!o.status.success(), "{path}");
+        assert!(!out(&o).contains("password="), "{path}: {}", out(&o));
+        assert!(err(&o).contains(why), "{path}: {}", err(&o));
+    }
+    // Ended: nothing more.
+    succeeds(h, &["task", "end", &task]);
+    let o = git_fill(h, "acme/api.git", Some(&token));
+    assert!(!out(&o).contains("password="));
+    assert!(err(&o).contains("revoked"), "{}", err(&o));
+    let log = out(&succeeds(h, &["audit", "export"]));
+    assert!(
+        log.contains("\"state\":\"issued\"") && log.contains("\"state\":\"denied\""),
+        "{log}"
+    );
+    assert!(log.contains("\"state\":\"revoked\""), "{log}");
+}
+
+#[test]
+fn a_retired_assistant_loses_its_tasks_leases_and_next_hook_call() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().to_str().unwrap();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    // Registered for this host and OS user: the identity its hooks report.
+    let id = registered(h, "coder", &["--kind", "claude-code"]);
+    assert!(!claude_blocks(&ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_bash("ls", cwd, "r1"),
+        &[]
+    )));
+    let (task, token) = start(h, &["--assistant", &id, "--repo", "acme/api"]);
+    assert_eq!(introspect(h, &token)["active"], true);
+    let o = succeeds(h, &["assistant", "retire", &id, "--json"]);
+    let v = json(&o);
+    assert_eq!(v["ended_tasks"][0], task.as_str(), "{v}");
+    assert_eq!(introspect(h, &token)["active"], false);
+    let live = json(&succeeds(h, &["lease", "list", "--json"]));
+    assert_eq!(live["leases"].as_array().unwrap().len(), 0, "{live}");
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_bash("ls", cwd, "r2"),
+        &[],
+    );
+    assert!(claude_blocks(&o), "{}", out(&o));
+    let o = ward_in(
+        h,
+        &["task", "start", "--assistant", &id, "--repo", "acme/api"],
+        b"",
+        &[],
+    );
+    assert!(err(&o).contains("retired"), "{}", err(&o));
+}
+
+#[test]
+fn a_postgres_role_minted_for_a_task_logs_in_only_while_the_task_lives() {
+    let pg = ward_store::testdb::FreshPg::create().unwrap_or_else(|e| panic!("{e}"));
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    let id = registered(h, "etl", &["--kind", "ci", "--env", "staging"]);
+    std::fs::write(
+        h.join("ward.toml"),
+        format!(
+            "[providers.app]\nkind = \"postgres\"\nadmin_url = \"{}\"\ngrants = [\"pg_read_all_data\"]\nenvs = [\"staging\"]\n",
+            pg.url
+        ),
+    )
+    .unwrap();
+    let can_login = |url: &str| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(ward_store::provision::pg_can_login(url))
+    };
+    // A task outside the provider's environments gets nothing.
+    let (other, _) = start(h, &["--assistant", &id, "--repo", "acme/etl"]);
+    let o = ward_in(
+        h,
+        &["credential", "postgres", "app", "--task", &other, "--json"],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("E5007") && err(&o).contains("staging"),
+        "{}",
+        err(&o)
+    );
+
+    let (task, _) = start(
+        h,
+        &["--assistant", &id, "--repo", "acme/etl", "--env", "staging"],
+    );
+    let v = json(&succeeds(
+        h,
+        &["credential", "postgres", "app", "--task", &task, "--json"],
+    ));
+    for k in ["username", "password", "url", "expires_at", "lease_id"] {
+        assert!(v[k].is_string(), "{k}: {v}");
+    }
+    let url = v["url"].as_str().unwrap();
+    assert!(url.contains(v["username"].as_str().unwrap()), "{url}");
+    assert!(can_login(url), "the role logs in during the task");
+    let o = succeeds(h, &["task", "end", &task]);
+    assert!(
+        out(&o).contains("revoked postgres postgres:app"),
+        "{}",
+        out(&o)
+    );
+    assert!(!can_login(url), "the role is gone once the task ends");
+    succeeds(h, &["audit", "verify"]);
+}
