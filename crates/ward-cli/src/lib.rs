@@ -247,6 +247,23 @@ enum TokenCmd {
     },
     /// The JWKS that verifies task tokens
     Jwks,
+    /// RFC 8693 exchange: a task token for a narrower token for one audience
+    Exchange {
+        /// The task token (`-`: from stdin; default `WARD_TASK`)
+        #[arg(long)]
+        subject_token: Option<String>,
+        /// A token of the assistant that will act (it joins the actor chain)
+        #[arg(long)]
+        actor_token: Option<String>,
+        /// The audience the new token is for (`ward` renews)
+        #[arg(long)]
+        audience: String,
+        /// Narrower `kind:glob` scopes (repeatable; default: the subject's)
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -719,6 +736,13 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         Cmd::Token { sub } => match sub {
             TokenCmd::Introspect { token, json } => task_cmd::introspect(&token, json),
             TokenCmd::Jwks => task_cmd::jwks(),
+            TokenCmd::Exchange {
+                subject_token,
+                actor_token,
+                audience,
+                scopes,
+                json,
+            } => task_cmd::exchange(subject_token, actor_token, &audience, &scopes, json),
         },
         Cmd::Lease { sub } => match sub {
             LeaseCmd::List { all, json } => task_cmd::lease_list(all, json),

@@ -249,6 +249,53 @@ pub fn jwks() -> Result<i32, WardError> {
     Ok(0)
 }
 
+pub fn exchange(
+    subject: Option<String>,
+    actor: Option<String>,
+    audience: &str,
+    scopes: &[String],
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let subject = match subject.as_deref() {
+        Some("-") => read_stdin(16 * 1024)?,
+        Some(t) => t.to_string(),
+        None => std::env::var("WARD_TASK").unwrap_or_default(),
+    };
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let x = tasks::Exchange {
+        grant_type: tasks::GRANT_TOKEN_EXCHANGE.into(),
+        subject_token: subject,
+        subject_token_type: tasks::TOKEN_TYPE_JWT.into(),
+        actor_token_type: actor.as_ref().map(|_| tasks::TOKEN_TYPE_JWT.to_string()),
+        actor_token: actor,
+        audience: audience.to_string(),
+        scope: scopes.join(" "),
+        requested_token_type: None,
+    };
+    let answer = with_store(async |c| {
+        tasks::exchange(
+            c.r(),
+            &home.signer()?,
+            &home.token_key()?,
+            &s.token_audiences,
+            &x,
+        )
+        .await
+    })?;
+    match answer {
+        Ok(t) if json_out => println!("{}", tasks::exchange_json(&t)),
+        Ok(t) => println!("{}", t.token),
+        Err(r) => {
+            return Err(WardError::new(
+                ErrorCode::CredentialDenied,
+                format!("{}: {}", r.error, r.description),
+            ));
+        }
+    }
+    Ok(0)
+}
+
 pub fn lease_list(all: bool, json_out: bool) -> Result<i32, WardError> {
     let home = Home::resolve()?;
     let s = settings(&home)?;

@@ -363,6 +363,7 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         "/v1/tasks/{id}",
         "/v1/tasks/{id}/end",
         "/v1/introspect",
+        "/v1/token",
         "/.well-known/jwks.json",
         "/healthz",
         "/readyz",
@@ -374,7 +375,7 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
             "{p} missing from openapi.json"
         );
     }
-    assert_eq!(paths.len(), 24, "{paths:?}");
+    assert_eq!(paths.len(), 25, "{paths:?}");
 
     // Problems: stable code, JSON, help.
     let (s, v) = get(&d, "/v1/nope", None);
@@ -649,6 +650,38 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         (json!(true), json!("env:staging repo:acme/api"), json!(task)),
         "{v}"
     );
+    // RFC 8693 over HTTP (form-encoded; the subject token is the credential): a renewal is
+    // issued, an audience nobody configured is refused in RFC 6749's shape.
+    let exchange = |audience: &str| {
+        let body = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token={task_token}&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt&audience={audience}"
+        );
+        client::request(
+            &d.http(),
+            "POST",
+            "/v1/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+            Duration::from_secs(30),
+        )
+        .unwrap()
+    };
+    let r = exchange("ward");
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(r.status, 200, "{v}");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        v["access_token"].as_str().unwrap().starts_with("eyJ"),
+        "{v}"
+    );
+    assert_eq!(v["scope"], "env:staging repo:acme/api");
+    let r = exchange("mcp%3Agithub");
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (r.status, v["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{v}"
+    );
     let (s, jwks) = get(&d, "/.well-known/jwks.json", None);
     assert_eq!(s, 200);
     let header: Value = serde_json::from_slice(
@@ -662,7 +695,9 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
     assert_eq!(jwks["keys"][0]["kid"], header["kid"], "{jwks}");
     let (s, v) = get(&d, &format!("/v1/tasks/{task}"), Some(&key));
     assert_eq!((s, v["state"].as_str()), (200, Some("live")), "{v}");
-    assert_eq!(v["leases"].as_array().unwrap().len(), 1, "{v}");
+    // Its first token and the renewal, derived from it.
+    assert_eq!(v["leases"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["leases"][1]["parent"], v["leases"][0]["id"], "{v}");
     let (s, v, _) = req(
         &d,
         "POST",

@@ -45,6 +45,8 @@ pub struct Settings {
     pub requesters: BTreeMap<String, String>,
     /// Extra hosts on the egress allowlist.
     pub allow_hosts: Vec<String>,
+    /// Audiences a task token may be exchanged for (globs; `ward` itself, a renewal, always).
+    pub token_audiences: Vec<String>,
     /// First use and pending treatment of assistants (`assistant_first_use`,
     /// `assistant_pending`).
     pub enrollment: crate::assistants::Enrollment,
@@ -86,6 +88,7 @@ const KEYS: &[(&str, &str)] = &[
     ("max_body_bytes", "WARD_MAX_BODY_BYTES"),
     ("group_commit_max", "WARD_GROUP_COMMIT_MAX"),
     ("allow_hosts", "WARD_ALLOW_HOSTS"),
+    ("token_audiences", "WARD_TOKEN_AUDIENCES"),
     ("assistant_first_use", "WARD_ASSISTANT_FIRST_USE"),
     ("assistant_pending", "WARD_ASSISTANT_PENDING"),
 ];
@@ -267,7 +270,7 @@ pub fn load(
     );
     for (key, var) in KEYS {
         if let Some(v) = env(var) {
-            let value = if *key == "allow_hosts" {
+            let value = if *key == "allow_hosts" || *key == "token_audiences" {
                 RawValue::List(
                     v.split(',')
                         .map(|s| s.trim().to_string())
@@ -313,6 +316,7 @@ pub fn load(
         group_commit_max: crate::commit::DEFAULT_MAX_BATCH,
         requesters,
         allow_hosts: Vec::new(),
+        token_audiences: Vec::new(),
         enrollment: crate::assistants::Enrollment::default(),
         broker,
     };
@@ -444,6 +448,17 @@ pub fn load(
             _ => errors.push(ConfigError {
                 location: r.location.clone(),
                 message: "must be a list of host names".into(),
+            }),
+        }
+    }
+    if let Some(r) = raw.get("token_audiences") {
+        match &r.value {
+            RawValue::List(v) if v.iter().all(|a| !a.trim().is_empty() && !a.contains(' ')) => {
+                s.token_audiences = v.clone()
+            }
+            _ => errors.push(ConfigError {
+                location: r.location.clone(),
+                message: "must be a list of audience globs such as \"mcp:*\"".into(),
             }),
         }
     }

@@ -92,6 +92,7 @@ pub fn router(svc: Svc) -> Router {
         .route("/v1/tasks/{id}", get(get_task))
         .route("/v1/tasks/{id}/end", post(end_task))
         .route("/v1/introspect", post(introspect))
+        .route("/v1/token", post(token_exchange))
         .route("/.well-known/jwks.json", get(jwks))
         .fallback(not_found)
         .with_state(svc)
@@ -1273,6 +1274,59 @@ async fn introspect(
         Err(_) => json!({ "active": false }),
     };
     Ok(json_response(StatusCode::OK, &v))
+}
+
+/// RFC 8693 token exchange. The subject token authenticates the request (no API key): it must be
+/// an active task token minted for ward. Form-encoded as the RFC has it, or the same fields as
+/// JSON. A refusal is RFC 6749 §5.2 (`{"error", "error_description"}`, 400).
+async fn token_exchange(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let bytes = body_bytes(&svc, body).await?;
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let field = |name: &str| -> Option<String> {
+        if form {
+            form_field(&bytes, name)
+        } else {
+            serde_json::from_slice::<Value>(&bytes)
+                .ok()?
+                .get(name)?
+                .as_str()
+                .map(str::to_string)
+        }
+    };
+    let x = crate::tasks::Exchange {
+        grant_type: field("grant_type").unwrap_or_default(),
+        subject_token: field("subject_token").unwrap_or_default(),
+        subject_token_type: field("subject_token_type").unwrap_or_default(),
+        actor_token: field("actor_token"),
+        actor_token_type: field("actor_token_type"),
+        audience: field("audience")
+            .or_else(|| field("resource"))
+            .unwrap_or_default(),
+        scope: field("scope").unwrap_or_default(),
+        requested_token_type: field("requested_token_type"),
+    };
+    let key = svc.home.token_key()?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let answer =
+        crate::tasks::exchange(c.r(), &svc.signer, &key, &svc.settings.token_audiences, &x).await?;
+    let mut r = match answer {
+        Ok(t) => json_response(StatusCode::OK, &crate::tasks::exchange_json(&t)),
+        Err(r) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": r.error, "error_description": r.description}),
+        ),
+    };
+    // RFC 6749 §5.1: token responses are never cached.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 /// One field of an `application/x-www-form-urlencoded` body.

@@ -642,3 +642,227 @@ pub fn lease_json(l: &Lease, now: u64) -> Value {
         "revoke_reason": l.revoke_reason,
     })
 }
+
+/// RFC 8693 `grant_type` for token exchange.
+pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 token types ward issues and accepts.
+pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub const TOKEN_TYPE_ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// An RFC 8693 exchange request.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub grant_type: String,
+    pub subject_token: String,
+    pub subject_token_type: String,
+    pub actor_token: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub audience: String,
+    /// Space-delimited; empty: the subject's own scopes.
+    pub scope: String,
+    pub requested_token_type: Option<String>,
+}
+
+/// A refused exchange: the RFC 6749 §5.2 `error` and a description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeRefused {
+    pub error: &'static str,
+    pub description: String,
+}
+
+/// A token issued by exchange.
+#[derive(Debug, Clone)]
+pub struct Exchanged {
+    pub token: String,
+    pub lease: Lease,
+    pub scopes: Vec<String>,
+}
+
+/// RFC 8693 token exchange: an active task token minted for ward (the subject, plus an optional
+/// actor token of another active task) becomes a token for `audience`, with scopes that only
+/// narrow and the actor chain extended by the actor. The audience must be `ward` (a renewal) or
+/// match `audiences` (`token_audiences`), and be permitted by the task's `aud:` scopes if it has
+/// any. Issuance and refusal are audit events.
+pub async fn exchange(
+    mut c: ConnRef<'_>,
+    signer: &NoteSigner,
+    key: &TokenKey,
+    audiences: &[String],
+    req: &Exchange,
+) -> Result<Result<Exchanged, ExchangeRefused>, WardError> {
+    let refused = |error: &'static str, d: String| ExchangeRefused {
+        error,
+        description: d,
+    };
+    let types = [TOKEN_TYPE_JWT, TOKEN_TYPE_ACCESS];
+    let malformed = if req.grant_type != GRANT_TOKEN_EXCHANGE {
+        Some(format!("grant_type must be `{GRANT_TOKEN_EXCHANGE}`"))
+    } else if !types.contains(&req.subject_token_type.as_str()) {
+        Some(format!("subject_token_type must be `{TOKEN_TYPE_JWT}`"))
+    } else if req
+        .requested_token_type
+        .as_deref()
+        .is_some_and(|t| !types.contains(&t))
+    {
+        Some(format!("ward issues only `{TOKEN_TYPE_JWT}`"))
+    } else if req.actor_token.is_some()
+        && !req
+            .actor_token_type
+            .as_deref()
+            .is_some_and(|t| types.contains(&t))
+    {
+        Some(format!("actor_token_type must be `{TOKEN_TYPE_JWT}`"))
+    } else if req.audience.trim().is_empty() || req.audience.contains(' ') {
+        Some("name one audience".to_string())
+    } else {
+        None
+    };
+    if let Some(d) = malformed {
+        return Ok(Err(refused("invalid_request", d)));
+    }
+    // Only a token minted for ward itself may be exchanged here: never one for another audience.
+    let subject = match check_token(
+        c.reborrow(),
+        key,
+        signer.name(),
+        &req.subject_token,
+        Some(AUDIENCE),
+    )
+    .await?
+    {
+        Ok(a) => a,
+        Err(why) => {
+            return Ok(Err(refused(
+                "invalid_grant",
+                format!("the subject token is not active: {why}"),
+            )));
+        }
+    };
+    let actor = match &req.actor_token {
+        None => None,
+        Some(t) => match check_token(c.reborrow(), key, signer.name(), t, Some(AUDIENCE)).await? {
+            Ok(a) => Some(a),
+            Err(why) => {
+                return Ok(Err(refused(
+                    "invalid_grant",
+                    format!("the actor token is not active: {why}"),
+                )));
+            }
+        },
+    };
+    let task = &subject.task;
+    let theirs = scope::parse_all(&subject.claims.scope).unwrap_or_default();
+    let verdict = (|| {
+        let aud = req.audience.as_str();
+        let aud_scopes: Vec<&Scope> = theirs.iter().filter(|s| s.kind == "aud").collect();
+        if aud != AUDIENCE {
+            if !audiences.iter().any(|g| ward_core::glob::matches(g, aud)) {
+                return Err(refused(
+                    "invalid_target",
+                    format!(
+                        "`{aud}` is not an audience ward issues tokens for; an admin adds it to `token_audiences` in ward.toml"
+                    ),
+                ));
+            }
+            if !aud_scopes.is_empty() && !scope::permits(&theirs, "aud", aud) {
+                return Err(refused(
+                    "invalid_target",
+                    format!("task {} is not scoped to audience `{aud}`", task.id),
+                ));
+            }
+        }
+        let wanted = scope::parse_all(
+            &req.scope
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|s| refused("invalid_scope", format!("`{s}` is not a scope")))?;
+        scope::narrow(&theirs, &wanted).map_err(|s| {
+            refused(
+                "invalid_scope",
+                format!("scope `{s}` would widen the subject token's"),
+            )
+        })
+    })();
+    let resource = format!("token:{}", req.audience);
+    let event_for = |action: String| {
+        let mut t = task.clone();
+        if let Some(a) = &actor {
+            t.actors.push(format!("assistant:{}", a.assistant.id));
+        }
+        task_event(EventKind::Credential, &t, Some(&subject.assistant), action)
+    };
+    let scopes = match verdict {
+        Ok(s) => scope::to_strings(&s),
+        Err(r) => {
+            let mut ev = event_for(format!("refuse token exchange for {}", req.audience));
+            ev.lease = Some(LeaseRef {
+                id: None,
+                kind: "token".into(),
+                resource,
+                state: "denied".into(),
+                reason: Some(r.description.clone()),
+            });
+            record(c.reborrow(), signer, &ev).await?;
+            return Ok(Err(r));
+        }
+    };
+    // The chain: the subject's, then the actor's assistant as the new current actor.
+    let mut chained = task.clone();
+    if let Some(a) = &actor {
+        chained.actors.push(format!("assistant:{}", a.assistant.id));
+    }
+    let left_ms = subject
+        .claims
+        .exp
+        .saturating_mul(1000)
+        .saturating_sub(now_ms());
+    let ttl = if req.audience == AUDIENCE {
+        rules::DEFAULT_TOKEN_TTL_MS
+    } else {
+        // A derived token never outlives the one it came from.
+        rules::DEFAULT_TOKEN_TTL_MS.min(left_ms)
+    };
+    let (token, lease) = mint(
+        c.reborrow(),
+        key,
+        signer.name(),
+        &chained,
+        TokenFor {
+            audience: &req.audience,
+            scopes: &scopes,
+            parent: Some(&subject.lease.id),
+            ttl_ms: ttl,
+        },
+    )
+    .await?;
+    let mut ev = event_for(format!("issue token exchange for {}", req.audience));
+    ev.lease = Some(LeaseRef {
+        id: Some(lease.id.clone()),
+        kind: "token".into(),
+        resource,
+        state: "issued".into(),
+        reason: None,
+    });
+    if let Err(e) = record(c.reborrow(), signer, &ev).await {
+        let _ = tasks::revoke_lease(c.reborrow(), &lease.id, now_ms(), "unrecorded").await;
+        return Err(e);
+    }
+    Ok(Ok(Exchanged {
+        token,
+        lease,
+        scopes,
+    }))
+}
+
+/// The RFC 8693 §2.2.1 answer.
+pub fn exchange_json(x: &Exchanged) -> Value {
+    json!({
+        "access_token": x.token,
+        "issued_token_type": TOKEN_TYPE_JWT,
+        "token_type": "Bearer",
+        "expires_in": x.lease.expires_ms.saturating_sub(x.lease.issued_ms) / 1000,
+        "scope": x.scopes.join(" "),
+    })
+}

@@ -3,7 +3,7 @@
 
 use super::{WARD, claude_bash, claude_blocks, err, out, succeeds, ward_in};
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -409,4 +409,129 @@ fn a_postgres_role_minted_for_a_task_logs_in_only_while_the_task_lives() {
     );
     assert!(!can_login(url), "the role is gone once the task ends");
     succeeds(h, &["audit", "verify"]);
+}
+
+#[test]
+fn token_exchange_narrows_keeps_the_actor_chain_and_never_passes_a_token_on() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    std::fs::write(h.join("ward.toml"), "token_audiences = [\"mcp:*\"]\n").unwrap();
+    let id = registered(h, "bot", &["--kind", "ci", "--repo", "acme/*"]);
+    let helper = registered(h, "helper", &["--kind", "ci"]);
+    let (root, _) = start(
+        h,
+        &[
+            "--assistant",
+            &id,
+            "--repo",
+            "acme/api",
+            "--scope",
+            "secret:npm-*",
+        ],
+    );
+    let (_, sub) = start(
+        h,
+        &[
+            "--assistant",
+            &id,
+            "--repo",
+            "acme/api",
+            "--parent",
+            &root,
+            "--agent",
+            "reviewer",
+        ],
+    );
+    let exchange = |subject: &str, extra: &[&str]| {
+        let mut args = vec!["token", "exchange", "--subject-token", subject, "--json"];
+        args.extend_from_slice(extra);
+        ward_in(h, &args, b"", &[])
+    };
+    // Narrower, for a named audience; the chain survives.
+    let o = exchange(
+        &sub,
+        &["--audience", "mcp:github", "--scope", "repo:acme/api"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = json(&o);
+    assert_eq!(
+        v["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:jwt"
+    );
+    assert_eq!(v["scope"], "repo:acme/api");
+    let narrow = v["access_token"].as_str().unwrap().to_string();
+    let i = introspect(h, &narrow);
+    assert_eq!(
+        (i["active"].clone(), i["aud"].clone()),
+        (json!(true), json!("mcp:github")),
+        "{i}"
+    );
+    assert_eq!(i["act"]["sub"], "agent:reviewer", "{i}");
+    assert_eq!(i["act"]["act"]["sub"], format!("assistant:{id}"), "{i}");
+    // An actor token puts its assistant in front of the chain.
+    let (_, helper_token) = start(h, &["--assistant", &helper, "--repo", "acme/api"]);
+    let o = exchange(
+        &sub,
+        &["--audience", "mcp:github", "--actor-token", &helper_token],
+    );
+    let i = introspect(h, json(&o)["access_token"].as_str().unwrap());
+    assert_eq!(i["act"]["sub"], format!("assistant:{helper}"), "{i}");
+    assert_eq!(i["act"]["act"]["sub"], "agent:reviewer", "{i}");
+    // Refused: wider scopes, an audience nobody configured, a token minted for another audience
+    // (as subject, or handed to a helper), a tampered one.
+    for (subject, extra, why) in [
+        (
+            sub.as_str(),
+            vec!["--audience", "mcp:github", "--scope", "repo:acme/*"],
+            "invalid_scope",
+        ),
+        (
+            sub.as_str(),
+            vec!["--audience", "mcp:github", "--scope", "secret:*"],
+            "invalid_scope",
+        ),
+        (
+            sub.as_str(),
+            vec!["--audience", "api:payments"],
+            "invalid_target",
+        ),
+        (narrow.as_str(), vec!["--audience", "mcp:other"], "audience"),
+    ] {
+        let o = exchange(subject, &extra);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}");
+        assert!(
+            err(&o).contains(why) && err(&o).contains("E5007"),
+            "{extra:?}: {}",
+            err(&o)
+        );
+    }
+    let tampered = forged(&sub, |c| c["scope"] = "repo:acme/* secret:npm-*".into());
+    let o = exchange(&tampered, &["--audience", "mcp:github"]);
+    assert!(
+        err(&o).contains("invalid_grant") && err(&o).contains("signature"),
+        "{}",
+        err(&o)
+    );
+    let o = ward_in(
+        h,
+        &["credential", "git", "get"],
+        b"protocol=https\nhost=github.com\n\n",
+        &[("WARD_TASK", &narrow)],
+    );
+    assert!(err(&o).contains("audience"), "{}", err(&o));
+    // Renewal: a fresh ward token for the same task; ending the task kills every derived one.
+    let o = exchange(&sub, &["--audience", "ward"]);
+    let renewed = json(&o)["access_token"].as_str().unwrap().to_string();
+    assert_eq!(introspect(h, &renewed)["active"], true);
+    succeeds(h, &["task", "end", &root]);
+    for t in [&narrow, &renewed, &sub] {
+        assert_eq!(introspect(h, t)["active"], false);
+    }
+    let log = out(&succeeds(h, &["audit", "export"]));
+    assert!(log.contains("issue token exchange for mcp:github"), "{log}");
+    assert!(
+        log.contains("refuse token exchange for api:payments"),
+        "{log}"
+    );
 }
