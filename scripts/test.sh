@@ -25,6 +25,16 @@ if [ -n "$missing" ]; then
 fi
 export WARD_SHARED_DIR="$(cd "$shared" && pwd)"
 
+# The credential-helper tests drive the tools' own clients: git, OpenSSH's ssh-keygen, kubectl,
+# and botocore's credential_process provider (pip, pinned) for AWS.
+if ! python3 -c 'import botocore' >/dev/null 2>&1; then
+  echo "test.sh: installing botocore for the AWS credential_process test" >&2
+  python3 -m pip install --quiet 'botocore==1.43.11'
+fi
+for tool in git ssh-keygen kubectl; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is missing; install it (Debian: git, openssh-client; kubectl from the Kubernetes packages)" >&2; exit 1; }
+done
+
 export WARD_TEST_DATABASE_URL=${WARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 pg_answers() {
   if command -v pg_isready >/dev/null 2>&1; then

@@ -5,4 +5,5 @@
 pub mod jwt;
 pub mod scope;
 pub mod seal;
+pub mod ssh;
 pub mod task;

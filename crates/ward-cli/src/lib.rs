@@ -15,7 +15,7 @@ pub mod task_cmd;
 pub use ward_server::{home, ident, pipeline};
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use ward_core::{ClientKind, ErrorCode, WardError};
 
 #[derive(Parser, Debug)]
@@ -299,6 +299,39 @@ enum CredentialCmd {
         #[arg(default_value = "get")]
         op: String,
     },
+    /// Sign an SSH public key with ward's CA for minutes, for a task (`[providers.NAME]` of kind ssh)
+    Ssh {
+        name: String,
+        /// The public key file to sign (`~/.ssh/id_ed25519.pub`)
+        #[arg(long)]
+        public_key: PathBuf,
+        /// The task's id or token (default `WARD_TASK`)
+        #[arg(long)]
+        task: Option<String>,
+        /// Write the certificate here (default: print it)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The public key of ward's SSH CA (for sshd's `TrustedUserCAKeys`)
+    SshCa,
+    /// AWS `credential_process` for a profile (`credential_process = ward credential aws --profile P`)
+    Aws {
+        #[arg(long)]
+        profile: String,
+    },
+    /// Docker credential helper (`docker-credential-ward` is a link to ward; `credsStore: ward`)
+    Docker {
+        /// get, store, erase or list (only get answers)
+        #[arg(default_value = "get")]
+        op: String,
+    },
+    /// kubectl exec credential plugin for a cluster (`users[].user.exec` in the kubeconfig)
+    Kubectl {
+        #[arg(long)]
+        cluster: String,
+    },
     /// Mint a Postgres login role for a task from a `[providers.NAME]` of kind postgres
     Postgres {
         name: String,
@@ -545,6 +578,19 @@ pub fn run() -> i32 {
         };
     }
     restore_default_sigpipe();
+    // Docker finds its credential helpers by name: `docker-credential-ward` is a link to ward.
+    if args.first().is_some_and(|a| {
+        Path::new(a).file_name().and_then(|n| n.to_str()) == Some("docker-credential-ward")
+    }) {
+        let op = args.get(1).map(String::as_str).unwrap_or("get");
+        return match task_cmd::credential_docker(op) {
+            Ok(code) => code,
+            Err(e) => {
+                output::print_error(&e);
+                1
+            }
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -754,6 +800,17 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         },
         Cmd::Credential { sub } => match sub {
             CredentialCmd::Git { op } => task_cmd::credential_git(&op),
+            CredentialCmd::Ssh {
+                name,
+                public_key,
+                task,
+                out,
+                json,
+            } => task_cmd::credential_ssh(&name, &public_key, task, out.as_deref(), json),
+            CredentialCmd::SshCa => task_cmd::ssh_ca(),
+            CredentialCmd::Aws { profile } => task_cmd::credential_tool("aws", &profile),
+            CredentialCmd::Docker { op } => task_cmd::credential_docker(&op),
+            CredentialCmd::Kubectl { cluster } => task_cmd::credential_tool("kubectl", &cluster),
             CredentialCmd::Postgres { name, task, json } => {
                 task_cmd::credential_postgres(&name, task, json)
             }

@@ -515,3 +515,134 @@ pub fn credential_postgres(
     }
     Ok(0)
 }
+
+pub fn credential_ssh(
+    name: &str,
+    public_key: &std::path::Path,
+    task: Option<String>,
+    out: Option<&std::path::Path>,
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let key_text = std::fs::read_to_string(public_key).map_err(|e| {
+        WardError::new(
+            ErrorCode::Io,
+            format!("cannot read `{}`: {e}", public_key.display()),
+        )
+    })?;
+    let reference = task
+        .or_else(|| std::env::var("WARD_TASK").ok())
+        .unwrap_or_default();
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let cred = with_store(async |c| {
+        ward_server::credentials::ssh(
+            c.r(),
+            &home.signer()?,
+            &home.token_key()?,
+            &home.ssh_ca()?,
+            &s.broker,
+            name,
+            &reference,
+            &key_text,
+        )
+        .await
+    })?;
+    let valid_before = ward_core::event::rfc3339_ms(cred.valid_before_ms);
+    if let Some(path) = out {
+        std::fs::write(path, format!("{}\n", cred.certificate)).map_err(|e| {
+            WardError::new(
+                ErrorCode::Io,
+                format!("cannot write `{}`: {e}", path.display()),
+            )
+        })?;
+    }
+    if json_out {
+        println!(
+            "{}",
+            json!({"certificate": cred.certificate, "principals": cred.principals, "serial": cred.serial, "valid_before": valid_before, "lease_id": cred.lease_id})
+        );
+    } else if out.is_none() {
+        println!("{}", cred.certificate);
+    } else {
+        eprintln!(
+            "certificate for {} until {valid_before} (lease {})",
+            cred.principals.join(","),
+            cred.lease_id
+        );
+    }
+    Ok(0)
+}
+
+pub fn ssh_ca() -> Result<i32, WardError> {
+    let ca = Home::resolve()?.ssh_ca()?;
+    let line = ca
+        .public_openssh()
+        .map_err(|e| WardError::new(ErrorCode::Io, format!("cannot encode the CA key: {e}")))?;
+    println!("{line}");
+    Ok(0)
+}
+
+/// Release a static secret to a tool for the task in `WARD_TASK`, or refuse.
+fn released(
+    kind: &str,
+    name: &str,
+) -> Result<(ward_server::credentials::Release, String, u64), WardError> {
+    let reference = std::env::var("WARD_TASK").unwrap_or_default();
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    with_store(async |c| {
+        ward_server::credentials::release(
+            c.r(),
+            &home.signer()?,
+            &home.token_key()?,
+            &home.seal_key()?,
+            &s.broker,
+            kind,
+            name,
+            &reference,
+        )
+        .await
+    })
+}
+
+/// `ward credential aws --profile P` (AWS `credential_process`) and `ward credential kubectl
+/// --cluster C` (an exec credential plugin): the protocol's JSON on stdout, or an error and a
+/// non-zero exit, which both tools treat as "no credentials".
+pub fn credential_tool(kind: &str, name: &str) -> Result<i32, WardError> {
+    let (_, secret, expires_ms) = released(kind, name)?;
+    let v = match kind {
+        "aws" => ward_server::credentials::aws_process_output(&secret, expires_ms)
+            .map_err(|e| WardError::new(ErrorCode::CredentialDenied, e))?,
+        _ => ward_server::credentials::kube_exec_credential(&secret, expires_ms),
+    };
+    println!("{v}");
+    Ok(0)
+}
+
+/// The Docker credential-helper protocol: `get` reads the server URL on stdin and answers
+/// `{"ServerURL", "Username", "Secret"}`; `store`, `erase` and `list` change and show nothing.
+pub fn credential_docker(op: &str) -> Result<i32, WardError> {
+    let input = read_stdin(4096)?;
+    match op {
+        "get" => {
+            let registry = ward_server::credentials::docker_registry(&input);
+            let (r, secret, _) = released("docker", &registry)?;
+            println!(
+                "{}",
+                json!({"ServerURL": input.trim(), "Username": r.username, "Secret": secret})
+            );
+            Ok(0)
+        }
+        "list" => {
+            println!("{{}}");
+            Ok(0)
+        }
+        "store" | "erase" => Ok(0),
+        other => Err(WardError::new(
+            ErrorCode::BadInput,
+            format!(
+                "`{other}` is not a credential-helper operation; docker sends get, store, erase or list"
+            ),
+        )),
+    }
+}

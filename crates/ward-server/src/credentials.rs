@@ -31,15 +31,30 @@ use ward_store::registry::{Assistant, Status};
 use ward_store::tasks::{Lease, State, Task};
 use ward_store::{append_err, read_err};
 
-/// One git host ward answers for.
+/// A static secret ward releases through one tool's credential protocol: a git host, an AWS
+/// profile, a Docker registry, a Kubernetes cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitHost {
-    /// The static secret released as the password.
+pub struct Release {
+    /// The `ward secret put` name released.
     pub secret: String,
-    /// `owner/name` globs it may be released for.
+    /// git: `owner/name` globs it may be released for (required). Others: globs of the
+    /// repositories of the tasks it serves (empty: any).
     pub repos: Vec<String>,
+    /// Globs of the environments of the tasks it serves (empty: any).
+    pub envs: Vec<String>,
+    /// git and Docker: the user name given with the secret.
     pub username: String,
 }
+
+impl Broker {
+    /// The release configured as `[credentials.KIND."NAME"]`.
+    pub fn release(&self, kind: &str, name: &str) -> Option<&Release> {
+        self.releases.get(kind)?.get(name)
+    }
+}
+
+/// The tools ward releases static secrets to, as `[credentials.KIND."NAME"]`.
+pub const RELEASE_KINDS: [&str; 4] = ["git", "aws", "docker", "kubectl"];
 
 /// A Postgres database where ward mints task roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +69,31 @@ pub struct PgProvider {
     pub envs: Vec<String>,
 }
 
+/// An SSH account set that ward's CA signs user certificates for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshProvider {
+    /// Principals (accounts) a certificate is valid for; `{requester}` stands for the task's
+    /// requester.
+    pub principals: Vec<String>,
+    /// How long a certificate is valid (never past its task).
+    pub ttl_ms: u64,
+    pub repos: Vec<String>,
+    pub envs: Vec<String>,
+}
+
+/// A certificate is valid this long unless the provider says otherwise.
+pub const DEFAULT_SSH_TTL_MS: u64 = 5 * 60 * 1000;
+
 /// What the broker is configured with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Broker {
-    pub git: BTreeMap<String, GitHost>,
+    /// `[credentials.KIND."NAME"]` by kind (`git`, `aws`, `docker`, `kubectl`), then name (a
+    /// git host, an AWS profile, a registry, a cluster).
+    pub releases: BTreeMap<String, BTreeMap<String, Release>>,
+    /// Postgres providers.
     pub providers: BTreeMap<String, PgProvider>,
+    /// SSH providers (`kind = "ssh"`).
+    pub ssh: BTreeMap<String, SshProvider>,
 }
 
 fn strings(item: &toml_edit::Item) -> Option<Vec<String>> {
@@ -88,56 +123,71 @@ pub fn read_section(
         return;
     };
     if section == "credentials" {
-        for (kind, hosts) in table.iter() {
-            if kind != "git" {
+        for (kind, names) in table.iter() {
+            if !RELEASE_KINDS.contains(&kind) {
                 err(
                     format!("credentials.{kind}"),
-                    "unknown credential kind; known: git".into(),
+                    format!(
+                        "unknown credential kind; known: {}",
+                        RELEASE_KINDS.join(", ")
+                    ),
                 );
                 continue;
             }
-            let Some(hosts) = hosts.as_table_like() else {
-                err("credentials.git".into(), "must be a table of hosts".into());
+            let Some(names) = names.as_table_like() else {
+                err(
+                    format!("credentials.{kind}"),
+                    "must be a table of names".into(),
+                );
                 continue;
             };
-            for (host, t) in hosts.iter() {
-                let at = format!("credentials.git.\"{host}\"");
+            for (name, t) in names.iter() {
+                let at = format!("credentials.{kind}.\"{name}\"");
                 let Some(t) = t.as_table_like() else {
-                    err(at, "must be a table with `secret` and `repos`".into());
+                    err(at, "must be a table with `secret`".into());
                     continue;
                 };
-                let mut h = GitHost {
+                let mut r = Release {
                     secret: String::new(),
                     repos: Vec::new(),
-                    username: "x-access-token".into(),
+                    envs: Vec::new(),
+                    username: if kind == "git" { "x-access-token" } else { "" }.into(),
                 };
                 for (k, v) in t.iter() {
                     match (k, v.as_str(), strings(v)) {
-                        ("secret", Some(s), _) if !s.trim().is_empty() => h.secret = s.into(),
-                        ("username", Some(s), _) if !s.trim().is_empty() => h.username = s.into(),
-                        ("repos", _, Some(r)) if !r.is_empty() => h.repos = r,
+                        ("secret", Some(s), _) if !s.trim().is_empty() => r.secret = s.into(),
+                        ("username", Some(s), _) if !s.trim().is_empty() => r.username = s.into(),
+                        ("repos", _, Some(g)) => r.repos = g,
+                        ("envs", _, Some(g)) => r.envs = g,
                         ("secret" | "username", _, _) => {
                             err(format!("{at}.{k}"), "must be a non-empty string".into())
                         }
-                        ("repos", _, _) => err(
-                            format!("{at}.repos"),
-                            "must be a non-empty array of `owner/name` globs".into(),
-                        ),
+                        ("repos" | "envs", _, _) => {
+                            err(format!("{at}.{k}"), "must be an array of globs".into())
+                        }
                         _ => err(
                             format!("{at}.{k}"),
-                            "unknown key; known: secret, repos, username".into(),
+                            "unknown key; known: secret, repos, envs, username".into(),
                         ),
                     }
                 }
-                if h.secret.is_empty() || h.repos.is_empty() {
-                    err(
-                        at,
-                        "needs `secret` (a `ward secret put` name) and `repos` (owner/name globs)"
-                            .into(),
-                    );
+                if r.secret.is_empty() {
+                    err(at, "needs `secret` (a `ward secret put` name)".into());
                     continue;
                 }
-                out.git.insert(host.to_lowercase(), h);
+                if kind == "git" && r.repos.is_empty() {
+                    err(at, "needs `repos` (the owner/name globs it is for)".into());
+                    continue;
+                }
+                let key = if kind == "git" {
+                    name.to_lowercase()
+                } else {
+                    name.to_string()
+                };
+                out.releases
+                    .entry(kind.to_string())
+                    .or_default()
+                    .insert(key, r);
             }
         }
         return;
@@ -153,34 +203,53 @@ pub fn read_section(
         };
         let (mut kind, mut url, mut grants) = (None, None, Vec::new());
         let (mut repos, mut envs) = (Vec::new(), Vec::new());
+        let (mut principals, mut ttl) = (None, None);
         for (k, v) in t.iter() {
             match (k, v.as_str(), strings(v)) {
                 ("kind", Some(s), _) => kind = Some(s.to_string()),
                 ("admin_url", Some(s), _) => url = Some(s.to_string()),
+                ("ttl", Some(s), _) => match ward_broker::task::parse_ttl(s) {
+                    Ok(ms) => ttl = Some(ms),
+                    Err(e) => err(format!("{at}.ttl"), e),
+                },
                 ("grants", _, Some(g)) => grants = g,
+                ("principals", _, Some(g)) if !g.is_empty() => principals = Some(g),
                 ("repos", _, Some(g)) => repos = g,
                 ("envs", _, Some(g)) => envs = g,
-                ("grants" | "repos" | "envs", _, None) => {
-                    err(format!("{at}.{k}"), "must be an array of strings".into())
-                }
+                ("grants" | "repos" | "envs" | "principals", _, _) => err(
+                    format!("{at}.{k}"),
+                    "must be a (non-empty) array of strings".into(),
+                ),
                 _ => err(
                     format!("{at}.{k}"),
-                    "unknown key or wrong type; known: kind, admin_url (strings), grants, repos, envs (arrays)"
+                    "unknown key or wrong type; known: kind, admin_url, ttl (strings), grants, principals, repos, envs (arrays)"
                         .into(),
                 ),
             }
         }
         match kind.as_deref() {
             Some("postgres") => {}
+            Some("ssh") => {
+                out.ssh.insert(
+                    name.to_string(),
+                    SshProvider {
+                        principals: principals.unwrap_or_else(|| vec!["{requester}".into()]),
+                        ttl_ms: ttl.unwrap_or(DEFAULT_SSH_TTL_MS),
+                        repos,
+                        envs,
+                    },
+                );
+                continue;
+            }
             Some(k) => {
                 err(
                     format!("{at}.kind"),
-                    format!("unknown provider kind `{k}`; known: postgres"),
+                    format!("unknown provider kind `{k}`; known: postgres, ssh"),
                 );
                 continue;
             }
             None => {
-                err(at, "needs `kind = \"postgres\"`".into());
+                err(at, "needs `kind = \"postgres\"` or `kind = \"ssh\"`".into());
                 continue;
             }
         }
@@ -367,14 +436,14 @@ pub async fn git_get(
         Ok(t) => t,
         Err(why) => return Err(refuse(c, signer, None, "secret", &resource, why).await),
     };
-    let verdict: Result<&GitHost, String> = (|| {
+    let verdict: Result<&Release, String> = (|| {
         if req.get("protocol").map(String::as_str) != Some("https") {
             return Err(format!(
                 "ward releases git credentials over https only (asked for `{}`)",
                 req.get("protocol").map(String::as_str).unwrap_or("")
             ));
         }
-        let h = broker.git.get(&host).ok_or_else(|| {
+        let h = broker.release("git", &host).ok_or_else(|| {
             format!("no git credential is configured for `{host}`; add `[credentials.git.\"{host}\"]` to ward.toml")
         })?;
         if !h.repos.iter().any(|g| ward_core::glob::matches(g, &repo)) {
@@ -470,6 +539,247 @@ pub async fn open_secret(
         .map_err(|_| WardError::new(ErrorCode::BadInput, format!("secret `{name}` is not UTF-8")))
 }
 
+/// Whether provider `name` (of scope kind `kind`) serves task `t`: the task's scopes of that
+/// kind (if it has any) must name it, and its repository and environment must match the
+/// provider's globs (where it lists any).
+fn serves(
+    t: &Task,
+    kind: &str,
+    name: &str,
+    repos: &[String],
+    envs: &[String],
+) -> Result<(), String> {
+    let scopes = scope::parse_all(&t.scopes).unwrap_or_default();
+    if scopes.iter().any(|s| s.kind == kind) && !scope::permits(&scopes, kind, name) {
+        return Err(format!("task {} is not scoped to `{kind}:{name}`", t.id));
+    }
+    if !repos.is_empty() && !repos.iter().any(|g| ward_core::glob::matches(g, &t.repo)) {
+        return Err(format!(
+            "provider `{name}` serves {}, not `{}`",
+            repos.join(", "),
+            t.repo
+        ));
+    }
+    if !envs.is_empty() {
+        let env = t.env.as_deref().unwrap_or("");
+        if !envs.iter().any(|g| ward_core::glob::matches(g, env)) {
+            return Err(format!(
+                "provider `{name}` serves the environments {}; task {} is in {}",
+                envs.join(", "),
+                t.id,
+                t.env
+                    .as_deref()
+                    .map(|e| format!("`{e}`"))
+                    .unwrap_or_else(|| "none".into())
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Release the static secret of `[credentials.KIND."NAME"]` (`aws`, `docker`, `kubectl`) to the
+/// task `reference` names, if the task's repository, environment and scopes are ones it serves.
+/// The answer is the release and the secret; issuance and refusal are audit events.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the store, three keys, the configuration and the request are distinct inputs"
+)]
+pub async fn release(
+    mut c: ConnRef<'_>,
+    signer: &NoteSigner,
+    key: &TokenKey,
+    seal: &ward_broker::seal::SealKey,
+    broker: &Broker,
+    kind: &str,
+    name: &str,
+    reference: &str,
+) -> Result<(Release, String, u64), WardError> {
+    let resource = format!("{kind}:{name}");
+    let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
+        Ok(t) => t,
+        Err(why) => return Err(refuse(c, signer, None, "secret", &resource, why).await),
+    };
+    let r = match broker
+        .release(kind, name)
+        .ok_or_else(|| {
+            format!("nothing is configured for {kind} `{name}`; add `[credentials.{kind}.\"{name}\"]` to ward.toml")
+        })
+        .and_then(|r| {
+            serves(&task.0, kind, name, &r.repos, &r.envs)?;
+            Ok(r.clone())
+        }) {
+        Ok(r) => r,
+        Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
+    };
+    let secret = match open_secret(c.reborrow(), seal, &r.secret).await? {
+        Ok(s) => s,
+        Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
+    };
+    let lease = Lease {
+        id: tasks::new_lease_id()?,
+        task: task.0.id.clone(),
+        parent: None,
+        kind: "secret".into(),
+        resource: resource.clone(),
+        detail: json!({ "secret": r.secret }).to_string(),
+        issued_ms: now_ms(),
+        expires_ms: task.0.expires_ms,
+        revoked_ms: None,
+        revoke_reason: None,
+    };
+    ward_store::tasks::insert_lease(c.reborrow(), &lease)
+        .await
+        .map_err(append_err)?;
+    audit(c, signer, Some(&task), "secret", &resource, Ok(&lease)).await?;
+    Ok((r, secret, task.0.expires_ms))
+}
+
+/// AWS `credential_process` output from a secret holding `{"AccessKeyId", "SecretAccessKey",
+/// "SessionToken"?}`, expiring with the task (the SDK asks again then).
+pub fn aws_process_output(secret: &str, expires_ms: u64) -> Result<serde_json::Value, String> {
+    let v: serde_json::Value = serde_json::from_str(secret).map_err(|_| {
+        "the secret is not JSON; store {\"AccessKeyId\": …, \"SecretAccessKey\": …}".to_string()
+    })?;
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty());
+    let (Some(id), Some(key)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
+        return Err("the secret lacks AccessKeyId or SecretAccessKey".into());
+    };
+    let mut out = json!({
+        "Version": 1,
+        "AccessKeyId": id,
+        "SecretAccessKey": key,
+        "Expiration": ward_core::event::rfc3339_ms(expires_ms),
+    });
+    if let Some(t) = field("SessionToken") {
+        out["SessionToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+/// The registry a Docker credential request names (`https://index.docker.io/v1/` →
+/// `index.docker.io`).
+pub fn docker_registry(server_url: &str) -> String {
+    let s = server_url.trim();
+    let s = s.split_once("://").map(|(_, r)| r).unwrap_or(s);
+    s.split('/').next().unwrap_or(s).to_lowercase()
+}
+
+/// A Kubernetes `ExecCredential` (client.authentication.k8s.io/v1) carrying a bearer token.
+pub fn kube_exec_credential(token: &str, expires_ms: u64) -> serde_json::Value {
+    let ts = ward_core::event::rfc3339_ms(expires_ms);
+    // Kubernetes wants RFC 3339 without fractional seconds.
+    let ts = match ts.split_once('.') {
+        Some((head, _)) => format!("{head}Z"),
+        None => ts,
+    };
+    json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": { "token": token.trim(), "expirationTimestamp": ts },
+    })
+}
+
+/// An SSH certificate signed for a task.
+#[derive(Debug, Clone)]
+pub struct SshCredential {
+    pub certificate: String,
+    pub principals: Vec<String>,
+    pub serial: u64,
+    pub valid_before_ms: u64,
+    pub lease_id: String,
+}
+
+/// Sign `public_key` with ward's SSH CA for the task `reference` names, from provider `name`:
+/// valid from a minute ago (clock skew) for the provider's TTL, never past the task.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the store, three keys, the configuration and the request are distinct inputs"
+)]
+pub async fn ssh(
+    mut c: ConnRef<'_>,
+    signer: &NoteSigner,
+    key: &TokenKey,
+    ca: &ward_broker::ssh::SshCa,
+    broker: &Broker,
+    name: &str,
+    reference: &str,
+    public_key: &str,
+) -> Result<SshCredential, WardError> {
+    let resource = format!("ssh:{name}");
+    let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
+        Ok(t) => t,
+        Err(why) => return Err(refuse(c, signer, None, "ssh", &resource, why).await),
+    };
+    let t = &task.0;
+    let p = match broker
+        .ssh
+        .get(name)
+        .ok_or_else(|| {
+            format!(
+                "no provider `{name}`; add `[providers.{name}]` with kind = \"ssh\" to ward.toml"
+            )
+        })
+        .and_then(|p| {
+            serves(t, "ssh", name, &p.repos, &p.envs)?;
+            Ok(p.clone())
+        }) {
+        Ok(p) => p,
+        Err(why) => return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await),
+    };
+    let now = now_ms();
+    let valid_before_ms = now.saturating_add(p.ttl_ms).min(t.expires_ms);
+    let principals: Vec<String> = p
+        .principals
+        .iter()
+        .map(|x| x.replace("{requester}", &t.requester))
+        .collect();
+    let bytes = random_text(24)?;
+    let mut serial = [0u8; 8];
+    serial.copy_from_slice(&bytes[..8]);
+    let mut nonce = [0u8; 16];
+    nonce.copy_from_slice(&bytes[8..]);
+    let serial = u64::from_be_bytes(serial) >> 1;
+    let key_id = format!(
+        "{} requester={} assistant={}",
+        t.id, t.requester, t.assistant
+    );
+    let certificate = match ca.sign_user(&ward_broker::ssh::UserCert {
+        public_key,
+        key_id: &key_id,
+        principals: &principals,
+        valid_after: (now / 1000).saturating_sub(60),
+        valid_before: valid_before_ms / 1000,
+        serial,
+        nonce,
+    }) {
+        Ok(c) => c,
+        Err(why) => return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await),
+    };
+    let lease = Lease {
+        id: tasks::new_lease_id()?,
+        task: t.id.clone(),
+        parent: None,
+        kind: "ssh".into(),
+        resource: resource.clone(),
+        detail: json!({ "serial": serial, "principals": principals }).to_string(),
+        issued_ms: now,
+        expires_ms: valid_before_ms,
+        revoked_ms: None,
+        revoke_reason: None,
+    };
+    ward_store::tasks::insert_lease(c.reborrow(), &lease)
+        .await
+        .map_err(append_err)?;
+    audit(c, signer, Some(&task), "ssh", &resource, Ok(&lease)).await?;
+    Ok(SshCredential {
+        certificate,
+        principals,
+        serial,
+        valid_before_ms,
+        lease_id: lease.id,
+    })
+}
+
 /// A database login minted for a task.
 #[derive(Debug, Clone)]
 pub struct PgCredential {
@@ -518,38 +828,18 @@ pub async fn postgres(
         }
     };
     let t = &task.0;
-    let verdict = (|| {
-        let p = broker.providers.get(name).ok_or_else(|| {
-            format!("no provider `{name}`; add `[providers.{name}]` with kind = \"postgres\" to ward.toml")
-        })?;
-        let scopes = scope::parse_all(&t.scopes).unwrap_or_default();
-        if scopes.iter().any(|s| s.kind == "postgres") && !scope::permits(&scopes, "postgres", name)
-        {
-            return Err(format!("task {} is not scoped to `{resource}`", t.id));
-        }
-        if !p.repos.is_empty() && !p.repos.iter().any(|g| ward_core::glob::matches(g, &t.repo)) {
-            return Err(format!(
-                "provider `{name}` serves {}, not `{}`",
-                p.repos.join(", "),
-                t.repo
-            ));
-        }
-        if !p.envs.is_empty() {
-            let env = t.env.as_deref().unwrap_or("");
-            if !p.envs.iter().any(|g| ward_core::glob::matches(g, env)) {
-                return Err(format!(
-                    "provider `{name}` serves the environments {}; task {} is in {}",
-                    p.envs.join(", "),
-                    t.id,
-                    t.env
-                        .as_deref()
-                        .map(|e| format!("`{e}`"))
-                        .unwrap_or_else(|| "none".into())
-                ));
-            }
-        }
-        Ok(p.clone())
-    })();
+    let verdict = broker
+        .providers
+        .get(name)
+        .ok_or_else(|| {
+            format!(
+                "no provider `{name}`; add `[providers.{name}]` with kind = \"postgres\" to ward.toml"
+            )
+        })
+        .and_then(|p| {
+            serves(t, "postgres", name, &p.repos, &p.envs)?;
+            Ok(p.clone())
+        });
     let p = match verdict {
         Ok(p) => p,
         Err(why) => {
@@ -649,6 +939,27 @@ mod tests {
         assert!(parse_git_request("nonsense\n").is_err());
         assert_eq!(repo_of_path("acme/api.git"), "acme/api");
         assert_eq!(repo_of_path("/acme/api/"), "acme/api");
+    }
+
+    #[test]
+    fn protocol_answers_have_the_shapes_tools_read() {
+        let v = aws_process_output(r#"{"AccessKeyId":"AKIA1","SecretAccessKey":"s"}"#, 0).unwrap();
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["Expiration"], "1970-01-01T00:00:00.000Z");
+        assert!(v.get("SessionToken").is_none());
+        assert!(aws_process_output("AKIA1:s", 0).is_err());
+        assert!(aws_process_output(r#"{"AccessKeyId":"AKIA1"}"#, 0).is_err());
+        assert_eq!(
+            docker_registry("https://index.docker.io/v1/"),
+            "index.docker.io"
+        );
+        assert_eq!(
+            docker_registry("Registry.Example.com:5000"),
+            "registry.example.com:5000"
+        );
+        let k = kube_exec_credential("tok\n", 1_500);
+        assert_eq!(k["status"]["expirationTimestamp"], "1970-01-01T00:00:01Z");
+        assert_eq!(k["status"]["token"], "tok");
     }
 
     #[test]

@@ -108,6 +108,13 @@ impl Home {
         Ok(ward_broker::jwt::TokenKey::from_seed(&seed))
     }
 
+    /// The SSH certificate authority, made on first use.
+    pub fn ssh_ca(&self) -> Result<ward_broker::ssh::SshCa, WardError> {
+        Ok(ward_broker::ssh::SshCa::from_seed(
+            &self.key_file(&self.dir.join("keys/ssh_ca.key"))?,
+        ))
+    }
+
     /// The key sealing static secrets, made on first use.
     pub fn seal_key(&self) -> Result<ward_broker::seal::SealKey, WardError> {
         Ok(ward_broker::seal::SealKey::from_bytes(

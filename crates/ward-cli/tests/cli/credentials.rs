@@ -535,3 +535,294 @@ fn token_exchange_narrows_keeps_the_actor_chain_and_never_passes_a_token_on() {
         "{log}"
     );
 }
+
+/// `ssh-keygen`, failing the test with what to install when it is missing.
+fn ssh_keygen(args: &[&str]) -> std::process::Output {
+    Command::new("ssh-keygen")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("ssh-keygen: {e} (install openssh-client)"))
+}
+
+#[test]
+fn ssh_certificates_are_signed_for_minutes_for_the_tasks_principals() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    std::fs::write(
+        h.join("ward.toml"),
+        "[providers.prod-hosts]\nkind = \"ssh\"\nprincipals = [\"deploy\", \"{requester}\"]\nttl = \"5m\"\nenvs = [\"prod\"]\n",
+    )
+    .unwrap();
+    let id = registered(h, "ops", &["--kind", "ci", "--env", "prod"]);
+    let key = h.join("id_ed25519");
+    let o = ssh_keygen(&[
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "dev",
+        "-f",
+        key.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let pubkey = h.join("id_ed25519.pub");
+    let cert = h.join("id_ed25519-cert.pub");
+    let (task, _) = start(
+        h,
+        &[
+            "--assistant",
+            &id,
+            "--repo",
+            "acme/ops",
+            "--env",
+            "prod",
+            "--requester",
+            "alice",
+        ],
+    );
+    let o = succeeds(
+        h,
+        &[
+            "credential",
+            "ssh",
+            "prod-hosts",
+            "--public-key",
+            pubkey.to_str().unwrap(),
+            "--task",
+            &task,
+            "--out",
+            cert.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let v = json(&o);
+    assert_eq!(v["principals"], json!(["deploy", "alice"]), "{v}");
+    // OpenSSH's own reading of it.
+    let o = ssh_keygen(&["-L", "-f", cert.to_str().unwrap()]);
+    let shown = out(&o);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(shown.contains("user certificate"), "{shown}");
+    assert!(
+        shown.contains(&format!("Key ID: \"{task} requester=alice")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("deploy") && shown.contains("alice"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("permit-pty") && !shown.contains("permit-agent-forwarding"),
+        "{shown}"
+    );
+    let ca = out(&succeeds(h, &["credential", "ssh-ca"]));
+    std::fs::write(h.join("ca.pub"), &ca).unwrap();
+    let fp = out(&ssh_keygen(&[
+        "-l",
+        "-f",
+        h.join("ca.pub").to_str().unwrap(),
+    ]));
+    let fp = fp.split_whitespace().nth(1).unwrap();
+    assert!(
+        shown.contains(&format!("Signing CA: ED25519 {fp}")),
+        "{shown}\n{fp}"
+    );
+    // Valid for minutes: from a minute ago to at most five from now.
+    let line = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("Valid:"))
+        .unwrap();
+    let times: Vec<&str> = line
+        .split_whitespace()
+        .filter(|w| w.contains('T'))
+        .collect();
+    let secs = |t: &str| {
+        let o = Command::new("date")
+            .args(["-d", t, "+%s"])
+            .output()
+            .unwrap();
+        out(&o).trim().parse::<i64>().unwrap()
+    };
+    let span = secs(times[1]) - secs(times[0]);
+    assert!((300..=360).contains(&span), "{line}");
+    // Outside the provider's environments, or after the task: nothing.
+    let (dev_task, _) = start(h, &["--assistant", &id, "--repo", "acme/ops"]);
+    let o = ward_in(
+        h,
+        &[
+            "credential",
+            "ssh",
+            "prod-hosts",
+            "--public-key",
+            pubkey.to_str().unwrap(),
+            "--task",
+            &dev_task,
+        ],
+        b"",
+        &[],
+    );
+    assert!(
+        err(&o).contains("E5007") && err(&o).contains("prod"),
+        "{}",
+        err(&o)
+    );
+    succeeds(h, &["task", "end", &task]);
+    let o = ward_in(
+        h,
+        &[
+            "credential",
+            "ssh",
+            "prod-hosts",
+            "--public-key",
+            pubkey.to_str().unwrap(),
+            "--task",
+            &task,
+        ],
+        b"",
+        &[],
+    );
+    assert!(err(&o).contains("ended"), "{}", err(&o));
+}
+
+#[test]
+fn aws_docker_and_kubectl_get_secrets_through_their_own_protocols() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    for (name, value) in [
+        (
+            "aws-ci",
+            "{\"AccessKeyId\":\"AKIAWARDTEST\",\"SecretAccessKey\":\"s3cr3t\"}",
+        ),
+        ("registry-token", "dckr_not_real"),
+        ("kube-token", "kube_not_real"),
+    ] {
+        let o = ward_in(h, &["secret", "put", name], value.as_bytes(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    }
+    std::fs::write(
+        h.join("ward.toml"),
+        "[credentials.aws.\"ci\"]\nsecret = \"aws-ci\"\nenvs = [\"staging\"]\n\n[credentials.docker.\"registry.example.com\"]\nsecret = \"registry-token\"\nusername = \"robot\"\n\n[credentials.kubectl.\"dev\"]\nsecret = \"kube-token\"\nrepos = [\"acme/*\"]\n",
+    )
+    .unwrap();
+    let id = registered(h, "bot", &["--kind", "ci", "--env", "staging"]);
+    let (_, token) = start(
+        h,
+        &["--assistant", &id, "--repo", "acme/api", "--env", "staging"],
+    );
+    let (_, elsewhere) = start(h, &["--assistant", &id, "--repo", "other/api"]);
+    let env = |task: &str| {
+        vec![
+            ("WARD_HOME", h.to_str().unwrap().to_string()),
+            ("WARD_TASK", task.to_string()),
+            ("HOME", h.to_str().unwrap().to_string()),
+        ]
+    };
+
+    // AWS: botocore's own credential_process provider runs the helper.
+    let aws_config = h.join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!("[profile ci]\ncredential_process = {WARD} credential aws --profile ci\n"),
+    )
+    .unwrap();
+    let boto = |task: &str| {
+        Command::new("python3")
+            .args([
+                "-c",
+                "import botocore.session as s; c = s.Session(profile='ci').get_credentials().get_frozen_credentials(); print(c.access_key, c.secret_key)",
+            ])
+            .envs(env(task))
+            .env("AWS_CONFIG_FILE", &aws_config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", h.join("none"))
+            .output()
+            .expect("python3 with botocore (pip install botocore)")
+    };
+    let o = boto(&token);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o).trim(), "AKIAWARDTEST s3cr3t");
+    let o = boto(&elsewhere);
+    assert!(
+        !o.status.success() && !out(&o).contains("s3cr3t"),
+        "{}",
+        out(&o)
+    );
+    assert!(err(&o).contains("staging"), "{}", err(&o));
+
+    // Docker: the helper protocol, found by its name.
+    let link = h.join("docker-credential-ward");
+    std::os::unix::fs::symlink(WARD, &link).unwrap();
+    let docker = |url: &str, task: &str| {
+        let mut child = Command::new(&link)
+            .arg("get")
+            .envs(env(task))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), url.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = docker("https://registry.example.com/v2/", &token);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        json(&o),
+        json!({"ServerURL": "https://registry.example.com/v2/", "Username": "robot", "Secret": "dckr_not_real"})
+    );
+    let o = docker("ghcr.io", &token);
+    assert!(
+        !o.status.success() && err(&o).contains("nothing is configured for docker `ghcr.io`"),
+        "{}",
+        err(&o)
+    );
+
+    // kubectl runs the exec plugin before it connects (to nowhere here): the log shows whether
+    // it got a credential, and a refusal stops it before any connection.
+    let kubeconfig = h.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster:\n    server: https://127.0.0.1:9\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context:\n    cluster: dev\n    user: ward\ncurrent-context: dev\nusers:\n- name: ward\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {WARD}\n      args: [credential, kubectl, --cluster, dev]\n      interactiveMode: Never\n"
+        ),
+    )
+    .unwrap();
+    let kubectl = |task: &str| {
+        Command::new("kubectl")
+            .args([
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "get",
+                "namespaces",
+                "--request-timeout=5s",
+            ])
+            .envs(env(task))
+            .output()
+            .expect("kubectl")
+    };
+    let o = kubectl(&token);
+    assert!(!o.status.success());
+    assert!(
+        !err(&o).contains("exec plugin"),
+        "the plugin's answer was accepted: {}",
+        err(&o)
+    );
+    let o = kubectl(&elsewhere);
+    assert!(
+        err(&o).contains("exec plugin") || err(&o).contains("getting credentials"),
+        "{}",
+        err(&o)
+    );
+    let log = out(&succeeds(h, &["audit", "export"]));
+    for line in [
+        "issue secret kubectl:dev",
+        "refuse secret kubectl:dev",
+        "issue secret aws:ci",
+        "refuse secret aws:ci",
+        "issue secret docker:registry.example.com",
+    ] {
+        assert!(log.contains(line), "{line}");
+    }
+}
