@@ -68,6 +68,9 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
     }
     let mut rt = Runtime::new(home, true);
     let reply = handle(&mut rt, client, &buf, event_hint).reply;
+    if let Some(task) = rt.opened_task.as_deref() {
+        export_task(task);
+    }
     // The process ends with this reply. Closing the audit store would make SQLite copy the
     // whole WAL into the database and fsync it (the last connection checkpoints on close), a
     // millisecond or more on every hook. The event is already durable in the WAL, the next
@@ -138,6 +141,9 @@ fn via_daemon(
             )));
         }
     };
+    if let Some(task) = v.get("task").and_then(|x| x.as_str()) {
+        export_task(task);
+    }
     match (
         v.get("stdout").and_then(|x| x.as_str()),
         v.get("stderr").and_then(|x| x.as_str()),
@@ -149,6 +155,15 @@ fn via_daemon(
             exit_code: i32::try_from(code).unwrap_or(2),
         },
         _ => fail(unreachable("the daemon's hook reply is incomplete")),
+    }
+}
+
+/// Give the session's shell its task: Claude Code sources `CLAUDE_ENV_FILE` (set for
+/// SessionStart hooks) before each command. Other clients have no such file; their tools get
+/// `WARD_TASK` from whoever starts them. Best effort: without it, credential helpers refuse.
+fn export_task(task: &str) {
+    if let Some(path) = std::env::var_os("CLAUDE_ENV_FILE").filter(|p| !p.is_empty()) {
+        let _ = ward_server::sessions::export_task(std::path::Path::new(&path), task);
     }
 }
 

@@ -321,6 +321,46 @@ fn hooks_go_through_the_daemon_attested_and_recorded() {
         &[],
     );
     assert!(claude_allows(&o), "{}", text(&o.stdout));
+    // A session through the daemon is a task: SessionStart opens it and the hook process
+    // exports it for the session's shell; the session's calls record it; SessionEnd ends it.
+    let env_file = home.join("claude-env.sh");
+    let session = |event: &str| {
+        json!({"session_id": "s-task", "transcript_path": "/tmp/t.jsonl", "cwd": "/tmp",
+            "hook_event_name": event, "source": "startup"})
+        .to_string()
+        .into_bytes()
+    };
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &session("SessionStart"),
+        &[("CLAUDE_ENV_FILE", env_file.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let exported = std::fs::read_to_string(&env_file).unwrap();
+    let task = exported
+        .trim()
+        .strip_prefix("export WARD_TASK=ward-task-")
+        .map(|t| format!("ward-task-{t}"))
+        .unwrap_or_else(|| panic!("{exported}"));
+    let o = ward(
+        home,
+        &["hook", "claude-code"],
+        &claude(ORDINARY, "s-task", "t5"),
+        &[],
+    );
+    assert!(claude_allows(&o), "{}", text(&o.stdout));
+    let evs = raw_events(&d, &key);
+    let call = evs
+        .iter()
+        .find(|e| e["tool_use_id"] == "t5")
+        .unwrap_or_else(|| panic!("{evs:#?}"));
+    assert_eq!(call["task"]["id"], task.as_str(), "{call}");
+    let o = ward(home, &["hook", "claude-code"], &session("SessionEnd"), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = ward(home, &["task", "show", &task, "--json"], b"", &[]);
+    let t: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["end_reason"], "session ended", "{t}");
     verify(home, &[]);
 }
 

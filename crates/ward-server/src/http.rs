@@ -330,6 +330,7 @@ async fn hook(
             &ward_clients::render_error(client, hint, &e),
             None,
             None,
+            None,
         )
     };
     let payload = match body_bytes(&svc, body).await {
@@ -359,6 +360,7 @@ async fn hook(
         &ans.handled.reply,
         ans.handled.event_id.as_deref(),
         ans.approval_id.as_deref(),
+        ans.task.as_deref(),
     )
 }
 
@@ -369,6 +371,7 @@ fn hook_response(
     reply: &ward_clients::Reply,
     event_id: Option<&str>,
     approval_id: Option<&str>,
+    task: Option<&str>,
 ) -> Response {
     let mut r = if process {
         json_response(
@@ -379,6 +382,7 @@ fn hook_response(
                 "exit_code": reply.exit_code,
                 "event_id": event_id,
                 "approval_id": approval_id,
+                "task": task,
             }),
         )
     } else {

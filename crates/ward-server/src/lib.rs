@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod serve;
 pub mod service;
+pub mod sessions;
 pub mod spool;
 pub mod tasks;
 pub mod ttl;

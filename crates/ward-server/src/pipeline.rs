@@ -40,6 +40,8 @@ pub struct Runtime {
     /// `ward.toml` and `WARD_*` settings, read only when a call needs them (a new or pending
     /// assistant: first use, the requester mapping, the pending rule), at most once.
     settings: OnceLock<Result<Settings, WardError>>,
+    /// The task the last SessionStart opened (for `CLAUDE_ENV_FILE`).
+    pub opened_task: Option<String>,
 }
 
 /// What handling one payload produced.
@@ -65,6 +67,7 @@ impl Runtime {
             signer: None,
             registration: None,
             settings: OnceLock::new(),
+            opened_task: None,
         }
     }
 
@@ -649,8 +652,65 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
             Err(e) => return error_handled(p.ev, e),
         }
     }
+    if let Err(e) = session_task(rt, &mut p) {
+        return finish(*p, Err(e));
+    }
     let recorded = rt.append(&p.event).map(|()| true);
     finish(*p, recorded)
+}
+
+/// The names of the repository a session runs in (the working directory outside one).
+pub fn session_names(cwd: &str, repo_root: Option<String>) -> Vec<String> {
+    match repo_root {
+        Some(root) => ident::repo_names(Path::new(&root)),
+        None => vec![cwd.to_string()],
+    }
+}
+
+/// The session's task, on the event (SessionStart opens it, SessionEnd ends it).
+fn session_task(rt: &mut Runtime, p: &mut Prepared) -> Result<(), WardError> {
+    let session = p.ev.session_id.clone();
+    let step = crate::sessions::step(p.ev.kind);
+    if let crate::sessions::Step::Record = step {
+        let t = rt
+            .store()?
+            .block_on(async |c| crate::sessions::current(c.r(), &session).await)?;
+        p.event.task = t.as_ref().map(crate::sessions::task_ref);
+        return Ok(());
+    }
+    let home = rt.home.clone();
+    let (signer, key) = (home.signer()?, home.token_key()?);
+    let settings = settings_in(&rt.settings, &home)?.clone();
+    let os_user = rt.origin.os_user.clone();
+    let requester = settings
+        .requesters
+        .get(&os_user)
+        .cloned()
+        .unwrap_or_else(|| os_user.clone());
+    let kind = assistants::kind_of(p.ev.client);
+    let host = rt.origin.host.clone();
+    let names = session_names(&p.ev.cwd, find_repo_root(&p.ev.cwd));
+    let task = rt.store()?.block_on(async |c| match step {
+        crate::sessions::Step::Open => {
+            let first_use = || Ok(settings.enrollment.first_use);
+            let owner = || requester.clone();
+            let (a, enrolled) =
+                assistants::resolve(c.r(), kind, &host, &os_user, &owner, &first_use, now_ms())
+                    .await?;
+            p.event.registration = Some(RegistrationRef {
+                id: a.id.clone(),
+                status: a.status.as_str().to_string(),
+                enrolled,
+            });
+            crate::sessions::open(c.r(), &signer, &key, &a, &session, &names, &requester).await
+        }
+        _ => crate::sessions::close(c.r(), &signer, &session, &settings.broker).await,
+    })?;
+    if matches!(p.ev.kind, HookKind::SessionStart) {
+        rt.opened_task = task.as_ref().map(|t| t.id.clone());
+    }
+    p.event.task = task.as_ref().map(crate::sessions::task_ref);
+    Ok(())
 }
 
 fn error_handled(ev: HookEvent, e: WardError) -> Handled {

@@ -53,6 +53,8 @@ pub struct Service {
     pub hook_tokens: TtlCache<[u8; 32], String>,
     /// A directory → its repository root, for [`REPO_ROOT_TTL`].
     repo_roots: TtlCache<String, Option<String>>,
+    /// A session → its open task, for [`SESSION_TASK_TTL`].
+    session_tasks: TtlCache<String, Option<ward_core::event::TaskRef>>,
     /// Registrations by hook identity, valid while the registry stamp is unchanged (see
     /// [`Service::registration`]).
     registrations: Mutex<Registrations>,
@@ -78,6 +80,10 @@ pub const HOOK_TOKEN_TTL: Duration = Duration::from_secs(1);
 /// request.
 pub const REPO_ROOT_TTL: Duration = Duration::from_secs(1);
 
+/// How long the daemon remembers which task a session's events belong to (the record only: no
+/// decision depends on it, and the daemon's own SessionStart and SessionEnd update it at once).
+pub const SESSION_TASK_TTL: Duration = Duration::from_secs(1);
+
 /// One hook call to decide.
 pub struct HookRequest<'a> {
     pub client: ClientKind,
@@ -94,6 +100,8 @@ pub struct HookRequest<'a> {
 pub struct HookAnswer {
     pub handled: Handled,
     pub approval_id: Option<String>,
+    /// The task a SessionStart opened (the hook process exports it for the session's shell).
+    pub task: Option<String>,
 }
 
 /// The decider of the daemon: warm engines, the caller's home for `~`.
@@ -148,6 +156,7 @@ impl Service {
             allow_hosts,
             hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
             repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
+            session_tasks: TtlCache::new(SESSION_TASK_TTL, 4096),
             registrations: Mutex::new(Registrations::default()),
             registry_generation: AtomicU64::new(0),
             registry_listening: AtomicBool::new(false),
@@ -269,6 +278,10 @@ impl Service {
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
+        let task = match self.session_task(&mut p, &who).await {
+            Ok(t) => t,
+            Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+        };
         let mut approval_id = None;
         if p.error.is_none() && p.decision.as_ref().map(|d| d.outcome) == Some(Outcome::Ask) {
             let wait = req.wait.unwrap_or(self.settings.approval_wait);
@@ -279,7 +292,66 @@ impl Service {
             }
         }
         let recorded = self.record(&p.event).await.map(|()| true);
-        self.answered(pipeline::finish(*p, recorded), approval_id, started)
+        let mut ans = self.answered(pipeline::finish(*p, recorded), approval_id, started);
+        ans.task = task;
+        ans
+    }
+
+    /// The session's task on the event: SessionStart opens it (answering its id), SessionEnd
+    /// ends it, any other event records the open one (remembered for [`SESSION_TASK_TTL`]).
+    async fn session_task(&self, p: &mut Prepared, who: &str) -> Result<Option<String>, WardError> {
+        use crate::sessions::{self, Step};
+        let session = p.ev.session_id.clone();
+        let step = sessions::step(p.ev.kind);
+        if let Step::Record = step {
+            let now = Instant::now();
+            if let Some(t) = self.session_tasks.get(&session, now) {
+                p.event.task = t;
+                return Ok(None);
+            }
+            let mut c = self.pool.acquire().await.map_err(read_err)?;
+            let t = sessions::current(c.r(), &session).await?;
+            p.event.task = t.as_ref().map(sessions::task_ref);
+            self.session_tasks.put(session, p.event.task.clone(), now);
+            return Ok(None);
+        }
+        let requester = self.requester(who);
+        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        let task = match step {
+            Step::Open => {
+                let kind = crate::assistants::kind_of(p.ev.client);
+                let first_use = self.settings.enrollment.first_use;
+                let (a, enrolled) = crate::assistants::resolve(
+                    c.r(),
+                    kind,
+                    &self.host,
+                    who,
+                    &|| requester.clone(),
+                    &|| Ok(first_use),
+                    now_ms(),
+                )
+                .await?;
+                p.event.registration = Some(ward_core::event::RegistrationRef {
+                    id: a.id.clone(),
+                    status: a.status.as_str().to_string(),
+                    enrolled,
+                });
+                let names = pipeline::session_names(&p.ev.cwd, pipeline::find_repo_root(&p.ev.cwd));
+                let key = self.home.token_key()?;
+                sessions::open(c.r(), &self.signer, &key, &a, &session, &names, &requester).await?
+            }
+            _ => sessions::close(c.r(), &self.signer, &session, &self.settings.broker).await?,
+        };
+        p.event.task = task.as_ref().map(sessions::task_ref);
+        let live = match step {
+            Step::Open => p.event.task.clone(),
+            _ => None,
+        };
+        self.session_tasks.put(session, live, Instant::now());
+        Ok(match step {
+            Step::Open => task.map(|t| t.id),
+            _ => None,
+        })
     }
 
     fn answered(
@@ -297,6 +369,7 @@ impl Service {
         HookAnswer {
             handled,
             approval_id,
+            task: None,
         }
     }
 

@@ -826,3 +826,111 @@ fn aws_docker_and_kubectl_get_secrets_through_their_own_protocols() {
         assert!(log.contains(line), "{line}");
     }
 }
+
+/// Claude Code's SessionStart and SessionEnd payloads (integrations.md §1.3).
+fn claude_session(event: &str, session: &str, cwd: &str) -> Vec<u8> {
+    let mut v = json!({"session_id": session, "transcript_path": "/tmp/t.jsonl", "cwd": cwd,
+        "hook_event_name": event});
+    if event == "SessionStart" {
+        v["source"] = "startup".into();
+    } else {
+        v["reason"] = "prompt_input_exit".into();
+    }
+    v.to_string().into_bytes()
+}
+
+/// The (first) decision event of a session, as the log holds it.
+fn decision_of(h: &Path, session: &str) -> Value {
+    let events = out(&succeeds(h, &["audit", "export", "--format", "jsonl"]));
+    events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+        .find(|e| e["kind"] == "decision" && e["session_id"] == session)
+        .unwrap_or_else(|| panic!("no decision in session {session}"))
+}
+
+#[test]
+fn a_claude_code_session_is_a_task_from_start_to_end() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("api");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(
+        repo.join(".git/config"),
+        "[remote \"origin\"]\n\turl = git@github.com:acme/api.git\n",
+    )
+    .unwrap();
+    let cwd = repo.to_str().unwrap();
+    let env_file = h.join("claude-env.sh");
+    let env = [("CLAUDE_ENV_FILE", env_file.to_str().unwrap())];
+    // First use enrolls the home owner's assistant (active) and opens the session's task.
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_session("SessionStart", "sess-1", cwd),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let exported = std::fs::read_to_string(&env_file).unwrap();
+    let task = exported
+        .trim()
+        .strip_prefix("export WARD_TASK=")
+        .unwrap()
+        .to_string();
+    let t = json(&succeeds(h, &["task", "show", &task, "--json"]));
+    assert_eq!(t["state"], "live", "{t}");
+    assert_eq!(t["repo"], "acme/api", "{t}");
+    assert_eq!(t["session_id"], "sess-1");
+    assert!(
+        t["actors"][1]
+            .as_str()
+            .unwrap()
+            .starts_with("assistant:ward-ast-"),
+        "{t}"
+    );
+    // Its calls carry the task and the actor chain; the shell's helpers find the task.
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_bash("git status", cwd, "tu-1"),
+        &[],
+    );
+    assert!(!claude_blocks(&o));
+    let decision = decision_of(h, "s-test");
+    assert_eq!(
+        decision["task"],
+        Value::Null,
+        "another session has no task: {decision}"
+    );
+    let payload = json!({"session_id": "sess-1", "transcript_path": "/tmp/t.jsonl", "cwd": cwd,
+        "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "git status"}, "tool_use_id": "tu-2"});
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        payload.to_string().as_bytes(),
+        &[],
+    );
+    assert!(!claude_blocks(&o));
+    let decision = decision_of(h, "sess-1");
+    assert_eq!(decision["task"]["id"], task.as_str(), "{decision}");
+    assert_eq!(decision["task"]["actors"], t["actors"], "{decision}");
+    // SessionEnd ends it.
+    let o = ward_in(
+        h,
+        &["hook", "claude-code"],
+        &claude_session("SessionEnd", "sess-1", cwd),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = json(&succeeds(h, &["task", "show", &task, "--json"]));
+    assert_eq!(
+        (t["state"].as_str(), t["end_reason"].as_str()),
+        (Some("ended"), Some("session ended")),
+        "{t}"
+    );
+    let o = ward_in(h, &["token", "introspect", &task, "--json"], b"", &[]);
+    assert_eq!(json(&o)["active"], false);
+    succeeds(h, &["audit", "verify"]);
+}
