@@ -6,4 +6,5 @@ pub mod jwt;
 pub mod scope;
 pub mod seal;
 pub mod ssh;
+pub mod standing;
 pub mod task;

@@ -67,6 +67,7 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
         Err(e) => return ward_clients::render_error(client, event_hint, &e),
     }
     let mut rt = Runtime::new(home, true);
+    rt.env_secrets = env_secrets();
     let reply = handle(&mut rt, client, &buf, event_hint).reply;
     if let Some(task) = rt.opened_task.as_deref() {
         export_task(task);
@@ -124,6 +125,7 @@ fn via_daemon(
         &[
             ("ward-reply", "process"),
             ("Content-Type", "application/json"),
+            ("ward-env-secrets", &env_secrets().join(",")),
         ],
         payload,
     ) {
@@ -156,6 +158,14 @@ fn via_daemon(
         },
         _ => fail(unreachable("the daemon's hook reply is incomplete")),
     }
+}
+
+/// Names (never values) of the secret-looking variables this hook inherited from its client.
+fn env_secrets() -> Vec<String> {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    ward_broker::standing::secret_names(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Give the session's shell its task: Claude Code sources `CLAUDE_ENV_FILE` (set for

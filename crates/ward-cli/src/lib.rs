@@ -124,6 +124,11 @@ enum Cmd {
         #[command(subcommand)]
         sub: CredentialCmd,
     },
+    /// Reports for security reviews
+    Report {
+        #[command(subcommand)]
+        sub: ReportCmd,
+    },
     /// List approval requests (needs an API key)
     Approvals {
         #[command(subcommand)]
@@ -232,6 +237,16 @@ enum TaskCmd {
     /// One task, its actor chain and its leases
     Show {
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCmd {
+    /// Long-lived secrets an assistant can still reach: static secrets ward releases, and
+    /// secret-looking variables its client's environment holds
+    Standing {
         #[arg(long)]
         json: bool,
     },
@@ -789,6 +804,9 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
                 scopes,
                 json,
             } => task_cmd::exchange(subject_token, actor_token, &audience, &scopes, json),
+        },
+        Cmd::Report { sub } => match sub {
+            ReportCmd::Standing { json } => task_cmd::report_standing(json),
         },
         Cmd::Lease { sub } => match sub {
             LeaseCmd::List { all, json } => task_cmd::lease_list(all, json),

@@ -646,3 +646,115 @@ pub fn credential_docker(op: &str) -> Result<i32, WardError> {
         )),
     }
 }
+
+/// `ward report standing`: what an assistant can reach that outlives a task. Static secrets
+/// (sealed in ward, each with what releases it and its live leases) and the secret-looking
+/// variables each assistant's client environment held at its last SessionStart (names only).
+pub fn report_standing(json_out: bool) -> Result<i32, WardError> {
+    let home = Home::resolve()?;
+    let s = settings(&home)?;
+    let (secrets, leases, seen, assistants) = with_store(async |c| {
+        let r = ward_store::read_err;
+        Ok((
+            ward_store::tasks::list_secrets(c.r()).await.map_err(r)?,
+            ward_store::tasks::unrevoked_leases(c.r(), &[])
+                .await
+                .map_err(r)?,
+            ward_store::tasks::exposures(c.r()).await.map_err(r)?,
+            ward_store::registry::list(c.r()).await.map_err(r)?,
+        ))
+    })?;
+    let now = ward_server::service::now_ms();
+    let released_as = |name: &str| -> Vec<String> {
+        s.broker
+            .releases
+            .iter()
+            .flat_map(|(kind, m)| {
+                m.iter()
+                    .filter(|(_, r)| r.secret == name)
+                    .map(move |(n, _)| format!("{kind}:{n}"))
+            })
+            .collect()
+    };
+    let statics: Vec<Value> = secrets
+        .iter()
+        .map(|x| {
+            let live = leases
+                .iter()
+                .filter(|l| {
+                    l.live(now)
+                        && serde_json::from_str::<Value>(&l.detail)
+                            .is_ok_and(|d| d["secret"] == x.name.as_str())
+                })
+                .count();
+            json!({"name": x.name, "created": ward_core::event::rfc3339_ms(x.created_ms), "released_as": released_as(&x.name), "live_leases": live})
+        })
+        .collect();
+    let mut env: Vec<Value> = Vec::new();
+    for a in &assistants {
+        let names: Vec<&ward_store::tasks::Exposure> =
+            seen.iter().filter(|e| e.assistant == a.id).collect();
+        if names.is_empty() || a.status == ward_store::registry::Status::Retired {
+            continue;
+        }
+        let last = names.iter().map(|e| e.last_seen_ms).max().unwrap_or(0);
+        env.push(json!({
+            "assistant": a.id,
+            "name": a.name,
+            "identity": format!("{}@{}/{}", a.kind, a.host, a.os_user),
+            "variables": names.iter().map(|e| &e.name).collect::<Vec<_>>(),
+            "last_seen": ward_core::event::rfc3339_ms(last),
+        }));
+    }
+    if json_out {
+        println!("{}", json!({"static_secrets": statics, "environment": env}));
+        return Ok(0);
+    }
+    if statics.is_empty() && env.is_empty() {
+        println!("no standing secrets seen");
+        return Ok(0);
+    }
+    if !statics.is_empty() {
+        println!(
+            "static secrets (sealed in ward, released per task; rotate them, or prefer a provider that mints per task):"
+        );
+        for v in &statics {
+            println!(
+                "  {}  released as {}  live leases {}",
+                v["name"].as_str().unwrap_or(""),
+                v["released_as"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "nothing".into()),
+                v["live_leases"]
+            );
+        }
+    }
+    if !env.is_empty() {
+        println!(
+            "in assistants' environments (reachable without ward; move them into `ward secret put` and a helper):"
+        );
+        for v in &env {
+            println!(
+                "  {} ({}): {}  (last seen {})",
+                v["name"].as_str().unwrap_or(""),
+                v["identity"].as_str().unwrap_or(""),
+                v["variables"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
+                v["last_seen"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(0)
+}

@@ -334,9 +334,23 @@ fn hooks_go_through_the_daemon_attested_and_recorded() {
         home,
         &["hook", "claude-code"],
         &session("SessionStart"),
-        &[("CLAUDE_ENV_FILE", env_file.to_str().unwrap())],
+        &[
+            ("CLAUDE_ENV_FILE", env_file.to_str().unwrap()),
+            ("NPM_TOKEN", "npm_standing_value"),
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // The attested hook process tells the daemon which standing secrets it inherited.
+    let o = ward(home, &["report", "standing", "--json"], b"", &[]);
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        r["environment"][0]["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "NPM_TOKEN"),
+        "{r}"
+    );
     let exported = std::fs::read_to_string(&env_file).unwrap();
     let task = exported
         .trim()

@@ -345,6 +345,21 @@ async fn hook(
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    // Only an attested local hook process speaks for its environment.
+    let env_secrets = match &peer {
+        Peer::Unix(_) => headers
+            .get("ward-env-secrets")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .filter(|n| !n.is_empty())
+                    .take(64)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let ans = svc
         .hook(HookRequest {
             client,
@@ -353,6 +368,7 @@ async fn hook(
             caller,
             home_dir,
             wait,
+            env_secrets,
         })
         .await;
     hook_response(
@@ -459,6 +475,7 @@ async fn decide(
             caller,
             home_dir,
             wait,
+            env_secrets: Vec::new(),
         })
         .await;
     let h = &ans.handled;

@@ -42,6 +42,8 @@ pub struct Runtime {
     settings: OnceLock<Result<Settings, WardError>>,
     /// The task the last SessionStart opened (for `CLAUDE_ENV_FILE`).
     pub opened_task: Option<String>,
+    /// Names of secret-looking variables in the hook's environment (set by `ward hook`).
+    pub env_secrets: Vec<String>,
 }
 
 /// What handling one payload produced.
@@ -68,6 +70,7 @@ impl Runtime {
             registration: None,
             settings: OnceLock::new(),
             opened_task: None,
+            env_secrets: Vec::new(),
         }
     }
 
@@ -690,6 +693,7 @@ fn session_task(rt: &mut Runtime, p: &mut Prepared) -> Result<(), WardError> {
     let kind = assistants::kind_of(p.ev.client);
     let host = rt.origin.host.clone();
     let names = session_names(&p.ev.cwd, find_repo_root(&p.ev.cwd));
+    let env_secrets = std::mem::take(&mut rt.env_secrets);
     let task = rt.store()?.block_on(async |c| match step {
         crate::sessions::Step::Open => {
             let first_use = || Ok(settings.enrollment.first_use);
@@ -702,6 +706,7 @@ fn session_task(rt: &mut Runtime, p: &mut Prepared) -> Result<(), WardError> {
                 status: a.status.as_str().to_string(),
                 enrolled,
             });
+            crate::sessions::saw_env(c.r(), &mut p.event, &a, &env_secrets).await?;
             crate::sessions::open(c.r(), &signer, &key, &a, &session, &names, &requester).await
         }
         _ => crate::sessions::close(c.r(), &signer, &session, &settings.broker).await,

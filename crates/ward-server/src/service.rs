@@ -94,6 +94,9 @@ pub struct HookRequest<'a> {
     pub home_dir: Option<String>,
     /// How long to wait for an approver (`None`: the configured default).
     pub wait: Option<Duration>,
+    /// Names of secret-looking variables in the hook process's environment (an attested local
+    /// hook tells them; recorded on SessionStart for `ward report standing`).
+    pub env_secrets: Vec<String>,
 }
 
 /// What the daemon answered.
@@ -278,7 +281,7 @@ impl Service {
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
-        let task = match self.session_task(&mut p, &who).await {
+        let task = match self.session_task(&mut p, &who, &req.env_secrets).await {
             Ok(t) => t,
             Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
         };
@@ -299,7 +302,12 @@ impl Service {
 
     /// The session's task on the event: SessionStart opens it (answering its id), SessionEnd
     /// ends it, any other event records the open one (remembered for [`SESSION_TASK_TTL`]).
-    async fn session_task(&self, p: &mut Prepared, who: &str) -> Result<Option<String>, WardError> {
+    async fn session_task(
+        &self,
+        p: &mut Prepared,
+        who: &str,
+        env_secrets: &[String],
+    ) -> Result<Option<String>, WardError> {
         use crate::sessions::{self, Step};
         let session = p.ev.session_id.clone();
         let step = sessions::step(p.ev.kind);
@@ -336,6 +344,7 @@ impl Service {
                     status: a.status.as_str().to_string(),
                     enrolled,
                 });
+                crate::sessions::saw_env(c.r(), &mut p.event, &a, env_secrets).await?;
                 let names = pipeline::session_names(&p.ev.cwd, pipeline::find_repo_root(&p.ev.cwd));
                 let key = self.home.token_key()?;
                 sessions::open(c.r(), &self.signer, &key, &a, &session, &names, &requester).await?

@@ -112,6 +112,27 @@ pub async fn close(
     Ok(Some(t))
 }
 
+/// Record the standing secrets a session's environment holds (names), on the store and on the
+/// SessionStart event.
+pub async fn saw_env(
+    c: ConnRef<'_>,
+    event: &mut ward_core::Event,
+    a: &Assistant,
+    names: &[String],
+) -> Result<(), WardError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    ward_store::tasks::saw_env(c, &a.id, names, crate::pipeline::now_ms())
+        .await
+        .map_err(ward_store::append_err)?;
+    event.action = Some(format!(
+        "standing secrets in the environment: {}",
+        names.join(", ")
+    ));
+    Ok(())
+}
+
 /// Write `export WARD_TASK=ID` where Claude Code asks SessionStart hooks to put variables for
 /// the session's shell (`CLAUDE_ENV_FILE`), so credential helpers find the task. The id, not a
 /// token: the helpers run as the user who owns `$WARD_HOME` and read the store themselves.

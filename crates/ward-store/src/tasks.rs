@@ -434,3 +434,57 @@ pub async fn rm_secret(conn: ConnRef<'_>, name: &str) -> Result<bool, sqlx::Erro
         Ok(r.rows_affected() == 1)
     })
 }
+
+/// Record that `assistant`'s environment held these secret-looking variables (names) at
+/// `now_ms`.
+pub async fn saw_env(
+    conn: ConnRef<'_>,
+    assistant: &str,
+    names: &[String],
+    now_ms: u64,
+) -> Result<(), sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        for n in names {
+            sqlx::query(
+                "INSERT INTO env_exposure (assistant, name, first_seen_ms, last_seen_ms) VALUES ($1, $2, $3, $3)
+                 ON CONFLICT (assistant, name) DO UPDATE SET last_seen_ms = excluded.last_seen_ms",
+            )
+            .bind(assistant)
+            .bind(n)
+            .bind(to_i64(now_ms))
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// One secret-looking variable seen in an assistant's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exposure {
+    pub assistant: String,
+    pub name: String,
+    pub first_seen_ms: u64,
+    pub last_seen_ms: u64,
+}
+
+/// Everything seen, by assistant then name.
+pub async fn exposures(conn: ConnRef<'_>) -> Result<Vec<Exposure>, sqlx::Error> {
+    on_backend!(conn, c, _pg => {
+        let rows = sqlx::query(
+            "SELECT assistant, name, first_seen_ms, last_seen_ms FROM env_exposure ORDER BY assistant, name",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Exposure {
+                    assistant: r.text("assistant")?,
+                    name: r.text("name")?,
+                    first_seen_ms: to_u64(r.int("first_seen_ms")?),
+                    last_seen_ms: to_u64(r.int("last_seen_ms")?),
+                })
+            })
+            .collect()
+    })
+}

@@ -270,6 +270,17 @@ fn git_gets_a_credential_only_inside_a_task_for_its_repository() {
         );
         assert!(out(&o).contains("username=x-access-token"));
     }
+    let standing = json(&succeeds(h, &["report", "standing", "--json"]));
+    assert_eq!(
+        standing["static_secrets"][0]["released_as"],
+        json!(["git:github.com"]),
+        "{standing}"
+    );
+    // Released twice (by token and by id): two leases, live until the task ends.
+    assert_eq!(
+        standing["static_secrets"][0]["live_leases"], 2,
+        "{standing}"
+    );
     let lease = json(&succeeds(h, &["lease", "list", "--json"]));
     assert!(
         lease["leases"]
@@ -863,7 +874,11 @@ fn a_claude_code_session_is_a_task_from_start_to_end() {
     .unwrap();
     let cwd = repo.to_str().unwrap();
     let env_file = h.join("claude-env.sh");
-    let env = [("CLAUDE_ENV_FILE", env_file.to_str().unwrap())];
+    let env = [
+        ("CLAUDE_ENV_FILE", env_file.to_str().unwrap()),
+        ("GITHUB_TOKEN", "ghp_standing_value"),
+        ("DATABASE_URL", "postgres://app:hunter2@db/app"),
+    ];
     // First use enrolls the home owner's assistant (active) and opens the session's task.
     let o = ward_in(
         h,
@@ -916,6 +931,15 @@ fn a_claude_code_session_is_a_task_from_start_to_end() {
     let decision = decision_of(h, "sess-1");
     assert_eq!(decision["task"]["id"], task.as_str(), "{decision}");
     assert_eq!(decision["task"]["actors"], t["actors"], "{decision}");
+    // The client's environment held standing secrets: reported by name, never by value.
+    let o = succeeds(h, &["report", "standing", "--json"]);
+    assert!(!out(&o).contains("ghp_standing_value") && !out(&o).contains("hunter2"));
+    let r = json(&o);
+    let vars = r["environment"][0]["variables"].as_array().unwrap();
+    for name in ["DATABASE_URL", "GITHUB_TOKEN"] {
+        assert!(vars.iter().any(|v| v == name), "{name}: {r}");
+    }
+    assert!(!vars.iter().any(|v| v == "CLAUDE_ENV_FILE"), "{r}");
     // SessionEnd ends it.
     let o = ward_in(
         h,
