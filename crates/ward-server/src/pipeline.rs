@@ -675,9 +675,12 @@ fn session_task(rt: &mut Runtime, p: &mut Prepared) -> Result<(), WardError> {
     let session = p.ev.session_id.clone();
     let step = crate::sessions::step(p.ev.kind);
     if let crate::sessions::Step::Record = step {
-        let t = rt
-            .store()?
-            .block_on(async |c| crate::sessions::current(c.r(), &session).await)?;
+        let agent = p.ev.call.as_ref().and_then(|c| c.agent_id.clone());
+        let home = rt.home.clone();
+        let keys = || Ok((home.signer()?, home.token_key()?));
+        let t = rt.store()?.block_on(async |c| {
+            crate::sessions::of_event(c.r(), &session, agent.as_deref(), &keys).await
+        })?;
         p.event.task = t.as_ref().map(crate::sessions::task_ref);
         return Ok(());
     }

@@ -312,15 +312,21 @@ impl Service {
         let session = p.ev.session_id.clone();
         let step = sessions::step(p.ev.kind);
         if let Step::Record = step {
+            let agent = p.ev.call.as_ref().and_then(|c| c.agent_id.clone());
+            let cache_key = match &agent {
+                Some(a) => format!("{session}#agent:{a}"),
+                None => session.clone(),
+            };
             let now = Instant::now();
-            if let Some(t) = self.session_tasks.get(&session, now) {
+            if let Some(t) = self.session_tasks.get(&cache_key, now) {
                 p.event.task = t;
                 return Ok(None);
             }
             let mut c = self.pool.acquire().await.map_err(read_err)?;
-            let t = sessions::current(c.r(), &session).await?;
+            let keys = || Ok((self.signer.as_ref().clone(), self.home.token_key()?));
+            let t = sessions::of_event(c.r(), &session, agent.as_deref(), &keys).await?;
             p.event.task = t.as_ref().map(sessions::task_ref);
-            self.session_tasks.put(session, p.event.task.clone(), now);
+            self.session_tasks.put(cache_key, p.event.task.clone(), now);
             return Ok(None);
         }
         let requester = self.requester(who);

@@ -46,6 +46,42 @@ pub async fn current(c: ConnRef<'_>, session_id: &str) -> Result<Option<Task>, W
     Ok(t.filter(|t| t.state(crate::pipeline::now_ms()) == State::Live))
 }
 
+/// The task an event of `session` belongs to: a sub-agent's own child task (opened on its first
+/// event: the session task's scopes, the actor chain extended by `agent:ID`), else the
+/// session's. `keys` (the audit signer and token key) are loaded only to open a child.
+pub async fn of_event(
+    mut c: ConnRef<'_>,
+    session: &str,
+    agent: Option<&str>,
+    keys: &(dyn Fn() -> Result<(NoteSigner, TokenKey), WardError> + Sync),
+) -> Result<Option<Task>, WardError> {
+    let Some(agent) = agent.filter(|a| !a.is_empty()) else {
+        return current(c, session).await;
+    };
+    let own = format!("{session}#agent:{agent}");
+    if let Some(t) = current(c.reborrow(), &own).await? {
+        return Ok(Some(t));
+    }
+    let Some(parent) = current(c.reborrow(), session).await? else {
+        return Ok(None);
+    };
+    let (signer, key) = keys()?;
+    let req = StartTask {
+        assistant: parent.assistant.clone(),
+        repo: parent.repo.clone(),
+        parent: Some(parent.id.clone()),
+        agent: Some(agent.to_string()),
+        session_id: Some(own),
+        ttl_ms: Some(ward_broker::task::MAX_TTL_MS),
+        ..StartTask::default()
+    };
+    Ok(Some(
+        tasks::start(c, &signer, &key, &req, &parent.requester)
+            .await?
+            .task,
+    ))
+}
+
 /// What a session event does to its task.
 pub enum Step {
     /// SessionStart: open one (if the assistant is active and works here).

@@ -225,6 +225,7 @@ pub async fn start(
     })?;
     let now = now_ms();
     let ttl = req.ttl_ms.unwrap_or(rules::DEFAULT_TASK_TTL_MS);
+    let mut env = req.env.clone();
     let (parent, scopes, actors, expires, requester) = match &req.parent {
         Some(pid) => {
             let p = get(c.reborrow(), pid).await?;
@@ -266,6 +267,8 @@ pub async fn start(
             }
             actors.dedup();
             let expires = now.saturating_add(ttl).min(p.expires_ms);
+            // A child works where its parent does unless it narrowed that.
+            env = env.or_else(|| p.env.clone());
             (
                 Some(p.id.clone()),
                 scopes,
@@ -307,7 +310,7 @@ pub async fn start(
         requester,
         assistant: a.id.clone(),
         repo: req.repo.clone(),
-        env: req.env.clone(),
+        env,
         scopes: scope::to_strings(&scopes),
         actors,
         session_id: req.session_id.clone(),

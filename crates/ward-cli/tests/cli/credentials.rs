@@ -931,6 +931,32 @@ fn a_claude_code_session_is_a_task_from_start_to_end() {
     let decision = decision_of(h, "sess-1");
     assert_eq!(decision["task"]["id"], task.as_str(), "{decision}");
     assert_eq!(decision["task"]["actors"], t["actors"], "{decision}");
+    // A sub-agent's calls get a child task of their own: the session's scopes, the chain
+    // extended by the agent; ending the session ends it too.
+    let sub = json!({"session_id": "sess-1", "transcript_path": "/tmp/t.jsonl", "cwd": cwd,
+        "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "ls"}, "tool_use_id": "tu-3", "agent_id": "a-7",
+        "agent_type": "Explore"});
+    let o = ward_in(h, &["hook", "claude-code"], sub.to_string().as_bytes(), &[]);
+    assert!(!claude_blocks(&o), "{}", out(&o));
+    let events = out(&succeeds(h, &["audit", "export"]));
+    let child_ref: Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+        .find(|e| e["tool_use_id"] == "tu-3")
+        .unwrap()["task"]
+        .clone();
+    let child = child_ref["id"].as_str().unwrap().to_string();
+    assert_ne!(child, task);
+    let mut chain = t["actors"].as_array().unwrap().clone();
+    chain.push(json!("agent:a-7"));
+    assert_eq!(child_ref["actors"], json!(chain), "{child_ref}");
+    let c = json(&succeeds(h, &["task", "show", &child, "--json"]));
+    assert_eq!(
+        (c["parent"].as_str(), c["scopes"].clone()),
+        (Some(task.as_str()), t["scopes"].clone()),
+        "{c}"
+    );
     // The client's environment held standing secrets: reported by name, never by value.
     let o = succeeds(h, &["report", "standing", "--json"]);
     assert!(!out(&o).contains("ghp_standing_value") && !out(&o).contains("hunter2"));
@@ -956,5 +982,7 @@ fn a_claude_code_session_is_a_task_from_start_to_end() {
     );
     let o = ward_in(h, &["token", "introspect", &task, "--json"], b"", &[]);
     assert_eq!(json(&o)["active"], false);
+    let c = json(&succeeds(h, &["task", "show", &child, "--json"]));
+    assert_eq!(c["state"], "ended", "{c}");
     succeeds(h, &["audit", "verify"]);
 }
