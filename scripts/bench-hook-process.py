@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """`ward hook claude-code` as a whole process against `ward --version`, interleaved.
 
-Usage: scripts/bench-hook-process.py [WARD_BIN] [PAIRS]   (defaults: target/release/ward, 300)
+Usage: scripts/bench-hook-process.py [WARD_BIN] [PAIRS] [session]
+       (defaults: target/release/ward, 300)
 
 Runs `--version` and one hook (a Claude Code PreToolUse payload for `git status --short`)
 alternately PAIRS times in a fresh temporary $WARD_HOME and prints percentiles of both and the
-ratio of the medians. docs/PERFORMANCE.md quotes it beside criterion's mean.
+ratio of the medians. With `session`, a SessionStart opens the session's task first, so every
+timed call also finds and records its task. docs/PERFORMANCE.md quotes it beside criterion's mean.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import time
 
 ward = sys.argv[1] if len(sys.argv) > 1 else "target/release/ward"
 pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+session = len(sys.argv) > 3 and sys.argv[3] == "session"
 payload = json.dumps({
     "session_id": "bench", "transcript_path": "/tmp/t.jsonl", "cwd": "/tmp",
     "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
@@ -35,6 +38,12 @@ def timed(args, stdin=b""):
 with tempfile.TemporaryDirectory() as home:
     os.environ["WARD_HOME"] = home
     subprocess.run([ward, "init"], stdout=subprocess.DEVNULL, check=True)
+    if session:
+        start = json.dumps({"session_id": "bench", "transcript_path": "/tmp/t.jsonl",
+                            "cwd": "/tmp", "hook_event_name": "SessionStart",
+                            "source": "startup"}).encode()
+        subprocess.run([ward, "hook", "claude-code"], input=start,
+                       stdout=subprocess.DEVNULL, check=True)
     version, hook = [], []
     for _ in range(pairs):
         version.append(timed([ward, "--version"]))
