@@ -12,6 +12,27 @@ use ward_server::config::Settings;
 use ward_server::home::Home;
 use ward_server::tasks::{self, Ended, StartTask};
 
+/// The policy engines of the home's pack, for credential decisions.
+fn engines(
+    home: &Home,
+) -> impl Fn(&'static str) -> Result<std::sync::Arc<ward_policy::Engine>, WardError> + Sync + '_ {
+    move |action| home.engine(action).map(std::sync::Arc::new)
+}
+
+fn ctx<'a>(
+    signer: &'a ward_audit::NoteSigner,
+    key: &'a ward_broker::jwt::TokenKey,
+    engines: ward_server::credentials::Engines<'a>,
+    broker: &'a ward_server::credentials::Broker,
+) -> ward_server::credentials::Ctx<'a> {
+    ward_server::credentials::Ctx {
+        signer,
+        key,
+        engines,
+        broker,
+    }
+}
+
 fn settings(home: &Home) -> Result<Settings, WardError> {
     ward_server::serve::settings(home, &ward_server::config::Flags::default())
 }
@@ -278,6 +299,7 @@ pub fn exchange(
             c.r(),
             &home.signer()?,
             &home.token_key()?,
+            &engines(&home),
             &s.token_audiences,
             &x,
         )
@@ -456,12 +478,11 @@ pub fn credential_git(op: &str) -> Result<i32, WardError> {
     let home = Home::resolve()?;
     let s = settings(&home)?;
     let answer = with_store(async |c| {
+        let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::git_get(
             c.r(),
-            &home.signer()?,
-            &home.token_key()?,
+            ctx(&signer, &key, &engines(&home), &s.broker),
             &home.seal_key()?,
-            &s.broker,
             &reference,
             &req,
         )
@@ -490,11 +511,10 @@ pub fn credential_postgres(
     let home = Home::resolve()?;
     let s = settings(&home)?;
     let cred = with_store(async |c| {
+        let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::postgres(
             c.r(),
-            &home.signer()?,
-            &home.token_key()?,
-            &s.broker,
+            ctx(&signer, &key, &engines(&home), &s.broker),
             name,
             &reference,
         )
@@ -535,12 +555,11 @@ pub fn credential_ssh(
     let home = Home::resolve()?;
     let s = settings(&home)?;
     let cred = with_store(async |c| {
+        let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::ssh(
             c.r(),
-            &home.signer()?,
-            &home.token_key()?,
+            ctx(&signer, &key, &engines(&home), &s.broker),
             &home.ssh_ca()?,
-            &s.broker,
             name,
             &reference,
             &key_text,
@@ -591,12 +610,11 @@ fn released(
     let home = Home::resolve()?;
     let s = settings(&home)?;
     with_store(async |c| {
+        let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::release(
             c.r(),
-            &home.signer()?,
-            &home.token_key()?,
+            ctx(&signer, &key, &engines(&home), &s.broker),
             &home.seal_key()?,
-            &s.broker,
             kind,
             name,
             &reference,

@@ -42,6 +42,10 @@ pub enum Action {
     },
     /// Any other tool (task, todo, ask-user, …); decided by name.
     Other { name: String },
+    /// A credential asked of ward's broker inside a task: `provider` is `git`, `aws`, `docker`,
+    /// `kubectl`, `postgres`, `ssh`, or `token` for an exchange; `name` the host, profile,
+    /// registry, cluster, provider or audience.
+    Credential { provider: String, name: String },
 }
 
 impl Action {
@@ -54,6 +58,7 @@ impl Action {
             Action::WebFetch { .. } => "web_fetch",
             Action::Mcp { .. } => "mcp_call",
             Action::Other { .. } => "other",
+            Action::Credential { .. } => "credential",
         }
     }
 
@@ -65,6 +70,7 @@ impl Action {
             Action::WebFetch { url } => url.clone(),
             Action::Mcp { server, tool, .. } => format!("{server}/{tool}"),
             Action::Other { name } => name.clone(),
+            Action::Credential { provider, name } => format!("{provider}:{name}"),
         }
     }
 }

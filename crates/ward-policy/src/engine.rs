@@ -401,10 +401,63 @@ fn context(
         _ => (String::new(), String::new()),
     };
     let facts_record = RestrictedExpression::new_record(fact_pairs).map_err(|e| err(&e))?;
-    let context = Context::from_pairs([
+    let credential = match &call.action {
+        Action::Credential { provider, name } => {
+            let field = |k: &str| {
+                RestrictedExpression::new_string(
+                    call.input
+                        .get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            };
+            let scopes = call
+                .input
+                .get("scopes")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(|s| RestrictedExpression::new_string(s.to_string()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            Some(
+                RestrictedExpression::new_record([
+                    (
+                        "provider".to_string(),
+                        RestrictedExpression::new_string(provider.clone()),
+                    ),
+                    (
+                        "name".to_string(),
+                        RestrictedExpression::new_string(name.clone()),
+                    ),
+                    ("repo".to_string(), field("repo")),
+                    ("env".to_string(), field("env")),
+                    ("requester".to_string(), field("requester")),
+                    ("assistant".to_string(), field("assistant")),
+                    ("task".to_string(), field("task")),
+                    ("scopes".to_string(), RestrictedExpression::new_set(scopes)),
+                ])
+                .map_err(|e| err(&e))?,
+            )
+        }
+        _ => None,
+    };
+    let mut pairs = vec![
         (
             "client".to_string(),
-            RestrictedExpression::new_string(call.assistant.client.as_str().to_string()),
+            RestrictedExpression::new_string(match &call.action {
+                // The registration's kind (`ci` and `custom` have no client).
+                Action::Credential { .. } => call
+                    .input
+                    .get("kind")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                _ => call.assistant.client.as_str().to_string(),
+            }),
         ),
         (
             "tool".to_string(),
@@ -419,8 +472,11 @@ fn context(
             RestrictedExpression::new_string(tool),
         ),
         ("facts".to_string(), facts_record),
-    ])
-    .map_err(|e| err(&e))?;
+    ];
+    if let Some(c) = credential {
+        pairs.push(("credential".to_string(), c));
+    }
+    let context = Context::from_pairs(pairs).map_err(|e| err(&e))?;
     Ok((context, fired))
 }
 
@@ -446,14 +502,25 @@ fn decide_map(
             ),
         ));
     }
-    let principal = EntityUid::from_type_name_and_id(
-        engine.assistant_type.clone(),
-        EntityId::new(call.assistant.id()),
-    );
-    let resource = EntityUid::from_type_name_and_id(
-        engine.target_type.clone(),
-        EntityId::new(&call.tool_name),
-    );
+    // A credential is asked by a registered assistant: its registration id.
+    let who = match &call.action {
+        Action::Credential { .. } => call
+            .input
+            .get("assistant")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| call.assistant.id()),
+        _ => call.assistant.id(),
+    };
+    let principal =
+        EntityUid::from_type_name_and_id(engine.assistant_type.clone(), EntityId::new(who));
+    // A credential's target is what it is for (`postgres:analytics`); a tool's, its name.
+    let target = match &call.action {
+        Action::Credential { .. } => call.action.summary(),
+        _ => call.tool_name.clone(),
+    };
+    let resource =
+        EntityUid::from_type_name_and_id(engine.target_type.clone(), EntityId::new(&target));
     let part = engine.part(engine.mask(&map))?;
     let (context, fired) = context(call, map, part.facts_used.as_ref())?;
     let request = Request::new(

@@ -12,13 +12,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 /// The Cedar actions, one per `ward_core::Action` kind.
-pub const ACTIONS: [&str; 6] = [
+pub const ACTIONS: [&str; 7] = [
     "shell",
     "file_read",
     "file_write",
     "web_fetch",
     "mcp_call",
     "other",
+    "credential",
 ];
 
 /// The fixed part of the schema; the `Facts` record type is generated from [`Facts`] so the two
@@ -32,8 +33,20 @@ type Context = {
   "mcp_server": String,
   "mcp_tool": String,
   "facts": Facts,
+  "credential"?: Credential,
 };
-action "shell", "file_read", "file_write", "web_fetch", "mcp_call", "other" appliesTo {
+// A credential asked of the broker (action "credential"; resource Target::"PROVIDER:NAME").
+type Credential = {
+  "provider": String,
+  "name": String,
+  "repo": String,
+  "env": String,
+  "requester": String,
+  "assistant": String,
+  "task": String,
+  "scopes": Set<String>,
+};
+action "shell", "file_read", "file_write", "web_fetch", "mcp_call", "other", "credential" appliesTo {
   principal: Assistant,
   resource: Target,
   context: Context,

@@ -274,6 +274,70 @@ pub fn read_section(
     }
 }
 
+/// Where the policy engine for an action comes from (the home's compiled pack, or the daemon's
+/// warm engines).
+pub type Engines<'a> =
+    &'a (dyn Fn(&'static str) -> Result<std::sync::Arc<ward_policy::Engine>, WardError> + Sync);
+
+/// What every broker operation needs: the audit signer, the task-token key, the policy engines
+/// and the broker's configuration.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub signer: &'a NoteSigner,
+    pub key: &'a TokenKey,
+    pub engines: Engines<'a>,
+    pub broker: &'a Broker,
+}
+
+/// Decide a credential request through the policy pack (Cedar action `credential`, principal
+/// `Assistant::"ward-ast-…"`, resource `Target::"PROVIDER:NAME"`, `context.credential` the
+/// task's repository, environment, requester, id and scopes). `Ok(Err(why))`: refused (a policy
+/// deny, or an ask: credentials are not approved one by one).
+pub fn decide(
+    engines: Engines<'_>,
+    t: &Task,
+    a: &Assistant,
+    provider: &str,
+    name: &str,
+) -> Result<Result<(), String>, WardError> {
+    let call = ward_core::ToolCall {
+        assistant: ward_core::Assistant {
+            client: ward_core::ClientKind::ClaudeCode,
+            host: a.host.clone(),
+            os_user: a.os_user.clone(),
+        },
+        session_id: t.session_id.clone().unwrap_or_else(|| t.id.clone()),
+        tool_use_id: None,
+        tool_name: "credential".into(),
+        action: ward_core::Action::Credential {
+            provider: provider.to_string(),
+            name: name.to_string(),
+        },
+        input: json!({
+            "repo": t.repo,
+            "env": t.env.clone().unwrap_or_default(),
+            "requester": t.requester,
+            "assistant": a.id,
+            "kind": a.kind,
+            "task": t.id,
+            "scopes": t.scopes,
+        }),
+        cwd: String::new(),
+        repo_root: None,
+        agent_id: None,
+    };
+    let engine = engines("credential")?;
+    let d = ward_policy::decide(&engine, &call, &ward_policy::Facts::default())?;
+    Ok(match d.outcome {
+        ward_core::Outcome::Allow => Ok(()),
+        ward_core::Outcome::Deny => Err(d.reason),
+        ward_core::Outcome::Ask => Err(format!(
+            "{} (a credential is never released on approval: change the policy or the task)",
+            d.reason
+        )),
+    })
+}
+
 /// The live task `reference` names: a task token (checked completely) or a task id.
 /// `Ok(Err(why))`: no live task.
 pub async fn resolve_task(
@@ -411,13 +475,17 @@ fn repo_of_path(path: &str) -> String {
 )]
 pub async fn git_get(
     mut c: ConnRef<'_>,
-    signer: &NoteSigner,
-    key: &TokenKey,
+    ctx: Ctx<'_>,
     seal: &ward_broker::seal::SealKey,
-    broker: &Broker,
     reference: &str,
     req: &BTreeMap<String, String>,
 ) -> Result<(String, String), WardError> {
+    let Ctx {
+        signer,
+        key,
+        engines,
+        broker,
+    } = ctx;
     let host = req
         .get("host")
         .map(|h| h.to_lowercase())
@@ -471,6 +539,9 @@ pub async fn git_get(
             return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
         }
     };
+    if let Err(why) = decide(engines, &task.0, &task.1, "git", &format!("{host}/{repo}"))? {
+        return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
+    }
     let password = match open_secret(c.reborrow(), seal, &h.secret).await? {
         Ok(p) => p,
         Err(why) => {
@@ -580,20 +651,20 @@ fn serves(
 /// Release the static secret of `[credentials.KIND."NAME"]` (`aws`, `docker`, `kubectl`) to the
 /// task `reference` names, if the task's repository, environment and scopes are ones it serves.
 /// The answer is the release and the secret; issuance and refusal are audit events.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the store, three keys, the configuration and the request are distinct inputs"
-)]
 pub async fn release(
     mut c: ConnRef<'_>,
-    signer: &NoteSigner,
-    key: &TokenKey,
+    ctx: Ctx<'_>,
     seal: &ward_broker::seal::SealKey,
-    broker: &Broker,
     kind: &str,
     name: &str,
     reference: &str,
 ) -> Result<(Release, String, u64), WardError> {
+    let Ctx {
+        signer,
+        key,
+        engines,
+        broker,
+    } = ctx;
     let resource = format!("{kind}:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
         Ok(t) => t,
@@ -611,6 +682,9 @@ pub async fn release(
         Ok(r) => r,
         Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
     };
+    if let Err(why) = decide(engines, &task.0, &task.1, kind, name)? {
+        return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
+    }
     let secret = match open_secret(c.reborrow(), seal, &r.secret).await? {
         Ok(s) => s,
         Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
@@ -691,20 +765,20 @@ pub struct SshCredential {
 
 /// Sign `public_key` with ward's SSH CA for the task `reference` names, from provider `name`:
 /// valid from a minute ago (clock skew) for the provider's TTL, never past the task.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the store, three keys, the configuration and the request are distinct inputs"
-)]
 pub async fn ssh(
     mut c: ConnRef<'_>,
-    signer: &NoteSigner,
-    key: &TokenKey,
+    ctx: Ctx<'_>,
     ca: &ward_broker::ssh::SshCa,
-    broker: &Broker,
     name: &str,
     reference: &str,
     public_key: &str,
 ) -> Result<SshCredential, WardError> {
+    let Ctx {
+        signer,
+        key,
+        engines,
+        broker,
+    } = ctx;
     let resource = format!("ssh:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
         Ok(t) => t,
@@ -726,6 +800,9 @@ pub async fn ssh(
         Ok(p) => p,
         Err(why) => return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await),
     };
+    if let Err(why) = decide(engines, t, &task.1, "ssh", name)? {
+        return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await);
+    }
     let now = now_ms();
     let valid_before_ms = now.saturating_add(p.ttl_ms).min(t.expires_ms);
     let principals: Vec<String> = p
@@ -814,12 +891,16 @@ fn random_text(n: usize) -> Result<Vec<u8>, WardError> {
 /// Mint a Postgres login role for the task `reference` names, from provider `name`.
 pub async fn postgres(
     mut c: ConnRef<'_>,
-    signer: &NoteSigner,
-    key: &TokenKey,
-    broker: &Broker,
+    ctx: Ctx<'_>,
     name: &str,
     reference: &str,
 ) -> Result<PgCredential, WardError> {
+    let Ctx {
+        signer,
+        key,
+        engines,
+        broker,
+    } = ctx;
     let resource = format!("postgres:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
         Ok(t) => t,
@@ -846,6 +927,9 @@ pub async fn postgres(
             return Err(refuse(c, signer, Some(&task), "postgres", &resource, why).await);
         }
     };
+    if let Err(why) = decide(engines, t, &task.1, "postgres", name)? {
+        return Err(refuse(c, signer, Some(&task), "postgres", &resource, why).await);
+    }
     let role = format!("ward_{}", hex::encode(random_text(8)?));
     let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_text(24)?);
     let expires_ms = t.expires_ms;

@@ -386,7 +386,7 @@ pub fn read_pack_dir(dir: &Path) -> Result<Vec<PackSource>, WardError> {
 }
 
 /// Version of the slice cache's layout (part of its directory name).
-const CACHE_FORMAT: &str = "v2";
+const CACHE_FORMAT: &str = "v3";
 
 fn write_cache(dir: &Path, pack: &CompiledPack) -> std::io::Result<()> {
     if dir.exists() {

@@ -555,6 +555,12 @@ fn normalized_as_payload(call: &ward_core::ToolCall) -> Result<String, WardError
             .to_string());
         }
         ward_core::Action::Other { name } => (name.as_str(), call.input.clone()),
+        ward_core::Action::Credential { .. } => {
+            return Err(WardError::new(
+                ErrorCode::BadInput,
+                "credentials are asked of the broker (`ward credential …`, `POST /v1/token`), not decided as hook calls",
+            ));
+        }
     };
     Ok(json!({
         "session_id": call.session_id,
@@ -1335,8 +1341,15 @@ async fn token_exchange(
     };
     let key = svc.home.token_key()?;
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
-    let answer =
-        crate::tasks::exchange(c.r(), &svc.signer, &key, &svc.settings.token_audiences, &x).await?;
+    let answer = crate::tasks::exchange(
+        c.r(),
+        &svc.signer,
+        &key,
+        &|a| svc.engine(a),
+        &svc.settings.token_audiences,
+        &x,
+    )
+    .await?;
     let mut r = match answer {
         Ok(t) => json_response(StatusCode::OK, &crate::tasks::exchange_json(&t)),
         Err(r) => json_response(

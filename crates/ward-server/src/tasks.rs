@@ -690,6 +690,7 @@ pub async fn exchange(
     mut c: ConnRef<'_>,
     signer: &NoteSigner,
     key: &TokenKey,
+    engines: crate::credentials::Engines<'_>,
     audiences: &[String],
     req: &Exchange,
 ) -> Result<Result<Exchanged, ExchangeRefused>, WardError> {
@@ -781,13 +782,24 @@ pub async fn exchange(
                 .collect::<Vec<_>>(),
         )
         .map_err(|s| refused("invalid_scope", format!("`{s}` is not a scope")))?;
-        scope::narrow(&theirs, &wanted).map_err(|s| {
+        let narrowed = scope::narrow(&theirs, &wanted).map_err(|s| {
             refused(
                 "invalid_scope",
                 format!("scope `{s}` would widen the subject token's"),
             )
-        })
+        })?;
+        match crate::credentials::decide(engines, task, &subject.assistant, "token", aud) {
+            Ok(Ok(())) => Ok(Ok(narrowed)),
+            Ok(Err(why)) => Err(refused("unauthorized_client", why)),
+            Err(e) => Ok(Err(e)),
+        }
     })();
+    // A policy that cannot be evaluated fails the request (closed), not the exchange's shape.
+    let verdict = match verdict {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => return Err(e),
+        Err(r) => Err(r),
+    };
     let resource = format!("token:{}", req.audience);
     let event_for = |action: String| {
         let mut t = task.clone();

@@ -986,3 +986,73 @@ fn a_claude_code_session_is_a_task_from_start_to_end() {
     assert_eq!(c["state"], "ended", "{c}");
     succeeds(h, &["audit", "verify"]);
 }
+
+#[test]
+fn credentials_are_decided_by_the_policy_pack() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    let id = registered(h, "bot", &["--kind", "ci", "--repo", "acme/*"]);
+    let o = ward_in(h, &["secret", "put", "gh"], b"ghp_policy_test", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    std::fs::write(
+        h.join("ward.toml"),
+        "token_audiences = [\"mcp:*\"]\n[credentials.git.\"github.com\"]\nsecret = \"gh\"\nrepos = [\"acme/*\"]\n",
+    )
+    .unwrap();
+    // The home's pack, plus a team's own rules about credentials.
+    std::fs::write(
+        h.join("policies/zz-credentials.cedar"),
+        r#"@id("payments-stay-human")
+@reason("the payments repository is pushed by people only")
+forbid (principal, action == Action::"credential", resource == Target::"git:github.com/acme/payments");
+
+@id("no-payments-mcp-for-bots")
+@reason("bots get no token for the payments MCP server")
+forbid (principal, action == Action::"credential", resource)
+  when { context has credential && context.credential.provider == "token" && context.credential.name == "mcp:payments" && context.client == "ci" };
+"#,
+    )
+    .unwrap();
+    succeeds(h, &["policy", "check"]);
+    let (_, api) = start(h, &["--assistant", &id, "--repo", "acme/api"]);
+    let (_, payments) = start(h, &["--assistant", &id, "--repo", "acme/payments"]);
+    let fill = |task: &str, repo: &str| {
+        let input = format!("protocol=https\nhost=github.com\npath={repo}.git\n\n");
+        ward_in(
+            h,
+            &["credential", "git", "get"],
+            input.as_bytes(),
+            &[("WARD_TASK", task)],
+        )
+    };
+    let o = fill(&api, "acme/api");
+    assert!(out(&o).contains("password=ghp_policy_test"), "{}", err(&o));
+    let o = fill(&payments, "acme/payments");
+    assert!(!out(&o).contains("password="), "{}", out(&o));
+    assert!(err(&o).contains("payments-stay-human"), "{}", err(&o));
+    // The exchange asks the same pack.
+    let x = |aud: &str| {
+        ward_in(
+            h,
+            &[
+                "token",
+                "exchange",
+                "--subject-token",
+                &api,
+                "--audience",
+                aud,
+                "--json",
+            ],
+            b"",
+            &[],
+        )
+    };
+    assert_eq!(x("mcp:github").status.code(), Some(0));
+    let o = x("mcp:payments");
+    assert!(
+        err(&o).contains("unauthorized_client") && err(&o).contains("no-payments-mcp-for-bots"),
+        "{}",
+        err(&o)
+    );
+}

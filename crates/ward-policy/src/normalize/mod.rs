@@ -45,7 +45,9 @@ pub fn normalize(call: &ToolCall, env: &NormalizeEnv) -> Facts {
             tool,
             arguments,
         } => mcp::scan(server, tool, arguments, env),
-        Action::Other { .. } => Facts {
+        // Nothing to derive: an other tool is decided by name, a credential by its request
+        // (the `credential` record of the context).
+        Action::Other { .. } | Action::Credential { .. } => Facts {
             parsed: true,
             ..Facts::default()
         },
