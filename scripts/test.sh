@@ -31,7 +31,18 @@ if ! python3 -c 'import botocore' >/dev/null 2>&1; then
   echo "test.sh: installing botocore for the AWS credential_process test" >&2
   python3 -m pip install --quiet 'botocore==1.43.11'
 fi
-for tool in git ssh-keygen kubectl; do
+# sshd on loopback for the SSH certificate login test (Debian's openssh-server).
+if [ ! -x /usr/sbin/sshd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing openssh-server for the SSH certificate test" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server >/dev/null; }
+  else
+    echo "test.sh: /usr/sbin/sshd is missing; install openssh-server" >&2
+    exit 1
+  fi
+fi
+for tool in git ssh ssh-keygen kubectl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is missing; install it (Debian: git, openssh-client; kubectl from the Kubernetes packages)" >&2; exit 1; }
 done
 

@@ -1056,3 +1056,124 @@ forbid (principal, action == Action::"credential", resource)
         err(&o)
     );
 }
+
+#[test]
+fn sshd_accepts_a_ward_certificate_and_nothing_else() {
+    let sshd = Path::new("/usr/sbin/sshd");
+    assert!(
+        sshd.exists(),
+        "sshd is missing: install openssh-server (scripts/test.sh does)"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let me = ward_server::ident::os_user();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    std::fs::write(
+        h.join("ward.toml"),
+        format!("[providers.here]\nkind = \"ssh\"\nprincipals = [\"{me}\"]\nttl = \"2m\"\n"),
+    )
+    .unwrap();
+    let id = registered(h, "ops", &["--kind", "ci"]);
+    let key = |name: &str| {
+        let p = h.join(name);
+        let o = ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-f", p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", err(&o));
+        p
+    };
+    let (host_key, user_key) = (key("host_key"), key("id_ed25519"));
+    std::fs::write(
+        h.join("ca.pub"),
+        out(&succeeds(h, &["credential", "ssh-ca"])),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = h.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nTrustedUserCAKeys {}\nAuthorizedKeysFile none\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n",
+            host_key.display(),
+            h.join("sshd.pid").display(),
+            h.join("ca.pub").display()
+        ),
+    )
+    .unwrap();
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let mut server = Command::new(sshd)
+        .args(["-D", "-e", "-f", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sshd");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let login = |cert: Option<&Path>| {
+        let mut args = vec![
+            "-F".to_string(),
+            "/dev/null".into(),
+            "-i".into(),
+            user_key.display().to_string(),
+            "-o".into(),
+            "IdentitiesOnly=yes".into(),
+            "-o".into(),
+            "BatchMode=yes".into(),
+            "-o".into(),
+            "StrictHostKeyChecking=no".into(),
+            "-o".into(),
+            "UserKnownHostsFile=/dev/null".into(),
+            "-p".into(),
+            port.to_string(),
+        ];
+        if let Some(c) = cert {
+            args.push("-o".into());
+            args.push(format!("CertificateFile={}", c.display()));
+        }
+        args.push(format!("{me}@127.0.0.1"));
+        args.push("echo".into());
+        args.push("ward-ok".into());
+        Command::new("ssh").args(&args).output().expect("ssh")
+    };
+    // No certificate: no way in.
+    let o = login(None);
+    assert!(!out(&o).contains("ward-ok"), "{}", out(&o));
+    // A ward certificate for a live task: in.
+    let (task, _) = start(h, &["--assistant", &id, "--repo", "acme/ops"]);
+    let cert = h.join("id_ed25519-cert.pub");
+    succeeds(
+        h,
+        &[
+            "credential",
+            "ssh",
+            "here",
+            "--public-key",
+            h.join("id_ed25519.pub").to_str().unwrap(),
+            "--task",
+            &task,
+            "--out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    let o = login(Some(&cert));
+    let _ = server.kill();
+    let logs = server
+        .wait_with_output()
+        .map(|o| err(&o))
+        .unwrap_or_default();
+    assert!(
+        out(&o).contains("ward-ok"),
+        "ssh: {}\nsshd: {logs}",
+        err(&o)
+    );
+    assert!(
+        logs.contains(&task),
+        "sshd logs the key id with the task: {logs}"
+    );
+}
