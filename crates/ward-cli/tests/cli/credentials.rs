@@ -1177,3 +1177,53 @@ fn sshd_accepts_a_ward_certificate_and_nothing_else() {
         "sshd logs the key id with the task: {logs}"
     );
 }
+
+#[test]
+fn a_codex_session_and_its_sub_agent_are_tasks_too() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().to_str().unwrap();
+    // Codex's own SessionStart and PreToolUse shapes (realclient samples), in a sub-agent the
+    // second time (`agent_id`, `agent_type`).
+    let start = json!({"session_id": "cx-1", "transcript_path": "/tmp/r.jsonl", "cwd": cwd,
+        "hook_event_name": "SessionStart", "model": "gpt-5.5", "permission_mode": "default",
+        "source": "startup"});
+    let o = ward_in(h, &["hook", "codex"], start.to_string().as_bytes(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let call = |id: &str, agent: Option<&str>| {
+        let mut v = json!({"session_id": "cx-1", "turn_id": "t-1", "transcript_path": "/tmp/r.jsonl",
+            "cwd": cwd, "hook_event_name": "PreToolUse", "model": "gpt-5.5",
+            "permission_mode": "default", "tool_name": "Bash",
+            "tool_input": {"command": "ls"}, "tool_use_id": id});
+        if let Some(a) = agent {
+            v["agent_id"] = a.into();
+            v["agent_type"] = "worker".into();
+        }
+        let o = ward_in(h, &["hook", "codex"], v.to_string().as_bytes(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    };
+    call("c-1", None);
+    call("c-2", Some("sub-1"));
+    let events = out(&succeeds(h, &["audit", "export"]));
+    let task_of = |id: &str| {
+        events
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+            .find(|e| e["tool_use_id"] == id)
+            .unwrap()["task"]
+            .clone()
+    };
+    let (main, sub) = (task_of("c-1"), task_of("c-2"));
+    assert!(
+        main["id"].as_str().unwrap().starts_with("ward-task-"),
+        "{main}"
+    );
+    assert_ne!(main["id"], sub["id"]);
+    let chain = sub["actors"].as_array().unwrap();
+    assert_eq!(chain.last().unwrap(), "agent:sub-1", "{sub}");
+    assert!(
+        chain[1].as_str().unwrap().starts_with("assistant:"),
+        "{sub}"
+    );
+}
