@@ -23,13 +23,14 @@ fn ctx<'a>(
     signer: &'a ward_audit::NoteSigner,
     key: &'a ward_broker::jwt::TokenKey,
     engines: ward_server::credentials::Engines<'a>,
-    broker: &'a ward_server::credentials::Broker,
+    settings: &'a Settings,
 ) -> ward_server::credentials::Ctx<'a> {
     ward_server::credentials::Ctx {
         signer,
         key,
         engines,
-        broker,
+        broker: &settings.broker,
+        approval_ttl_ms: u64::try_from(settings.approval_ttl.as_millis()).unwrap_or(u64::MAX),
     }
 }
 
@@ -481,7 +482,7 @@ pub fn credential_git(op: &str) -> Result<i32, WardError> {
         let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::git_get(
             c.r(),
-            ctx(&signer, &key, &engines(&home), &s.broker),
+            ctx(&signer, &key, &engines(&home), &s),
             &home.seal_key()?,
             &reference,
             &req,
@@ -514,7 +515,7 @@ pub fn credential_postgres(
         let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::postgres(
             c.r(),
-            ctx(&signer, &key, &engines(&home), &s.broker),
+            ctx(&signer, &key, &engines(&home), &s),
             name,
             &reference,
         )
@@ -558,7 +559,7 @@ pub fn credential_ssh(
         let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::ssh(
             c.r(),
-            ctx(&signer, &key, &engines(&home), &s.broker),
+            ctx(&signer, &key, &engines(&home), &s),
             &home.ssh_ca()?,
             name,
             &reference,
@@ -613,7 +614,7 @@ fn released(
         let (signer, key) = (home.signer()?, home.token_key()?);
         ward_server::credentials::release(
             c.r(),
-            ctx(&signer, &key, &engines(&home), &s.broker),
+            ctx(&signer, &key, &engines(&home), &s),
             &home.seal_key()?,
             kind,
             name,

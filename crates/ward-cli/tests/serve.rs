@@ -1634,3 +1634,123 @@ fn the_daemon_picks_up_policy_edits_and_a_broken_pack_denies() {
     std::fs::remove_file(&broken).unwrap();
     until(false, "a repaired pack must allow again");
 }
+
+#[test]
+fn a_credential_the_policy_asks_about_is_released_once_another_person_grants_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let d = Daemon::start(home, &[]);
+    let requester_key = add_user(home, "carol", "approver");
+    let approver = add_user(home, "dave", "approver");
+    let o = ward(
+        home,
+        &[
+            "assistant",
+            "register",
+            "bot",
+            "--kind",
+            "ci",
+            "--owner",
+            "carol",
+            "--repo",
+            "acme/*",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(home, &["secret", "put", "gh"], b"ghp_approved_value", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    std::fs::write(
+        home.join("ward.toml"),
+        "[credentials.git.\"github.com\"]\nsecret = \"gh\"\nrepos = [\"acme/*\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join("policies/zz-credentials.cedar"),
+        "@id(\"api-push-needs-a-second-person\")\n@reason(\"acme/api is released by two people\")\n@outcome(\"ask\")\nforbid (principal, action == Action::\"credential\", resource == Target::\"git:github.com/acme/api\");\n",
+    )
+    .unwrap();
+    let o = ward(
+        home,
+        &[
+            "task",
+            "start",
+            "--assistant",
+            "bot",
+            "--repo",
+            "acme/api",
+            "--requester",
+            "carol",
+            "--json",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let task = serde_json::from_slice::<Value>(&o.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fill = || {
+        ward(
+            home,
+            &["credential", "git", "get"],
+            b"protocol=https\nhost=github.com\npath=acme/api.git\n\n",
+            &[("WARD_TASK", &task)],
+        )
+    };
+    // Asked: nothing yet, and the command that would release it.
+    let o = fill();
+    assert!(!text(&o.stdout).contains("password="));
+    let why = text(&o.stderr);
+    let id = why
+        .split_whitespace()
+        .find(|w| w.starts_with("ward-apr-"))
+        .unwrap_or_else(|| panic!("{why}"))
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .to_string();
+    assert!(
+        why.contains("pending") && why.contains("api-push-needs-a-second-person"),
+        "{why}"
+    );
+    // Asking again waits on the same request; the requester cannot grant it.
+    let o = fill();
+    assert!(text(&o.stderr).contains(&id), "{}", text(&o.stderr));
+    let own = ward(
+        home,
+        &["approve", &id],
+        b"",
+        &[("WARD_API_KEY", &requester_key)],
+    );
+    assert!(
+        text(&own.stderr).contains("own request"),
+        "{}",
+        text(&own.stderr)
+    );
+    let ok = ward(home, &["approve", &id], b"", &[("WARD_API_KEY", &approver)]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    // Released once, then a new request is needed.
+    let o = fill();
+    assert!(
+        text(&o.stdout).contains("password=ghp_approved_value"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = fill();
+    assert!(
+        !text(&o.stdout).contains("password="),
+        "a grant is used once"
+    );
+    let evs = raw_events(&d, &approver);
+    let states: Vec<&str> = evs
+        .iter()
+        .filter(|e| e["kind"] == "approval" && e["action"] == "credential git:github.com/acme/api")
+        .map(|e| e["approval"]["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"requested") && states.contains(&"used"),
+        "{states:?}"
+    );
+    verify(home, &[]);
+}

@@ -287,19 +287,30 @@ pub struct Ctx<'a> {
     pub key: &'a TokenKey,
     pub engines: Engines<'a>,
     pub broker: &'a Broker,
+    /// How long an approval request for a credential lives (`approval_ttl`).
+    pub approval_ttl_ms: u64,
+}
+
+/// What the policy pack says of a credential request.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Allow,
+    /// Refused, and why.
+    Deny(String),
+    /// Released only on an approver's grant (`@outcome("ask")`).
+    Ask(ward_core::Decision),
 }
 
 /// Decide a credential request through the policy pack (Cedar action `credential`, principal
 /// `Assistant::"ward-ast-…"`, resource `Target::"PROVIDER:NAME"`, `context.credential` the
-/// task's repository, environment, requester, id and scopes). `Ok(Err(why))`: refused (a policy
-/// deny, or an ask: credentials are not approved one by one).
+/// task's repository, environment, requester, id and scopes).
 pub fn decide(
     engines: Engines<'_>,
     t: &Task,
     a: &Assistant,
     provider: &str,
     name: &str,
-) -> Result<Result<(), String>, WardError> {
+) -> Result<Verdict, WardError> {
     let call = ward_core::ToolCall {
         assistant: ward_core::Assistant {
             client: ward_core::ClientKind::ClaudeCode,
@@ -329,13 +340,101 @@ pub fn decide(
     let engine = engines("credential")?;
     let d = ward_policy::decide(&engine, &call, &ward_policy::Facts::default())?;
     Ok(match d.outcome {
-        ward_core::Outcome::Allow => Ok(()),
-        ward_core::Outcome::Deny => Err(d.reason),
-        ward_core::Outcome::Ask => Err(format!(
-            "{} (a credential is never released on approval: change the policy or the task)",
-            d.reason
-        )),
+        ward_core::Outcome::Allow => Verdict::Allow,
+        ward_core::Outcome::Deny => Verdict::Deny(d.reason),
+        ward_core::Outcome::Ask => Verdict::Ask(d),
     })
+}
+
+/// The policy's answer for a release, with approvals: an `ask` is released once an approver
+/// (not the task's requester) has granted this very request (assistant, task and credential),
+/// and each grant is used once. `Ok(Err(why))`: not released (refused, or waiting for a grant,
+/// with the command that gives it).
+async fn policy_allows(
+    mut c: ConnRef<'_>,
+    ctx: Ctx<'_>,
+    task: &(Task, Assistant),
+    provider: &str,
+    name: &str,
+) -> Result<Result<(), String>, WardError> {
+    use ward_store::people::{self, Approval, ApprovalState};
+    let (t, a) = task;
+    let asked = match decide(ctx.engines, t, a, provider, name)? {
+        Verdict::Allow => return Ok(Ok(())),
+        Verdict::Deny(why) => return Ok(Err(why)),
+        Verdict::Ask(d) => d,
+    };
+    let target = format!("{provider}:{name}");
+    let hash = ward_core::canonical::canonical_hash(
+        &json!({"assistant": a.id, "task": t.id, "credential": target}),
+    );
+    let now = now_ms();
+    let approval_event = |ap: &Approval, state: &str| {
+        let mut ev = task_event(
+            EventKind::Approval,
+            t,
+            Some(a),
+            format!("credential {target}"),
+        );
+        ev.approval = Some(ward_core::event::ApprovalRef {
+            id: ap.id.clone(),
+            state: state.into(),
+            requester: ap.requester.clone(),
+            approver: ap.decided_by.clone(),
+            note: ap.note.clone(),
+            action_hash: ap.action_hash.clone(),
+        });
+        ev
+    };
+    let pending = |id: &str| {
+        format!(
+            "approval {id} pending: ask an approver to run `ward approve {id}`, then ask again ({})",
+            asked.reason
+        )
+    };
+    let live = people::live_approval_for(c.reborrow(), &hash, now)
+        .await
+        .map_err(read_err)?;
+    if let Some(ap) = live {
+        if ap.state != ApprovalState::Approved {
+            return Ok(Err(pending(&ap.id)));
+        }
+        if people::use_approval(c.reborrow(), &ap.id, now)
+            .await
+            .map_err(read_err)?
+        {
+            tasks::record(c, ctx.signer, &approval_event(&ap, "used")).await?;
+            return Ok(Ok(()));
+        }
+        // Someone used the grant first: this request needs one of its own.
+    }
+    let mut ap = Approval {
+        id: crate::keys::new_approval_id()?,
+        action_hash: hash,
+        requester: t.requester.clone(),
+        assistant: a.id.clone(),
+        session_id: t.id.clone(),
+        tool_name: Some("credential".into()),
+        action: Some(target.clone()),
+        reason: asked.reason.clone(),
+        policies: asked.policies.join(","),
+        state: ApprovalState::Pending,
+        created_ms: now,
+        expires_ms: now.saturating_add(ctx.approval_ttl_ms),
+        decided_by: None,
+        decided_ms: None,
+        note: None,
+        used_ms: None,
+        request_event: None,
+    };
+    // The request is an audit event before anyone can act on it.
+    let ev = approval_event(&ap, "requested");
+    ap.request_event = Some(ev.id.clone());
+    tasks::record(c.reborrow(), ctx.signer, &ev).await?;
+    people::insert_approval(c, &ap)
+        .await
+        .map_err(ward_store::append_err)?;
+    Ok(Err(pending(&ap.id)))
 }
 
 /// The live task `reference` names: a task token (checked completely) or a task id.
@@ -483,8 +582,8 @@ pub async fn git_get(
     let Ctx {
         signer,
         key,
-        engines,
         broker,
+        ..
     } = ctx;
     let host = req
         .get("host")
@@ -539,7 +638,9 @@ pub async fn git_get(
             return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
         }
     };
-    if let Err(why) = decide(engines, &task.0, &task.1, "git", &format!("{host}/{repo}"))? {
+    if let Err(why) =
+        policy_allows(c.reborrow(), ctx, &task, "git", &format!("{host}/{repo}")).await?
+    {
         return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
     }
     let password = match open_secret(c.reborrow(), seal, &h.secret).await? {
@@ -662,8 +763,8 @@ pub async fn release(
     let Ctx {
         signer,
         key,
-        engines,
         broker,
+        ..
     } = ctx;
     let resource = format!("{kind}:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
@@ -682,7 +783,7 @@ pub async fn release(
         Ok(r) => r,
         Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
     };
-    if let Err(why) = decide(engines, &task.0, &task.1, kind, name)? {
+    if let Err(why) = policy_allows(c.reborrow(), ctx, &task, kind, name).await? {
         return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
     }
     let secret = match open_secret(c.reborrow(), seal, &r.secret).await? {
@@ -776,8 +877,8 @@ pub async fn ssh(
     let Ctx {
         signer,
         key,
-        engines,
         broker,
+        ..
     } = ctx;
     let resource = format!("ssh:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
@@ -800,7 +901,7 @@ pub async fn ssh(
         Ok(p) => p,
         Err(why) => return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await),
     };
-    if let Err(why) = decide(engines, t, &task.1, "ssh", name)? {
+    if let Err(why) = policy_allows(c.reborrow(), ctx, &task, "ssh", name).await? {
         return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await);
     }
     let now = now_ms();
@@ -898,8 +999,8 @@ pub async fn postgres(
     let Ctx {
         signer,
         key,
-        engines,
         broker,
+        ..
     } = ctx;
     let resource = format!("postgres:{name}");
     let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
@@ -927,7 +1028,7 @@ pub async fn postgres(
             return Err(refuse(c, signer, Some(&task), "postgres", &resource, why).await);
         }
     };
-    if let Err(why) = decide(engines, t, &task.1, "postgres", name)? {
+    if let Err(why) = policy_allows(c.reborrow(), ctx, &task, "postgres", name).await? {
         return Err(refuse(c, signer, Some(&task), "postgres", &resource, why).await);
     }
     let role = format!("ward_{}", hex::encode(random_text(8)?));

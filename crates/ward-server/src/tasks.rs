@@ -788,9 +788,14 @@ pub async fn exchange(
                 format!("scope `{s}` would widen the subject token's"),
             )
         })?;
+        // An exchange is answered at once: an `ask` refuses it (no approver is waited for).
         match crate::credentials::decide(engines, task, &subject.assistant, "token", aud) {
-            Ok(Ok(())) => Ok(Ok(narrowed)),
-            Ok(Err(why)) => Err(refused("unauthorized_client", why)),
+            Ok(crate::credentials::Verdict::Allow) => Ok(Ok(narrowed)),
+            Ok(crate::credentials::Verdict::Deny(why)) => Err(refused("unauthorized_client", why)),
+            Ok(crate::credentials::Verdict::Ask(d)) => Err(refused(
+                "unauthorized_client",
+                format!("{} (an exchange is never approved one by one)", d.reason),
+            )),
             Err(e) => Ok(Err(e)),
         }
     })();
