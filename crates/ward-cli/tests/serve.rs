@@ -762,6 +762,27 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["ended_tasks"], json!([task]), "{v}");
     assert_eq!(introspect(false), json!({"active": false}));
+    // Without a key the answer is the same; a bad key is still refused.
+    for (auth, status) in [(None, 200), (Some("ward_k_wrong"), 401)] {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        let bearer = auth.map(|k| format!("Bearer {k}"));
+        if let Some(b) = &bearer {
+            headers.push(("Authorization", b.as_str()));
+        }
+        let r = client::request(
+            &d.http(),
+            "POST",
+            "/v1/introspect",
+            &headers,
+            format!("token={task_token}").as_bytes(),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert_eq!(r.status, status, "{}", text(&r.body));
+        if status == 200 {
+            assert_eq!(text(&r.body), "{\"active\":false}");
+        }
+    }
     let (s, v) = get(&d, "/v1/tasks", Some(&key));
     assert_eq!(
         (s, v["tasks"].as_array().map(Vec::len)),

@@ -1272,13 +1272,19 @@ async fn end_task(
     ))
 }
 
-/// RFC 7662: `token=…` as a form (the RFC's encoding) or `{"token": …}`; any API key may ask.
+/// RFC 7662: `token=…` as a form (the RFC's encoding) or `{"token": …}`. An API key, when
+/// given, must be valid; without one the answer is the same. RFC 7662 asks for authorization
+/// against token scanning, which matters for guessable opaque tokens: ward's are signed JWTs
+/// (a guess fails the signature check), the JWKS is public, and an inactive answer is exactly
+/// `{"active": false}`, so a resource server or a tool holding a token can ask with nothing else.
 async fn introspect(
     State(svc): State<Svc>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    authenticate(&svc, &headers, Role::Viewer).await?;
+    if bearer(&headers).is_some_and(|b| b.starts_with(crate::keys::API_KEY_PREFIX)) {
+        authenticate(&svc, &headers, Role::Viewer).await?;
+    }
     let bytes = body_bytes(&svc, body).await?;
     let form = headers
         .get(axum::http::header::CONTENT_TYPE)

@@ -1227,3 +1227,42 @@ fn a_codex_session_and_its_sub_agent_are_tasks_too() {
         "{sub}"
     );
 }
+
+#[test]
+fn tasks_secrets_and_tokens_live_in_a_postgres_store_too() {
+    let pg = ward_store::testdb::FreshPg::create().unwrap_or_else(|e| panic!("{e}"));
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(
+        h.join("ward.toml"),
+        format!(
+            "database_url = \"{}\"\n[credentials.git.\"github.com\"]\nsecret = \"gh\"\nrepos = [\"acme/*\"]\n",
+            pg.url
+        ),
+    )
+    .unwrap();
+    succeeds(h, &["user", "add", "alice", "--role", "admin"]);
+    let id = registered(h, "bot", &["--kind", "ci"]);
+    let o = ward_in(h, &["secret", "put", "gh"], b"ghp_on_postgres", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let (task, token) = start(h, &["--assistant", &id, "--repo", "acme/api"]);
+    assert_eq!(introspect(h, &token)["active"], true);
+    let o = ward_in(
+        h,
+        &["credential", "git", "get"],
+        b"protocol=https\nhost=github.com\npath=acme/api.git\n\n",
+        &[("WARD_TASK", &token)],
+    );
+    assert!(out(&o).contains("password=ghp_on_postgres"), "{}", err(&o));
+    // Nothing of it is in the embedded database: the home's store is the Postgres one.
+    assert!(
+        !h.join("ward.db").exists()
+            || !std::fs::read(h.join("ward.db"))
+                .unwrap()
+                .windows(9)
+                .any(|w| w == b"ward-task")
+    );
+    succeeds(h, &["task", "end", &task]);
+    assert_eq!(introspect(h, &token)["active"], false);
+    succeeds(h, &["audit", "verify"]);
+}
