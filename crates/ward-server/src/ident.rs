@@ -28,6 +28,12 @@ pub fn passwd_entry(uid: u32) -> Option<(String, String)> {
     })
 }
 
+/// The uid this process runs as (read once).
+pub fn process_uid() -> Option<u32> {
+    static UID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UID.get_or_init(real_uid)
+}
+
 /// The OS user name: the passwd entry of the real uid, else `$USER`, else `uid:<n>`.
 pub fn os_user() -> String {
     let uid = real_uid();

@@ -261,11 +261,21 @@ impl Service {
             Step::Answer(h) => return self.answered(*h, None, started),
             Step::Record(p) => p,
         };
+        // Another OS user's hook on this machine (the socket attests its uid) is not the home
+        // owner's own: its assistant is enrolled pending whatever `assistant_first_use` says.
+        let stranger = req.caller.transport == "unix"
+            && req
+                .caller
+                .uid
+                .is_some_and(|u| Some(u) != crate::ident::process_uid());
         p.event.caller = Some(req.caller);
         if p.decision.is_some()
             && let Some(call) = p.ev.call.clone()
         {
-            match self.registration(&call, &self.requester(&who)).await {
+            match self
+                .registration(&call, &self.requester(&who), stranger)
+                .await
+            {
                 Ok((a, enrolled)) => pipeline::apply_registration(
                     &mut p,
                     &a,
@@ -281,7 +291,10 @@ impl Service {
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
-        let task = match self.session_task(&mut p, &who, &req.env_secrets).await {
+        let task = match self
+            .session_task(&mut p, &who, &req.env_secrets, stranger)
+            .await
+        {
             Ok(t) => t,
             Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
         };
@@ -307,6 +320,7 @@ impl Service {
         p: &mut Prepared,
         who: &str,
         env_secrets: &[String],
+        stranger: bool,
     ) -> Result<Option<String>, WardError> {
         use crate::sessions::{self, Step};
         let session = p.ev.session_id.clone();
@@ -334,7 +348,11 @@ impl Service {
         let task = match step {
             Step::Open => {
                 let kind = crate::assistants::kind_of(p.ev.client);
-                let first_use = self.settings.enrollment.first_use;
+                let first_use = if stranger {
+                    crate::assistants::FirstUse::Pending
+                } else {
+                    self.settings.enrollment.first_use
+                };
                 let (a, enrolled) = crate::assistants::resolve(
                     c.r(),
                     kind,
@@ -417,6 +435,7 @@ impl Service {
         &self,
         call: &ToolCall,
         owner: &str,
+        stranger: bool,
     ) -> Result<(ward_store::registry::Assistant, bool), WardError> {
         let kind = crate::assistants::kind_of(call.assistant.client);
         let key = (
@@ -447,7 +466,11 @@ impl Service {
             }
         }
         let mut c = self.pool.acquire().await.map_err(read_err)?;
-        let first_use = self.settings.enrollment.first_use;
+        let first_use = if stranger {
+            crate::assistants::FirstUse::Pending
+        } else {
+            self.settings.enrollment.first_use
+        };
         let (a, enrolled) = crate::assistants::resolve(
             c.r(),
             kind,
