@@ -6,6 +6,7 @@ pub mod demo;
 pub mod eval;
 pub mod hook;
 pub mod install_cmd;
+pub mod mcp_cmd;
 pub mod output;
 pub mod people_cmd;
 pub mod policy_cmd;
@@ -124,6 +125,11 @@ enum Cmd {
         #[command(subcommand)]
         sub: CredentialCmd,
     },
+    /// Govern MCP servers: every tools/call decided, recorded and answered like a hook call
+    Mcp {
+        #[command(subcommand)]
+        sub: McpCmd,
+    },
     /// Reports for security reviews
     Report {
         #[command(subcommand)]
@@ -239,6 +245,22 @@ enum TaskCmd {
         id: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum McpCmd {
+    /// Run a stdio MCP server behind ward: `ward mcp wrap --name fs -- npx … ARGS`
+    Wrap {
+        /// The server's name (policies see `mcp__NAME__TOOL`)
+        #[arg(long)]
+        name: String,
+        /// The client the wrapper speaks for (its assistant identity)
+        #[arg(long, default_value = "claude-code")]
+        client: String,
+        /// The server's command and arguments
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
     },
 }
 
@@ -804,6 +826,21 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
                 scopes,
                 json,
             } => task_cmd::exchange(subject_token, actor_token, &audience, &scopes, json),
+        },
+        Cmd::Mcp { sub } => match sub {
+            McpCmd::Wrap {
+                name,
+                client,
+                command,
+            } => {
+                let client = client.parse::<ClientKind>().map_err(|_| {
+                    WardError::new(
+                        ErrorCode::BadInput,
+                        format!("`{client}` is not a client; use claude-code, codex, gemini, cursor or copilot"),
+                    )
+                })?;
+                mcp_cmd::wrap(&name, client, &command)
+            }
         },
         Cmd::Report { sub } => match sub {
             ReportCmd::Standing { json } => task_cmd::report_standing(json),

@@ -8,6 +8,8 @@
 
 #[path = "cli/credentials.rs"]
 mod credentials;
+#[path = "cli/mcp.rs"]
+mod mcp;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

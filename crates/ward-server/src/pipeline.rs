@@ -599,6 +599,17 @@ pub fn handle(rt: &mut Runtime, client: ClientKind, payload: &[u8], hint: Option
         Ok(ev) => ev,
         Err(h) => return *h,
     };
+    handle_event(rt, ev)
+}
+
+/// Handle one event already in ward's shape (a hook payload parsed, or a call another
+/// front-end built, such as the MCP wrapper's `tools/call`): the same decision, registry,
+/// task and audit path as every hook.
+pub fn handle_event(rt: &mut Runtime, mut ev: HookEvent) -> Handled {
+    let origin = rt.origin.clone();
+    if let Some(call) = ev.call.as_mut() {
+        enrich(call, &find_repo_root);
+    }
     let mut p = match prepare(ev, &origin, rt) {
         Step::Answer(h) => return *h,
         Step::Record(p) => p,

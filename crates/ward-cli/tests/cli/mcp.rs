@@ -1,0 +1,212 @@
+//! The MCP gateway through the real binary and the npm reference servers (installed by
+//! scripts/test.sh into `$WARD_MCP_NPM`).
+
+use super::{WARD, err, out, succeeds};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn server(package: &str) -> PathBuf {
+    let root = std::env::var("WARD_MCP_NPM").unwrap_or_else(|_| "/tmp/ward-mcp-npm".into());
+    let p = Path::new(&root)
+        .join("node_modules/@modelcontextprotocol")
+        .join(package)
+        .join("dist/index.js");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh, which installs the MCP reference servers",
+        p.display()
+    );
+    p
+}
+
+/// A client session with `ward mcp wrap`: send messages, collect answers by id.
+struct Session {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    answers: mpsc::Receiver<Value>,
+}
+
+impl Session {
+    fn start(home: &Path, user_home: &Path, name: &str, command: &[&str]) -> Session {
+        let mut args = vec!["mcp", "wrap", "--name", name, "--"];
+        args.extend_from_slice(command);
+        let mut child = Command::new(WARD)
+            .args(&args)
+            .env("WARD_HOME", home)
+            .env("HOME", user_home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ward mcp wrap");
+        let input = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, answers) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let mut s = Session {
+            child,
+            input,
+            answers,
+        };
+        let init = s.call(
+            1,
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "ward-test", "version": "1"}}),
+        );
+        assert!(init["result"]["serverInfo"].is_object(), "{init}");
+        s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        s
+    }
+
+    fn send(&mut self, v: &Value) {
+        writeln!(self.input, "{v}").unwrap();
+        self.input.flush().unwrap();
+    }
+
+    /// Send a request and wait for the answer with its id (other messages are skipped).
+    fn call(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let v = self
+                .answers
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no answer to {method} ({id})"));
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_filesystem_server_behind_ward_reads_a_readme_but_not_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().join("wh");
+    let user = tempfile::tempdir().unwrap();
+    let u = user.path();
+    std::fs::write(u.join("README.md"), "hello from the readme\n").unwrap();
+    std::fs::create_dir_all(u.join(".ssh")).unwrap();
+    std::fs::write(
+        u.join(".ssh/id_rsa"),
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(u.join(".aws")).unwrap();
+    std::fs::write(
+        u.join(".aws/credentials"),
+        "[default]\naws_secret_access_key=x\n",
+    )
+    .unwrap();
+    let fs = server("server-filesystem");
+    let mut s = Session::start(
+        &h,
+        u,
+        "fs",
+        &["node", fs.to_str().unwrap(), u.to_str().unwrap()],
+    );
+    let tools = s.call(2, "tools/list", json!({}));
+    assert!(
+        tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "read_text_file"),
+        "{tools}"
+    );
+    let read = |s: &mut Session, id: i64, path: &Path| {
+        s.call(
+            id,
+            "tools/call",
+            json!({"name": "read_text_file", "arguments": {"path": path.display().to_string()}}),
+        )
+    };
+    let ok = read(&mut s, 3, &u.join("README.md"));
+    assert_eq!(ok["result"]["isError"], Value::Null, "{ok}");
+    assert!(ok.to_string().contains("hello from the readme"), "{ok}");
+    for (id, secret) in [(4, ".ssh/id_rsa"), (5, ".aws/credentials")] {
+        let no = read(&mut s, id, &u.join(secret));
+        assert_eq!(no["result"]["isError"], true, "{no}");
+        let text = no["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(text.starts_with("ward: blocked"), "{text}");
+        assert!(!no.to_string().contains("PRIVATE KEY"), "{no}");
+    }
+    drop(s);
+    // Each call is a decision in the verified log, named as the MCP tool.
+    let log = out(&succeeds(&h, &["audit", "export"]));
+    let calls: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+        .filter(|e| e["tool_name"] == "mcp__fs__read_text_file")
+        .collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls[0]["decision"]["outcome"], "allow");
+    assert_eq!(calls[1]["decision"]["outcome"], "deny");
+    let o = Command::new(WARD)
+        .args(["audit", "verify"])
+        .env("WARD_HOME", &h)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[test]
+fn the_everything_server_works_through_ward_with_notifications_and_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().join("wh");
+    let user = tempfile::tempdir().unwrap();
+    let everything = server("server-everything");
+    let mut s = Session::start(
+        &h,
+        user.path(),
+        "everything",
+        &["node", everything.to_str().unwrap(), "stdio"],
+    );
+    let tools = s.call(2, "tools/list", json!({}));
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"echo"), "{names:?}");
+    let echo = s.call(
+        3,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "through ward"}}),
+    );
+    assert!(echo.to_string().contains("through ward"), "{echo}");
+    // The server's own errors come back untouched; an unknown method too.
+    let unknown = s.call(
+        4,
+        "tools/call",
+        json!({"name": "no_such_tool", "arguments": {}}),
+    );
+    assert!(
+        unknown["error"].is_object() || unknown["result"]["isError"] == true,
+        "{unknown}"
+    );
+    let method = s.call(5, "nonexistent/method", json!({}));
+    assert!(method["error"].is_object(), "{method}");
+    // A call ward cannot read never reaches the server.
+    let bad = s.call(6, "tools/call", json!({"arguments": {}}));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+}
