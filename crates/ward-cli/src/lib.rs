@@ -262,6 +262,23 @@ enum McpCmd {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Review and accept tool definitions that changed since they were pinned (or look poisoned)
+    Tools {
+        #[command(subcommand)]
+        sub: McpToolsCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum McpToolsCmd {
+    /// Show each held tool's pinned and new definition and what the scan found (exit 1 if any)
+    Diff {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trust the held definitions of a server's tools (all, or one)
+    Accept { name: String, tool: Option<String> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -841,6 +858,10 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
                 })?;
                 mcp_cmd::wrap(&name, client, &command)
             }
+            McpCmd::Tools { sub } => match sub {
+                McpToolsCmd::Diff { name, json } => mcp_cmd::tools_diff(&name, json),
+                McpToolsCmd::Accept { name, tool } => mcp_cmd::tools_accept(&name, tool.as_deref()),
+            },
         },
         Cmd::Report { sub } => match sub {
             ReportCmd::Standing { json } => task_cmd::report_standing(json),

@@ -3,11 +3,15 @@
 //! the same decision, registry, task and audit path as a hook first, and a refused one is
 //! answered with a tool result that has `isError` and the reason, so the model can react.
 
+use serde_json::{Value, json};
 use std::io::BufReader;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use ward_core::{Action, ClientKind, ErrorCode, HookEvent, HookKind, Outcome, ToolCall, WardError};
 use ward_server::home::Home;
+use ward_server::mcp_pins;
 use ward_server::pipeline::{self, Runtime};
+use ward_store::Store;
 
 pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, WardError> {
     let Some((program, args)) = command.split_first() else {
@@ -39,13 +43,92 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     let (Some(server_in), Some(server_out)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(WardError::new(ErrorCode::Io, "the MCP server has no pipes"));
     };
+    // Pins live in the home's store, behind their own connection: the client's calls and the
+    // server's answers are handled on two threads.
+    let pins = Arc::new(Mutex::new(Store::open(&home.db_path())?));
+    let signer = home.signer()?;
     let mut rt = Runtime::new(home, true);
     let session = format!("mcp-{name}-{}", std::process::id());
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
     let origin = rt.origin.clone();
+    let held = {
+        let pins = pins.clone();
+        let name = name.to_string();
+        move |tool: &str| -> Result<Option<String>, WardError> {
+            let mut store = pins
+                .lock()
+                .map_err(|_| WardError::new(ErrorCode::StoreOpen, "the pin store is poisoned"))?;
+            store.block_on(async |c| mcp_pins::held(c.r(), &name, tool).await)
+        }
+    };
+    let on_list = {
+        let (pins, name, origin) = (pins.clone(), name.to_string(), rt.origin.clone());
+        move |answer: &mut Value| {
+            let Some(tools) = answer
+                .pointer("/result/tools")
+                .and_then(Value::as_array)
+                .cloned()
+            else {
+                return;
+            };
+            let observed = pins
+                .lock()
+                .map_err(|_| WardError::new(ErrorCode::StoreOpen, "the pin store is poisoned"))
+                .and_then(|mut store| {
+                    let seen = store.block_on(async |c| {
+                        mcp_pins::observe(c.r(), &name, &tools, pipeline::now_ms()).await
+                    })?;
+                    for change in &seen.changes {
+                        let mut ev = pipeline::bare_event(
+                            ward_core::EventKind::Lifecycle,
+                            &format!("claude-code@{}/{}", origin.host, origin.os_user),
+                            &format!("mcp-{name}"),
+                            &origin.host,
+                            &origin.os_user,
+                        );
+                        ev.hook_event = "tools/list".into();
+                        ev.action_kind = Some("mcp_pin".into());
+                        ev.action = Some(format!("mcp pin {change}"));
+                        store.append(&ev, &signer, signer.name())?;
+                    }
+                    Ok(seen)
+                });
+            match observed {
+                Ok(seen) => {
+                    let held: Vec<&str> = seen.held.iter().map(|(t, _)| t.as_str()).collect();
+                    if let Some(list) = answer
+                        .pointer_mut("/result/tools")
+                        .and_then(Value::as_array_mut)
+                    {
+                        list.retain(|t| {
+                            !t.get("name")
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| held.contains(&n))
+                        });
+                    }
+                }
+                // Definitions that cannot be checked are not shown.
+                Err(e) => {
+                    let id = answer.get("id").cloned().unwrap_or(Value::Null);
+                    *answer = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
+                        "message": format!("ward could not check the tool definitions: {}", e.message)}});
+                }
+            }
+        }
+    };
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
+        match held(&call.tool) {
+            Ok(None) => {}
+            Ok(Some(why)) => return Err(format!("ward: {why}")),
+            Err(e) => {
+                return Err(format!(
+                    "ward could not check the tool's pin: {}",
+                    e.message
+                ));
+            }
+        }
         let tool_call = ToolCall {
             assistant: ward_core::Assistant {
                 client,
@@ -91,10 +174,89 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         server_in,
         BufReader::new(server_out),
         decide,
+        on_list,
     );
     let status = child
         .wait()
         .map_err(|e| WardError::new(ErrorCode::Io, format!("the MCP server vanished: {e}")))?;
     relayed.map_err(|e| WardError::new(ErrorCode::Io, format!("relaying MCP messages: {e}")))?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// The home's store as the wrapper uses it (pins sit beside the hook's audit log).
+fn pin_store() -> Result<(Home, Store), WardError> {
+    let home = Home::resolve()?;
+    home.init()?;
+    let store = Store::open(&home.db_path())?;
+    Ok((home, store))
+}
+
+/// `ward mcp tools diff NAME`: each held tool's pinned definition beside the new one, and what
+/// the poisoning scan found. Exit 0 when nothing is held, 1 when something waits for review.
+pub fn tools_diff(server: &str, json_out: bool) -> Result<i32, WardError> {
+    let (_, mut store) = pin_store()?;
+    let held = store.block_on(async |c| mcp_pins::held_pins(c.r(), server).await)?;
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    if json_out {
+        let v: Vec<Value> = held
+            .iter()
+            .map(|p| {
+                json!({"tool": p.tool, "state": p.state, "pinned": parse(&p.definition),
+                    "new": p.pending_definition.as_deref().map(parse),
+                    "findings": parse(&p.findings)})
+            })
+            .collect();
+        println!("{}", json!({"server": server, "held": v}));
+    } else if held.is_empty() {
+        println!("no tool of `{server}` is held: every definition is the pinned one");
+    } else {
+        for p in &held {
+            println!("{} ({}):", p.tool, p.state);
+            let findings = parse(&p.findings);
+            if let Some(f) = findings.as_array().filter(|f| !f.is_empty()) {
+                for x in f {
+                    println!("  found: {}", x.as_str().unwrap_or(""));
+                }
+            }
+            println!("  pinned: {}", p.definition);
+            if let Some(new) = &p.pending_definition {
+                println!("  new:    {new}");
+            }
+        }
+        println!("accept with `ward mcp tools accept {server} [TOOL]`");
+    }
+    Ok(if held.is_empty() { 0 } else { 1 })
+}
+
+/// `ward mcp tools accept NAME [TOOL]`: trust the held definitions (recorded in the log).
+pub fn tools_accept(server: &str, tool: Option<&str>) -> Result<i32, WardError> {
+    let (home, mut store) = pin_store()?;
+    let signer = home.signer()?;
+    let done = store
+        .block_on(async |c| mcp_pins::accept(c.r(), server, tool, pipeline::now_ms()).await)?;
+    if done.is_empty() {
+        return Err(WardError::new(
+            ErrorCode::NotFound,
+            format!(
+                "nothing of `{server}`{} is held; `ward mcp tools diff {server}` shows what is",
+                tool.map(|t| format!(" named `{t}`")).unwrap_or_default()
+            ),
+        ));
+    }
+    let me = ward_server::ident::os_user();
+    for t in &done {
+        let mut ev = pipeline::bare_event(
+            ward_core::EventKind::Lifecycle,
+            &format!("claude-code@{}/{me}", ward_server::ident::hostname()),
+            &format!("mcp-{server}"),
+            &ward_server::ident::hostname(),
+            &format!("os:{me}"),
+        );
+        ev.hook_event = "ward".into();
+        ev.action_kind = Some("mcp_pin".into());
+        ev.action = Some(format!("mcp pin accepted {server}/{t}"));
+        store.append(&ev, &signer, signer.name())?;
+        println!("accepted the definition of `{t}` ({server})");
+    }
+    Ok(0)
 }

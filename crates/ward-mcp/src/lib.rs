@@ -3,4 +3,5 @@
 //! untouched. What a call is allowed to do is decided by the caller's callback.
 
 pub mod jsonrpc;
+pub mod pins;
 pub mod stdio;

@@ -57,24 +57,58 @@ fn send_json(out: &Mutex<Box<dyn Write + Send>>, v: &Value) -> std::io::Result<(
     send(out, v.to_string().as_bytes())
 }
 
+/// The ids of `tools/list` requests in flight, so their answers can be found.
+type Listing = Arc<Mutex<std::collections::HashSet<String>>>;
+
+fn note_lists(msg: &Value, listing: &Listing) {
+    let items: Vec<&Value> = match msg {
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    for m in items {
+        if m.get("method").and_then(Value::as_str) == Some("tools/list")
+            && let Some(id) = m.get("id")
+            && let Ok(mut l) = listing.lock()
+        {
+            l.insert(id.to_string());
+        }
+    }
+}
+
 /// Relay until the client closes its side (then the server's stdin is closed) and the server's
-/// output ends. `decide` answers `Ok(())` to pass a call on, `Err(reason)` to refuse it.
+/// output ends. `decide` answers `Ok(())` to pass a call on, `Err(reason)` to refuse it;
+/// `on_list` sees (and may edit) the server's answer to each `tools/list` before the client does.
 pub fn relay(
     client_in: impl BufRead,
     client_out: Box<dyn Write + Send>,
     server_in: impl Write,
     server_out: impl BufRead + Send + 'static,
     mut decide: impl FnMut(&ToolsCall) -> Result<(), String>,
+    mut on_list: impl FnMut(&mut Value) + Send + 'static,
 ) -> std::io::Result<()> {
     let out: Arc<Mutex<Box<dyn Write + Send>>> = Arc::new(Mutex::new(client_out));
+    let listing: Listing = Arc::default();
     let back = {
         let out = out.clone();
+        let listing = listing.clone();
         std::thread::spawn(move || -> std::io::Result<()> {
             let mut server_out = server_out;
-            // The server is trusted to frame its own output; it is passed on line by line.
+            // The server frames its own output; it is passed on line by line, untouched unless
+            // it answers a `tools/list`.
             while let Some(line) = read_line(&mut server_out, usize::MAX)? {
-                if let Ok(bytes) = line {
-                    send(&out, &bytes)?;
+                let Ok(bytes) = line else { continue };
+                let answered = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+                    let id = v.get("id")?.to_string();
+                    let mine = v.get("method").is_none()
+                        && listing.lock().ok().is_some_and(|mut l| l.remove(&id));
+                    mine.then_some(v)
+                });
+                match answered {
+                    Some(mut v) => {
+                        on_list(&mut v);
+                        send_json(&out, &v)?;
+                    }
+                    None => send(&out, &bytes)?,
                 }
             }
             Ok(())
@@ -100,6 +134,7 @@ pub fn relay(
                 continue;
             }
         };
+        note_lists(&msg, &listing);
         let forward = match &msg {
             Value::Array(items) => {
                 // A batch (older protocol eras): decide each call; pass on what may pass.
@@ -194,6 +229,7 @@ mod tests {
                     Ok(())
                 }
             },
+            |_| {},
         )
         .unwrap();
         let sent = lines(&to_server.0.lock().unwrap());
@@ -218,6 +254,37 @@ mod tests {
     }
 
     #[test]
+    fn answers_to_tools_list_are_shown_to_on_list_first() {
+        let client = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list"}).to_string();
+        let server_says = format!(
+            "{}\n{}\n",
+            json!({"jsonrpc": "2.0", "id": 9, "result": {"tools": [{"name": "a"}, {"name": "b"}]}}),
+            json!({"jsonrpc": "2.0", "id": 10, "result": {"tools": [{"name": "untouched"}]}})
+        );
+        let to_client = Shared::default();
+        relay(
+            std::io::Cursor::new(client.into_bytes()),
+            Box::new(to_client.clone()),
+            Shared::default(),
+            std::io::Cursor::new(server_says.into_bytes()),
+            |_| Ok(()),
+            |v| {
+                if let Some(tools) = v["result"]["tools"].as_array_mut() {
+                    tools.retain(|t| t["name"] != "b");
+                }
+            },
+        )
+        .unwrap();
+        let got = lines(&to_client.0.lock().unwrap());
+        assert_eq!(got[0]["result"]["tools"], json!([{"name": "a"}]));
+        assert_eq!(
+            got[1]["result"]["tools"],
+            json!([{"name": "untouched"}]),
+            "not an answer to a list"
+        );
+    }
+
+    #[test]
     fn long_lines_are_cut_off_not_buffered() {
         let mut r = std::io::Cursor::new(b"aaaaaaaa\nbb\n".to_vec());
         assert_eq!(read_line(&mut r, 4).unwrap(), Some(Err(())));
@@ -235,6 +302,7 @@ mod tests {
                 to_server.clone(),
                 std::io::Cursor::new(Vec::new()),
                 |_| Err("no".into()),
+                |_| {},
             );
             let sent = to_server.0.lock().unwrap().clone();
             for line in String::from_utf8_lossy(&sent).lines() {

@@ -22,6 +22,7 @@ pub mod home;
 pub mod http;
 pub mod ident;
 pub mod keys;
+pub mod mcp_pins;
 pub mod metrics;
 pub mod pipeline;
 pub mod serve;

@@ -29,6 +29,7 @@ macro_rules! on_backend {
 
 pub mod conn;
 pub mod people;
+pub mod pins;
 pub mod provision;
 pub mod registry;
 pub mod repo;

@@ -20,7 +20,7 @@ pub(crate) fn to_u64(v: i64) -> u64 {
 }
 
 /// The schema version the SQLite migrations bring a database to (`PRAGMA user_version`).
-const SQLITE_SCHEMA_VERSION: i64 = 6;
+const SQLITE_SCHEMA_VERSION: i64 = 7;
 
 /// Apply pending migrations.
 ///
