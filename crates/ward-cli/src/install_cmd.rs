@@ -565,6 +565,65 @@ pub fn install_http(
     Ok(0)
 }
 
+/// `ward mcp install <client> [--revert] [--print]`: every stdio MCP server in the client's user
+/// and project files runs through `ward mcp wrap` (or, with `revert`, runs as before). Each file
+/// changed is backed up first and replaced atomically.
+pub fn mcp_install(
+    client: &str,
+    revert: bool,
+    print: bool,
+    ward_bin: &str,
+    env: &InstallEnv,
+) -> Result<String, WardError> {
+    use ward_clients::install::mcp;
+    let mut changes = Vec::new();
+    let mut servers = Vec::new();
+    for file in mcp::mcp_files(client, env)? {
+        let Some(old) = read_optional(&file.path)? else {
+            continue;
+        };
+        let (new, names) = if file.toml {
+            mcp::rewrite_toml(&old, &file.path, ward_bin, revert)?
+        } else {
+            mcp::rewrite_json(&old, &file, ward_bin, client, revert)?
+        };
+        if let Some(new) = new {
+            servers.extend(
+                names
+                    .iter()
+                    .map(|n| format!("{n} ({})", file.path.display())),
+            );
+            changes.push(Change {
+                path: file.path,
+                old: Some(old),
+                new,
+                changed: true,
+                remove: false,
+            });
+        }
+    }
+    if print {
+        return Ok(render_print(&changes));
+    }
+    if changes.is_empty() {
+        return Ok(format!(
+            "no stdio MCP server of {client} to {}",
+            if revert { "unwrap" } else { "wrap" }
+        ));
+    }
+    let lines = apply(&changes)?;
+    let verb = if revert {
+        "unwrapped"
+    } else {
+        "wrapped in `ward mcp wrap`"
+    };
+    Ok(format!(
+        "{verb}: {}\n{}\nrestart {client} to pick it up",
+        servers.join(", "),
+        lines.join("\n")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

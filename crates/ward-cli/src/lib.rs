@@ -262,6 +262,17 @@ enum McpCmd {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Run every stdio MCP server of a client through `ward mcp wrap` (backup first; `--revert` undoes)
+    Install {
+        /// claude-code, cursor, vscode, windsurf, gemini or codex
+        client: String,
+        /// Take the wrapper back out (the original commands return; other edits stay)
+        #[arg(long)]
+        revert: bool,
+        /// Print the new file(s) instead of writing
+        #[arg(long)]
+        print: bool,
+    },
     /// Review and accept tool definitions that changed since they were pinned (or look poisoned)
     Tools {
         #[command(subcommand)]
@@ -857,6 +868,25 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
                     )
                 })?;
                 mcp_cmd::wrap(&name, client, &command)
+            }
+            McpCmd::Install {
+                client,
+                revert,
+                print,
+            } => {
+                let env = install_cmd::install_env_from_process()?;
+                let bin = std::env::current_exe().map_err(|e| {
+                    WardError::new(ErrorCode::Io, format!("cannot find the ward binary: {e}"))
+                })?;
+                let summary = install_cmd::mcp_install(
+                    &client,
+                    revert,
+                    print,
+                    &bin.display().to_string(),
+                    &env,
+                )?;
+                println!("{summary}");
+                Ok(0)
             }
             McpCmd::Tools { sub } => match sub {
                 McpToolsCmd::Diff { name, json } => mcp_cmd::tools_diff(&name, json),

@@ -13,6 +13,7 @@
 
 mod codex;
 mod doctor;
+pub mod mcp;
 mod shell;
 
 use std::path::{Path, PathBuf};

@@ -341,3 +341,100 @@ fn a_changed_tool_is_held_until_accepted_and_a_poisoned_one_is_flagged() {
         assert!(log.contains(line), "{line}");
     }
 }
+
+#[test]
+fn install_wraps_a_clients_stdio_servers_and_revert_takes_them_back() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().join("wh");
+    let user = tempfile::tempdir().unwrap();
+    let u = user.path();
+    let work = tempfile::tempdir().unwrap();
+    let fs = server("server-filesystem");
+    let original = json!({
+        "mcpServers": {
+            "fs": {"command": "node", "args": [fs.to_str().unwrap(), u.to_str().unwrap()], "env": {"KEEP": "1"}},
+            "remote": {"type": "http", "url": "https://mcp.example.com/mcp"}
+        },
+        "numStartups": 3
+    });
+    std::fs::write(
+        u.join(".claude.json"),
+        serde_json::to_string_pretty(&original).unwrap(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(u.join(".codex")).unwrap();
+    std::fs::write(
+        u.join(".codex/config.toml"),
+        "# mine\n[mcp_servers.fs]\ncommand = \"node\"\nargs = [\"server.js\"]\n",
+    )
+    .unwrap();
+    let ward = |args: &[&str]| {
+        Command::new(WARD)
+            .args(args)
+            .env("WARD_HOME", &h)
+            .env("HOME", u)
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .current_dir(work.path())
+            .output()
+            .unwrap()
+    };
+    let o = ward(&["mcp", "install", "claude-code"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("fs (") && out(&o).contains("backup:"),
+        "{}",
+        out(&o)
+    );
+    let cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(u.join(".claude.json")).unwrap()).unwrap();
+    let fs_entry = &cfg["mcpServers"]["fs"];
+    assert_eq!(fs_entry["command"], WARD, "{cfg}");
+    assert_eq!(fs_entry["env"]["KEEP"], "1");
+    assert_eq!(
+        cfg["mcpServers"]["remote"],
+        original["mcpServers"]["remote"]
+    );
+    assert_eq!(cfg["numStartups"], 3);
+    // The rewritten entry is what the client will run: run it and speak MCP to it.
+    let args: Vec<String> = fs_entry["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(&args[..2], ["mcp", "wrap"]);
+    let command: Vec<&str> = args[args.iter().position(|a| a == "--").unwrap() + 1..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let mut s = Session::start(&h, u, "fs", &command);
+    let tools = s.call(2, "tools/list", json!({}));
+    assert!(
+        tools["result"]["tools"].as_array().unwrap().len() > 3,
+        "{tools}"
+    );
+    drop(s);
+    // Installing twice changes nothing; revert brings the original commands back.
+    let o = ward(&["mcp", "install", "claude-code"]);
+    assert!(out(&o).contains("no stdio MCP server"), "{}", out(&o));
+    let o = ward(&["mcp", "install", "claude-code", "--revert"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let back: Value =
+        serde_json::from_str(&std::fs::read_to_string(u.join(".claude.json")).unwrap()).unwrap();
+    assert_eq!(back, original);
+    // Codex's TOML keeps its comments.
+    let o = ward(&["mcp", "install", "codex"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let toml = std::fs::read_to_string(u.join(".codex/config.toml")).unwrap();
+    assert!(
+        toml.contains("# mine") && toml.contains("\"wrap\""),
+        "{toml}"
+    );
+    let o = ward(&["mcp", "install", "zed"]);
+    assert!(
+        !o.status.success() && err(&o).contains("is not an MCP client"),
+        "{}",
+        err(&o)
+    );
+}
