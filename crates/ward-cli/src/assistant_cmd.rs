@@ -257,7 +257,7 @@ pub fn change(
     if json_out {
         println!(
             "{}",
-            json!({"id": a.id, "status": a.status.as_str(), "ended_tasks": ended.tasks, "revoked_leases": ended.leases.iter().map(|(l, _)| &l.id).collect::<Vec<_>>()})
+            json!({"id": a.id, "status": a.status.as_str(), "ended_tasks": ended.tasks, "revoked_leases": ended.revoked_json()})
         );
     } else {
         println!("`{}` ({}) is {}", a.name, a.id, a.status.as_str());

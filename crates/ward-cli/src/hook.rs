@@ -67,7 +67,7 @@ fn decide_stdin(client: ClientKind, event_hint: Option<&str>) -> Reply {
         Err(e) => return ward_clients::render_error(client, event_hint, &e),
     }
     let mut rt = Runtime::new(home, true);
-    rt.env_secrets = env_secrets();
+    rt.env_secrets = Some(env_secrets);
     let reply = handle(&mut rt, client, &buf, event_hint).reply;
     if let Some(task) = rt.opened_task.as_deref() {
         export_task(task);

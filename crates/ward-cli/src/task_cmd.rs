@@ -123,7 +123,7 @@ pub fn end(id: &str, json_out: bool) -> Result<i32, WardError> {
             "{}",
             json!({
                 "ended": ended.tasks,
-                "revoked": ended.leases.iter().map(|(l, r)| json!({"lease": l.id, "kind": l.kind, "resource": l.resource, "error": r.as_ref().err()})).collect::<Vec<_>>(),
+                "revoked": ended.revoked_json(),
             })
         );
     } else {
@@ -173,21 +173,9 @@ pub fn list(all: bool, json_out: bool) -> Result<i32, WardError> {
 }
 
 pub fn show(id: &str, json_out: bool) -> Result<i32, WardError> {
-    let (t, leases) = with_store(async |c| {
-        let t = tasks::get(c.r(), id).await?;
-        let leases = ward_store::tasks::leases_of(c.r(), &t.id)
-            .await
-            .map_err(ward_store::read_err)?;
-        Ok((t, leases))
-    })?;
+    let (t, leases) = with_store(async |c| tasks::get_with_leases(c.r(), id).await)?;
     let now = ward_server::service::now_ms();
-    let mut v = tasks::to_json(&t, now);
-    v["leases"] = json!(
-        leases
-            .iter()
-            .map(|l| tasks::lease_json(l, now))
-            .collect::<Vec<_>>()
-    );
+    let v = tasks::to_json_with_leases(&t, &leases, now);
     if json_out {
         println!("{v}");
     } else {
@@ -666,6 +654,18 @@ pub fn credential_docker(op: &str) -> Result<i32, WardError> {
     }
 }
 
+/// A JSON list of strings as `a, b, c`.
+fn joined(v: &Value) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 /// `ward report standing`: what an assistant can reach that outlives a task. Static secrets
 /// (sealed in ward, each with what releases it and its live leases) and the secret-looking
 /// variables each assistant's client environment held at its last SessionStart (names only).
@@ -741,13 +741,7 @@ pub fn report_standing(json_out: bool) -> Result<i32, WardError> {
             println!(
                 "  {}  released as {}  live leases {}",
                 v["name"].as_str().unwrap_or(""),
-                v["released_as"]
-                    .as_array()
-                    .map(|a| a
-                        .iter()
-                        .filter_map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
+                Some(joined(&v["released_as"]))
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "nothing".into()),
                 v["live_leases"]
@@ -763,14 +757,7 @@ pub fn report_standing(json_out: bool) -> Result<i32, WardError> {
                 "  {} ({}): {}  (last seen {})",
                 v["name"].as_str().unwrap_or(""),
                 v["identity"].as_str().unwrap_or(""),
-                v["variables"]
-                    .as_array()
-                    .map(|a| a
-                        .iter()
-                        .filter_map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default(),
+                joined(&v["variables"]),
                 v["last_seen"].as_str().unwrap_or("")
             );
         }

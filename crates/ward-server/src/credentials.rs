@@ -589,7 +589,7 @@ pub async fn git_get(
         .get("host")
         .map(|h| h.to_lowercase())
         .unwrap_or_default();
-    let task = tasks_or_reason(c.reborrow(), key, signer, reference).await?;
+    let task = resolve_task(c.reborrow(), key, signer.name(), reference).await?;
     let repo = match (req.get("path"), &task) {
         (Some(p), _) if !p.is_empty() => repo_of_path(p),
         (_, Ok((t, _))) => {
@@ -619,7 +619,7 @@ pub async fn git_get(
                 h.repos.join(", ")
             ));
         }
-        let scopes = scope::parse_all(&task.0.scopes).unwrap_or_default();
+        let scopes = task_scopes(&task.0)?;
         let full = format!("{host}/{repo}");
         let in_scope = scope::permits(&scopes, "repo", &repo)
             || scope::permits(&scopes, "repo", &full)
@@ -643,39 +643,37 @@ pub async fn git_get(
     {
         return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
     }
-    let password = match open_secret(c.reborrow(), seal, &h.secret).await? {
-        Ok(p) => p,
-        Err(why) => {
-            return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
-        }
-    };
-    let lease = Lease {
-        id: tasks::new_lease_id()?,
-        task: task.0.id.clone(),
-        parent: None,
-        kind: "secret".into(),
-        resource: resource.clone(),
-        detail: json!({ "secret": h.secret }).to_string(),
-        issued_ms: now_ms(),
-        expires_ms: task.0.expires_ms,
-        revoked_ms: None,
-        revoke_reason: None,
-    };
-    ward_store::tasks::insert_lease(c.reborrow(), &lease)
-        .await
-        .map_err(append_err)?;
-    audit(c, signer, Some(&task), "secret", &resource, Ok(&lease)).await?;
+    let password = issue_secret(c, signer, seal, &task, &h.secret, &resource).await?;
     Ok((h.username, password))
 }
 
-/// The task, or why there is none (an error only when the store fails).
-async fn tasks_or_reason(
-    c: ConnRef<'_>,
-    key: &TokenKey,
+/// Open static secret `secret` for `task` and record its release as a lease of the task
+/// (refused, and recorded as such, if it is not stored).
+async fn issue_secret(
+    mut c: ConnRef<'_>,
     signer: &NoteSigner,
-    reference: &str,
-) -> Result<Result<(Task, Assistant), String>, WardError> {
-    resolve_task(c, key, signer.name(), reference).await
+    seal: &ward_broker::seal::SealKey,
+    task: &(Task, Assistant),
+    secret: &str,
+    resource: &str,
+) -> Result<String, WardError> {
+    let value = match open_secret(c.reborrow(), seal, secret).await? {
+        Ok(v) => v,
+        Err(why) => return Err(refuse(c, signer, Some(task), "secret", resource, why).await),
+    };
+    let lease = tasks::new_lease(
+        &task.0,
+        "secret",
+        resource,
+        json!({ "secret": secret }),
+        task.0.expires_ms,
+        None,
+    )?;
+    ward_store::tasks::insert_lease(c.reborrow(), &lease)
+        .await
+        .map_err(append_err)?;
+    audit(c, signer, Some(task), "secret", resource, Ok(&lease)).await?;
+    Ok(value)
 }
 
 /// A static secret, opened; `Ok(Err(why))` if it is not stored.
@@ -711,6 +709,17 @@ pub async fn open_secret(
         .map_err(|_| WardError::new(ErrorCode::BadInput, format!("secret `{name}` is not UTF-8")))
 }
 
+/// A task's scopes; one that does not parse refuses the request (a scope ward cannot read must
+/// not silently stop restricting).
+fn task_scopes(t: &Task) -> Result<Vec<scope::Scope>, String> {
+    scope::parse_all(&t.scopes).map_err(|s| {
+        format!(
+            "task {} has a malformed scope `{s}`; start a new task",
+            t.id
+        )
+    })
+}
+
 /// Whether provider `name` (of scope kind `kind`) serves task `t`: the task's scopes of that
 /// kind (if it has any) must name it, and its repository and environment must match the
 /// provider's globs (where it lists any).
@@ -721,7 +730,7 @@ fn serves(
     repos: &[String],
     envs: &[String],
 ) -> Result<(), String> {
-    let scopes = scope::parse_all(&t.scopes).unwrap_or_default();
+    let scopes = task_scopes(t)?;
     if scopes.iter().any(|s| s.kind == kind) && !scope::permits(&scopes, kind, name) {
         return Err(format!("task {} is not scoped to `{kind}:{name}`", t.id));
     }
@@ -767,7 +776,7 @@ pub async fn release(
         ..
     } = ctx;
     let resource = format!("{kind}:{name}");
-    let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
+    let task = match resolve_task(c.reborrow(), key, signer.name(), reference).await? {
         Ok(t) => t,
         Err(why) => return Err(refuse(c, signer, None, "secret", &resource, why).await),
     };
@@ -786,27 +795,9 @@ pub async fn release(
     if let Err(why) = policy_allows(c.reborrow(), ctx, &task, kind, name).await? {
         return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await);
     }
-    let secret = match open_secret(c.reborrow(), seal, &r.secret).await? {
-        Ok(s) => s,
-        Err(why) => return Err(refuse(c, signer, Some(&task), "secret", &resource, why).await),
-    };
-    let lease = Lease {
-        id: tasks::new_lease_id()?,
-        task: task.0.id.clone(),
-        parent: None,
-        kind: "secret".into(),
-        resource: resource.clone(),
-        detail: json!({ "secret": r.secret }).to_string(),
-        issued_ms: now_ms(),
-        expires_ms: task.0.expires_ms,
-        revoked_ms: None,
-        revoke_reason: None,
-    };
-    ward_store::tasks::insert_lease(c.reborrow(), &lease)
-        .await
-        .map_err(append_err)?;
-    audit(c, signer, Some(&task), "secret", &resource, Ok(&lease)).await?;
-    Ok((r, secret, task.0.expires_ms))
+    let secret = issue_secret(c, signer, seal, &task, &r.secret, &resource).await?;
+    let expires_ms = task.0.expires_ms;
+    Ok((r, secret, expires_ms))
 }
 
 /// AWS `credential_process` output from a secret holding `{"AccessKeyId", "SecretAccessKey",
@@ -881,7 +872,7 @@ pub async fn ssh(
         ..
     } = ctx;
     let resource = format!("ssh:{name}");
-    let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
+    let task = match resolve_task(c.reborrow(), key, signer.name(), reference).await? {
         Ok(t) => t,
         Err(why) => return Err(refuse(c, signer, None, "ssh", &resource, why).await),
     };
@@ -933,18 +924,14 @@ pub async fn ssh(
         Ok(c) => c,
         Err(why) => return Err(refuse(c, signer, Some(&task), "ssh", &resource, why).await),
     };
-    let lease = Lease {
-        id: tasks::new_lease_id()?,
-        task: t.id.clone(),
-        parent: None,
-        kind: "ssh".into(),
-        resource: resource.clone(),
-        detail: json!({ "serial": serial, "principals": principals }).to_string(),
-        issued_ms: now,
-        expires_ms: valid_before_ms,
-        revoked_ms: None,
-        revoke_reason: None,
-    };
+    let lease = tasks::new_lease(
+        t,
+        "ssh",
+        &resource,
+        json!({ "serial": serial, "principals": principals }),
+        valid_before_ms,
+        None,
+    )?;
     ward_store::tasks::insert_lease(c.reborrow(), &lease)
         .await
         .map_err(append_err)?;
@@ -1003,7 +990,7 @@ pub async fn postgres(
         ..
     } = ctx;
     let resource = format!("postgres:{name}");
-    let task = match tasks_or_reason(c.reborrow(), key, signer, reference).await? {
+    let task = match resolve_task(c.reborrow(), key, signer.name(), reference).await? {
         Ok(t) => t,
         Err(why) => {
             return Err(refuse(c, signer, None, "postgres", &resource, why).await);
@@ -1035,18 +1022,14 @@ pub async fn postgres(
     let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_text(24)?);
     let expires_ms = t.expires_ms;
     // The lease is stored first, so a role is never made that ending the task would not find.
-    let lease = Lease {
-        id: tasks::new_lease_id()?,
-        task: t.id.clone(),
-        parent: None,
-        kind: "postgres".into(),
-        resource: resource.clone(),
-        detail: json!({ "provider": name, "role": role }).to_string(),
-        issued_ms: now_ms(),
+    let lease = tasks::new_lease(
+        t,
+        "postgres",
+        &resource,
+        json!({ "provider": name, "role": role }),
         expires_ms,
-        revoked_ms: None,
-        revoke_reason: None,
-    };
+        None,
+    )?;
     ward_store::tasks::insert_lease(c.reborrow(), &lease)
         .await
         .map_err(append_err)?;
@@ -1145,6 +1128,30 @@ mod tests {
         let k = kube_exec_credential("tok\n", 1_500);
         assert_eq!(k["status"]["expirationTimestamp"], "1970-01-01T00:00:01Z");
         assert_eq!(k["status"]["token"], "tok");
+    }
+
+    #[test]
+    fn a_malformed_scope_refuses_instead_of_restricting_nothing() {
+        let mut t = Task {
+            id: "ward-task-1".into(),
+            parent: None,
+            requester: "alice".into(),
+            assistant: "ward-ast-1".into(),
+            repo: "acme/api".into(),
+            env: None,
+            scopes: vec!["repo:acme/api".into(), "postgres:reports".into()],
+            actors: Vec::new(),
+            session_id: None,
+            created_ms: 0,
+            expires_ms: 1,
+            ended_ms: None,
+            end_reason: None,
+        };
+        assert!(serves(&t, "postgres", "reports", &[], &[]).is_ok());
+        assert!(serves(&t, "postgres", "billing", &[], &[]).is_err());
+        t.scopes[1] = "postgres reports".into();
+        let why = serves(&t, "postgres", "billing", &[], &[]).unwrap_err();
+        assert!(why.contains("malformed scope"), "{why}");
     }
 
     #[test]

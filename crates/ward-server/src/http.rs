@@ -1137,20 +1137,13 @@ async fn change_assistant(
         )
         .await?;
         v["ended_tasks"] = json!(ended.tasks);
-        v["revoked_leases"] = json!(ended_json(&ended));
+        v["revoked_leases"] = json!(ended.revoked_json());
     }
     Ok(json_response(StatusCode::OK, &v))
 }
 
 // Tasks and their tokens. Starting and ending are admin work (a CI system holds an admin key);
 // reading is a viewer's. Each step is appended to the log before it is answered.
-
-fn ended_json(e: &crate::tasks::Ended) -> Vec<Value> {
-    e.leases
-        .iter()
-        .map(|(l, r)| json!({"lease": l.id, "kind": l.kind, "resource": l.resource, "error": r.as_ref().err()}))
-        .collect()
-}
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -1180,19 +1173,11 @@ async fn get_task(
 ) -> Result<Response, Problem> {
     authenticate(&svc, &headers, Role::Viewer).await?;
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
-    let t = crate::tasks::get(c.r(), &id).await?;
-    let leases = ward_store::tasks::leases_of(c.r(), &t.id)
-        .await
-        .map_err(read_err)?;
-    let now = now_ms();
-    let mut v = crate::tasks::to_json(&t, now);
-    v["leases"] = json!(
-        leases
-            .iter()
-            .map(|l| crate::tasks::lease_json(l, now))
-            .collect::<Vec<_>>()
-    );
-    Ok(json_response(StatusCode::OK, &v))
+    let (t, leases) = crate::tasks::get_with_leases(c.r(), &id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::tasks::to_json_with_leases(&t, &leases, now_ms()),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -1235,7 +1220,7 @@ async fn start_task(
         agent: b.agent,
         session_id: None,
     };
-    let key = svc.home.token_key()?;
+    let key = svc.token_key()?;
     let requester = b.requester.unwrap_or(user.name);
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let s = crate::tasks::start(c.r(), &svc.signer, &key, &req, &requester).await?;
@@ -1268,7 +1253,7 @@ async fn end_task(
     .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"ended": ended.tasks, "revoked": ended_json(&ended)}),
+        &json!({"ended": ended.tasks, "revoked": ended.revoked_json()}),
     ))
 }
 
@@ -1300,7 +1285,7 @@ async fn introspect(
         Some(body_json::<B>(&bytes, "{\"token\"}")?.token)
     }
     .ok_or_else(|| WardError::new(ErrorCode::BadInput, "no `token` in the request"))?;
-    let key = svc.home.token_key()?;
+    let key = svc.token_key()?;
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let v = match crate::tasks::check_token(c.r(), &key, svc.signer.name(), &token, None).await? {
         Ok(a) => crate::tasks::introspection(&a),
@@ -1345,7 +1330,7 @@ async fn token_exchange(
         scope: field("scope").unwrap_or_default(),
         requested_token_type: field("requested_token_type"),
     };
-    let key = svc.home.token_key()?;
+    let key = svc.token_key()?;
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let answer = crate::tasks::exchange(
         c.r(),
@@ -1398,7 +1383,7 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 async fn jwks(State(svc): State<Svc>) -> Result<Response, Problem> {
-    let key = svc.home.token_key()?;
+    let key = svc.token_key()?;
     Ok(json_response(
         StatusCode::OK,
         &ward_broker::jwt::jwks(&[key.verifying_key()]),

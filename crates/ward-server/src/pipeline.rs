@@ -42,8 +42,9 @@ pub struct Runtime {
     settings: OnceLock<Result<Settings, WardError>>,
     /// The task the last SessionStart opened (for `CLAUDE_ENV_FILE`).
     pub opened_task: Option<String>,
-    /// Names of secret-looking variables in the hook's environment (set by `ward hook`).
-    pub env_secrets: Vec<String>,
+    /// Reads the names of secret-looking variables in the hook's environment (set by `ward
+    /// hook`); asked only on SessionStart, so other calls pay nothing for it.
+    pub env_secrets: Option<fn() -> Vec<String>>,
 }
 
 /// What handling one payload produced.
@@ -70,7 +71,7 @@ impl Runtime {
             registration: None,
             settings: OnceLock::new(),
             opened_task: None,
-            env_secrets: Vec::new(),
+            env_secrets: None,
         }
     }
 
@@ -707,7 +708,10 @@ fn session_task(rt: &mut Runtime, p: &mut Prepared) -> Result<(), WardError> {
     let kind = assistants::kind_of(p.ev.client);
     let host = rt.origin.host.clone();
     let names = session_names(&p.ev.cwd, find_repo_root(&p.ev.cwd));
-    let env_secrets = std::mem::take(&mut rt.env_secrets);
+    let env_secrets = match (&step, rt.env_secrets) {
+        (crate::sessions::Step::Open, Some(read)) => read(),
+        _ => Vec::new(),
+    };
     let task = rt.store()?.block_on(async |c| match step {
         crate::sessions::Step::Open => {
             let first_use = || Ok(settings.enrollment.first_use);

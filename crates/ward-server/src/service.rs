@@ -55,6 +55,8 @@ pub struct Service {
     repo_roots: TtlCache<String, Option<String>>,
     /// A session → its open task, for [`SESSION_TASK_TTL`].
     session_tasks: TtlCache<String, Option<ward_core::event::TaskRef>>,
+    /// The task-token key, read from the home once it has been read successfully.
+    token_key: std::sync::OnceLock<ward_broker::jwt::TokenKey>,
     /// Registrations by hook identity, valid while the registry stamp is unchanged (see
     /// [`Service::registration`]).
     registrations: Mutex<Registrations>,
@@ -160,6 +162,7 @@ impl Service {
             hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
             repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
             session_tasks: TtlCache::new(SESSION_TASK_TTL, 4096),
+            token_key: std::sync::OnceLock::new(),
             registrations: Mutex::new(Registrations::default()),
             registry_generation: AtomicU64::new(0),
             registry_listening: AtomicBool::new(false),
@@ -205,6 +208,15 @@ impl Service {
             Sink::Audit(c) => c.append(event).await.map(|_| ()),
             Sink::Discard => Ok(()),
         }
+    }
+
+    /// The key that signs and verifies task tokens (read once, not per request).
+    pub fn token_key(&self) -> Result<ward_broker::jwt::TokenKey, WardError> {
+        if let Some(k) = self.token_key.get() {
+            return Ok(k.clone());
+        }
+        let k = self.home.token_key()?;
+        Ok(self.token_key.get_or_init(|| k).clone())
     }
 
     /// Events waiting for a commit.
@@ -337,7 +349,7 @@ impl Service {
                 return Ok(None);
             }
             let mut c = self.pool.acquire().await.map_err(read_err)?;
-            let keys = || Ok((self.signer.as_ref().clone(), self.home.token_key()?));
+            let keys = || Ok((self.signer.as_ref().clone(), self.token_key()?));
             let t = sessions::of_event(c.r(), &session, agent.as_deref(), &keys).await?;
             p.event.task = t.as_ref().map(sessions::task_ref);
             self.session_tasks.put(cache_key, p.event.task.clone(), now);
@@ -370,7 +382,7 @@ impl Service {
                 });
                 crate::sessions::saw_env(c.r(), &mut p.event, &a, env_secrets).await?;
                 let names = pipeline::session_names(&p.ev.cwd, pipeline::find_repo_root(&p.ev.cwd));
-                let key = self.home.token_key()?;
+                let key = self.token_key()?;
                 sessions::open(c.r(), &self.signer, &key, &a, &session, &names, &requester).await?
             }
             _ => sessions::close(c.r(), &self.signer, &session, &self.settings.broker).await?,

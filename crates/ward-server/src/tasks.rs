@@ -153,6 +153,30 @@ pub fn task_event(kind: EventKind, t: &Task, a: Option<&Assistant>, action: Stri
     ev
 }
 
+/// A new lease of task `t`, issued now: what revoking it needs goes in `detail` (never a
+/// secret).
+pub fn new_lease(
+    t: &Task,
+    kind: &str,
+    resource: &str,
+    detail: Value,
+    expires_ms: u64,
+    parent: Option<&str>,
+) -> Result<Lease, WardError> {
+    Ok(Lease {
+        id: new_lease_id()?,
+        task: t.id.clone(),
+        parent: parent.map(str::to_string),
+        kind: kind.to_string(),
+        resource: resource.to_string(),
+        detail: detail.to_string(),
+        issued_ms: now_ms(),
+        expires_ms,
+        revoked_ms: None,
+        revoke_reason: None,
+    })
+}
+
 /// What a minted token is for.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenFor<'a> {
@@ -179,18 +203,14 @@ pub async fn mint(
         ttl_ms,
     } = what;
     let now = now_ms();
-    let lease = Lease {
-        id: new_lease_id()?,
-        task: t.id.clone(),
-        parent: parent.map(str::to_string),
-        kind: "token".into(),
-        resource: audience.to_string(),
-        detail: "{}".into(),
-        issued_ms: now,
-        expires_ms: rules::token_expiry(t, now, ttl_ms),
-        revoked_ms: None,
-        revoke_reason: None,
-    };
+    let lease = new_lease(
+        t,
+        "token",
+        audience,
+        json!({}),
+        rules::token_expiry(t, now, ttl_ms),
+        parent,
+    )?;
     tasks::insert_lease(c, &lease).await.map_err(append_err)?;
     let claims = Claims {
         iss: issuer.to_string(),
@@ -460,6 +480,18 @@ async fn finish(
     Ok(out)
 }
 
+impl Ended {
+    /// Each revoked lease as JSON, with what revoking it outside ward said (`error`: null).
+    pub fn revoked_json(&self) -> Vec<Value> {
+        self.leases
+            .iter()
+            .map(|(l, r)| {
+                json!({"lease": l.id, "kind": l.kind, "resource": l.resource, "error": r.as_ref().err()})
+            })
+            .collect()
+    }
+}
+
 /// End a task and every task delegated from it, revoking every lease of the tree.
 pub async fn end(
     mut c: ConnRef<'_>,
@@ -630,6 +662,28 @@ pub fn to_json(t: &Task, now: u64) -> Value {
     })
 }
 
+/// A task and every lease it was given (`ward task show`, `GET /v1/tasks/{id}`).
+pub async fn get_with_leases(
+    mut c: ConnRef<'_>,
+    id: &str,
+) -> Result<(Task, Vec<Lease>), WardError> {
+    let t = get(c.reborrow(), id).await?;
+    let leases = tasks::leases_of(c, &t.id).await.map_err(read_err)?;
+    Ok((t, leases))
+}
+
+/// [`to_json`] with the task's leases.
+pub fn to_json_with_leases(t: &Task, leases: &[Lease], now: u64) -> Value {
+    let mut v = to_json(t, now);
+    v["leases"] = json!(
+        leases
+            .iter()
+            .map(|l| lease_json(l, now))
+            .collect::<Vec<_>>()
+    );
+    v
+}
+
 /// A lease as JSON (`ward lease list`).
 pub fn lease_json(l: &Lease, now: u64) -> Value {
     json!({
@@ -755,7 +809,15 @@ pub async fn exchange(
         },
     };
     let task = &subject.task;
-    let theirs = scope::parse_all(&subject.claims.scope).unwrap_or_default();
+    let theirs = match scope::parse_all(&subject.claims.scope) {
+        Ok(s) => s,
+        Err(s) => {
+            return Ok(Err(refused(
+                "invalid_grant",
+                format!("the subject token carries a malformed scope `{s}`"),
+            )));
+        }
+    };
     let verdict = (|| {
         let aud = req.audience.as_str();
         let aud_scopes: Vec<&Scope> = theirs.iter().filter(|s| s.kind == "aud").collect();

@@ -660,40 +660,30 @@ fn ssh_certificates_are_signed_for_minutes_for_the_tasks_principals() {
     assert!((300..=360).contains(&span), "{line}");
     // Outside the provider's environments, or after the task: nothing.
     let (dev_task, _) = start(h, &["--assistant", &id, "--repo", "acme/ops"]);
-    let o = ward_in(
-        h,
-        &[
-            "credential",
-            "ssh",
-            "prod-hosts",
-            "--public-key",
-            pubkey.to_str().unwrap(),
-            "--task",
-            &dev_task,
-        ],
-        b"",
-        &[],
-    );
+    let sign = |task: &str| {
+        ward_in(
+            h,
+            &[
+                "credential",
+                "ssh",
+                "prod-hosts",
+                "--public-key",
+                pubkey.to_str().unwrap(),
+                "--task",
+                task,
+            ],
+            b"",
+            &[],
+        )
+    };
+    let o = sign(&dev_task);
     assert!(
         err(&o).contains("E5007") && err(&o).contains("prod"),
         "{}",
         err(&o)
     );
     succeeds(h, &["task", "end", &task]);
-    let o = ward_in(
-        h,
-        &[
-            "credential",
-            "ssh",
-            "prod-hosts",
-            "--public-key",
-            pubkey.to_str().unwrap(),
-            "--task",
-            &task,
-        ],
-        b"",
-        &[],
-    );
+    let o = sign(&task);
     assert!(err(&o).contains("ended"), "{}", err(&o));
 }
 
@@ -1254,14 +1244,27 @@ fn tasks_secrets_and_tokens_live_in_a_postgres_store_too() {
         &[("WARD_TASK", &token)],
     );
     assert!(out(&o).contains("password=ghp_on_postgres"), "{}", err(&o));
-    // Nothing of it is in the embedded database: the home's store is the Postgres one.
-    assert!(
-        !h.join("ward.db").exists()
-            || !std::fs::read(h.join("ward.db"))
-                .unwrap()
-                .windows(9)
-                .any(|w| w == b"ward-task")
+    // The task, its leases and the sealed secret are in the Postgres database itself.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stored, leases, sealed) = rt.block_on(async {
+        let target = ward_store::Target::parse(&pg.url).unwrap();
+        let mut c = ward_store::Conn::open(&target).await.unwrap();
+        (
+            ward_store::tasks::get_task(c.r(), &task).await.unwrap(),
+            ward_store::tasks::leases_of(c.r(), &task).await.unwrap(),
+            ward_store::tasks::sealed_secret(c.r(), "gh").await.unwrap(),
+        )
+    });
+    assert_eq!(stored.map(|t| t.repo).as_deref(), Some("acme/api"));
+    assert_eq!(
+        leases.len(),
+        2,
+        "the token and the released secret: {leases:?}"
     );
+    assert!(sealed.is_some_and(|s| !s.contains("ghp_on_postgres")));
     succeeds(h, &["task", "end", &task]);
     assert_eq!(introspect(h, &token)["active"], false);
     succeeds(h, &["audit", "verify"]);
