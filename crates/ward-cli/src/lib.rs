@@ -258,8 +258,8 @@ enum McpCmd {
         /// The client the wrapper speaks for (its assistant identity)
         #[arg(long, default_value = "claude-code")]
         client: String,
-        /// The server's command and arguments
-        #[arg(last = true, required = true)]
+        /// The server's command and arguments (after `--`, or simply last)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
     /// Run every stdio MCP server of a client through `ward mcp wrap` (backup first; `--revert` undoes)

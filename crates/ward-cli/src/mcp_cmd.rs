@@ -65,6 +65,10 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     };
     let on_list = {
         let (pins, name, origin) = (pins.clone(), name.to_string(), rt.origin.clone());
+        // The listing is decided apart from the calls (it runs on the relay's other thread):
+        // a tool the policy refuses whatever its arguments is not shown.
+        let mut lister = Runtime::new(rt.home.clone(), false);
+        let (session, cwd) = (session.clone(), cwd.clone());
         move |answer: &mut Value| {
             let Some(tools) = answer
                 .pointer("/result/tools")
@@ -73,49 +77,49 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             else {
                 return;
             };
-            let observed = pins
+            let hidden = pins
                 .lock()
                 .map_err(|_| WardError::new(ErrorCode::StoreOpen, "the pin store is poisoned"))
                 .and_then(|mut store| {
                     let seen = store.block_on(async |c| {
                         mcp_pins::observe(c.r(), &name, &tools, pipeline::now_ms()).await
                     })?;
+                    let assistant = format!(
+                        "{}@{}/{}",
+                        ward_server::assistants::kind_of(client),
+                        origin.host,
+                        origin.os_user
+                    );
                     for change in &seen.changes {
-                        let mut ev = pipeline::bare_event(
-                            ward_core::EventKind::Lifecycle,
-                            &format!("claude-code@{}/{}", origin.host, origin.os_user),
-                            &format!("mcp-{name}"),
+                        let ev = mcp_pins::pin_event(
+                            change,
+                            &assistant,
+                            &name,
                             &origin.host,
                             &origin.os_user,
                         );
-                        ev.hook_event = "tools/list".into();
-                        ev.action_kind = Some("mcp_pin".into());
-                        ev.action = Some(format!("mcp pin {change}"));
                         store.append(&ev, &signer, signer.name())?;
                     }
-                    Ok(seen)
+                    Ok(seen.held.into_iter().map(|(t, _)| t).collect::<Vec<_>>())
+                })
+                .and_then(|mut hidden| {
+                    hidden.extend(mcp_pins::refused_outright(&tools, |tool| {
+                        let call = mcp_call(
+                            &origin,
+                            client,
+                            &session,
+                            &cwd,
+                            &name,
+                            None,
+                            tool,
+                            &json!({}),
+                        );
+                        let (d, _) = pipeline::Decider::decide(&mut lister, &call);
+                        Ok(d?.outcome == Outcome::Deny)
+                    })?);
+                    Ok(hidden)
                 });
-            match observed {
-                Ok(seen) => {
-                    let held: Vec<&str> = seen.held.iter().map(|(t, _)| t.as_str()).collect();
-                    if let Some(list) = answer
-                        .pointer_mut("/result/tools")
-                        .and_then(Value::as_array_mut)
-                    {
-                        list.retain(|t| {
-                            !t.get("name")
-                                .and_then(Value::as_str)
-                                .is_some_and(|n| held.contains(&n))
-                        });
-                    }
-                }
-                // Definitions that cannot be checked are not shown.
-                Err(e) => {
-                    let id = answer.get("id").cloned().unwrap_or(Value::Null);
-                    *answer = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
-                        "message": format!("ward could not check the tool definitions: {}", e.message)}});
-                }
-            }
+            mcp_pins::show(answer, hidden);
         }
     };
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
@@ -129,25 +133,16 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                 ));
             }
         }
-        let tool_call = ToolCall {
-            assistant: ward_core::Assistant {
-                client,
-                host: origin.host.clone(),
-                os_user: origin.os_user.clone(),
-            },
-            session_id: session.clone(),
-            tool_use_id: Some(format!("mcp-{}", call.id)),
-            tool_name: format!("mcp__{name}__{}", call.tool),
-            action: Action::Mcp {
-                server: name.to_string(),
-                tool: call.tool.clone(),
-                arguments: call.arguments.clone(),
-            },
-            input: call.arguments.clone(),
-            cwd: cwd.clone(),
-            repo_root: None,
-            agent_id: None,
-        };
+        let tool_call = mcp_call(
+            &origin,
+            client,
+            &session,
+            &cwd,
+            name,
+            Some(format!("mcp-{}", call.id)),
+            &call.tool,
+            &call.arguments,
+        );
         let ev = HookEvent {
             client,
             event_name: "tools/call".into(),
@@ -181,6 +176,42 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         .map_err(|e| WardError::new(ErrorCode::Io, format!("the MCP server vanished: {e}")))?;
     relayed.map_err(|e| WardError::new(ErrorCode::Io, format!("relaying MCP messages: {e}")))?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// A wrapped server's `tools/call` as ward decides it.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call's fields, named at the call sites"
+)]
+fn mcp_call(
+    origin: &ward_clients::Origin,
+    client: ClientKind,
+    session: &str,
+    cwd: &str,
+    server: &str,
+    use_id: Option<String>,
+    tool: &str,
+    arguments: &Value,
+) -> ToolCall {
+    ToolCall {
+        assistant: ward_core::Assistant {
+            client,
+            host: origin.host.clone(),
+            os_user: origin.os_user.clone(),
+        },
+        session_id: session.to_string(),
+        tool_use_id: use_id,
+        tool_name: format!("mcp__{server}__{tool}"),
+        action: Action::Mcp {
+            server: server.to_string(),
+            tool: tool.to_string(),
+            arguments: arguments.clone(),
+        },
+        input: arguments.clone(),
+        cwd: cwd.to_string(),
+        repo_root: None,
+        agent_id: None,
+    }
 }
 
 /// The home's store as the wrapper uses it (pins sit beside the hook's audit log).

@@ -10,6 +10,8 @@ pub struct ToolsCall {
     pub id: Value,
     pub tool: String,
     pub arguments: Value,
+    /// The request speaks the stateless 2026-07-28 era (its results carry `resultType`).
+    pub modern: bool,
 }
 
 /// What one message from the client is.
@@ -39,21 +41,31 @@ pub fn classify(msg: &Value) -> Inbound {
                 .and_then(|p| p.get("arguments"))
                 .cloned()
                 .unwrap_or_else(|| json!({})),
+            modern: is_modern(msg),
         }),
         None => Inbound::BadCall { id },
     }
 }
 
-/// A refused call as the model sees it: a normal tool result with `isError`, so it can react.
-pub fn refused(id: &Value, reason: &str) -> Value {
-    json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "result": {
-            "content": [{"type": "text", "text": reason}],
-            "isError": true,
-        },
-    })
+/// Whether a request carries a stateless-era protocol version in its `_meta`.
+pub fn is_modern(msg: &Value) -> bool {
+    msg.pointer("/params/_meta")
+        .and_then(|m| m.get(crate::http::META_VERSION))
+        .and_then(Value::as_str)
+        .is_some_and(|v| crate::http::MODERN_VERSIONS.contains(&v))
+}
+
+/// A refused call as the model sees it: a normal tool result with `isError`, so it can react
+/// (with the `resultType` every 2026-07-28 result carries, when the call spoke that era).
+pub fn refused(call: &ToolsCall, reason: &str) -> Value {
+    let mut result = json!({
+        "content": [{"type": "text", "text": reason}],
+        "isError": true,
+    });
+    if call.modern {
+        result["resultType"] = json!("complete");
+    }
+    json!({"jsonrpc": "2.0", "id": call.id, "result": result})
 }
 
 /// A JSON-RPC error in the server's place (`-32700` parse error, `-32600` invalid request).
@@ -75,7 +87,8 @@ mod tests {
             Inbound::Call(ToolsCall {
                 id: json!(7),
                 tool: "read_file".into(),
-                arguments: json!({"path": "/x"})
+                arguments: json!({"path": "/x"}),
+                modern: false,
             })
         );
         assert_eq!(
@@ -89,8 +102,18 @@ mod tests {
         ] {
             assert_eq!(classify(&other), Inbound::Other);
         }
-        let r = refused(&json!(7), "no");
+        let Inbound::Call(c) = classify(&call) else {
+            panic!("a call")
+        };
+        let r = refused(&c, "no");
         assert_eq!(r["result"]["isError"], true);
         assert_eq!(r["id"], 7);
+        assert!(r["result"].get("resultType").is_none());
+        let modern = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+            "params": {"name": "x", "_meta": {crate::http::META_VERSION: "2026-07-28"}}});
+        let Inbound::Call(c) = classify(&modern) else {
+            panic!("a call")
+        };
+        assert_eq!(refused(&c, "no")["result"]["resultType"], "complete");
     }
 }

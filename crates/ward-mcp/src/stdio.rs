@@ -174,7 +174,7 @@ fn judge(
     match jsonrpc::classify(msg) {
         Inbound::Other => Ok(()),
         Inbound::BadCall { id } => Err(jsonrpc::error(&id, -32602, "tools/call needs params.name")),
-        Inbound::Call(call) => decide(&call).map_err(|why| jsonrpc::refused(&call.id, &why)),
+        Inbound::Call(call) => decide(&call).map_err(|why| jsonrpc::refused(&call, &why)),
     }
 }
 

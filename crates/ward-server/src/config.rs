@@ -52,6 +52,8 @@ pub struct Settings {
     pub enrollment: crate::assistants::Enrollment,
     /// Git hosts and credential providers (`[credentials.git."HOST"]`, `[providers.NAME]`).
     pub broker: crate::credentials::Broker,
+    /// Upstream MCP servers served at `/mcp/NAME` (`[mcp.servers.NAME]`).
+    pub mcp: BTreeMap<String, crate::gateway::McpServer>,
 }
 
 /// One bad setting and where it came from.
@@ -119,6 +121,7 @@ fn read_file(
     out: &mut BTreeMap<&'static str, Raw>,
     requesters: &mut BTreeMap<String, String>,
     broker: &mut crate::credentials::Broker,
+    mcp: &mut BTreeMap<String, crate::gateway::McpServer>,
     errors: &mut Vec<ConfigError>,
 ) {
     let name = path.display().to_string();
@@ -159,6 +162,11 @@ fn read_file(
             crate::credentials::read_section(key, item, &at, broker, errors);
             continue;
         }
+        if key == "mcp" {
+            let at = |what: &str| format!("{name}:{line} ({what})");
+            crate::gateway::config::read_section(item, &at, mcp, errors);
+            continue;
+        }
         if key == "requesters" {
             match item.as_table_like() {
                 Some(t) => {
@@ -186,7 +194,7 @@ fn read_file(
             errors.push(ConfigError {
                 location,
                 message: format!(
-                    "unknown setting; known settings are {}, requesters, credentials, providers",
+                    "unknown setting; known settings are {}, requesters, credentials, providers, mcp",
                     known.join(", ")
                 ),
             });
@@ -256,6 +264,7 @@ pub fn load(
     let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
     let mut requesters = BTreeMap::new();
     let mut broker = crate::credentials::Broker::default();
+    let mut mcp = BTreeMap::new();
     let (path, explicit) = match &flags.config {
         Some(p) => (p.clone(), true),
         None => (home.dir.join("ward.toml"), false),
@@ -266,6 +275,7 @@ pub fn load(
         &mut raw,
         &mut requesters,
         &mut broker,
+        &mut mcp,
         &mut errors,
     );
     for (key, var) in KEYS {
@@ -319,6 +329,7 @@ pub fn load(
         token_audiences: Vec::new(),
         enrollment: crate::assistants::Enrollment::default(),
         broker,
+        mcp,
     };
     if let Some(r) = raw.get("listen")
         && let Some(v) = as_string(r, &mut errors)

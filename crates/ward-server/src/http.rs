@@ -94,6 +94,12 @@ pub fn router(svc: Svc) -> Router {
         .route("/v1/introspect", post(introspect))
         .route("/v1/token", post(token_exchange))
         .route("/.well-known/jwks.json", get(jwks))
+        .route(
+            "/mcp/{name}",
+            post(crate::gateway::post)
+                .get(crate::gateway::get)
+                .delete(crate::gateway::delete),
+        )
         .fallback(not_found)
         .with_state(svc)
 }
@@ -169,7 +175,7 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
 }
 
 /// Read a bounded body.
-async fn body_bytes(svc: &Service, body: Body) -> Result<Bytes, WardError> {
+pub(crate) async fn body_bytes(svc: &Service, body: Body) -> Result<Bytes, WardError> {
     let limit = svc.settings.max_body_bytes;
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_big = std::error::Error::source(&e)
@@ -189,7 +195,7 @@ async fn body_bytes(svc: &Service, body: Body) -> Result<Bytes, WardError> {
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -235,7 +241,7 @@ async fn authenticate(svc: &Service, headers: &HeaderMap, need: Role) -> Result<
 
 /// The caller of a hook or decide request (attested on the socket, a hook token over TCP), and
 /// its home directory when the socket told it.
-async fn hook_caller(
+pub(crate) async fn hook_caller(
     svc: &Service,
     peer: &Peer,
     headers: &HeaderMap,
@@ -290,7 +296,7 @@ struct HookQuery {
     wait: Option<String>,
 }
 
-fn parse_wait(w: Option<&str>) -> Result<Option<Duration>, WardError> {
+pub(crate) fn parse_wait(w: Option<&str>) -> Result<Option<Duration>, WardError> {
     match w {
         None => Ok(None),
         Some(v) => v

@@ -18,6 +18,7 @@ pub mod client;
 pub mod commit;
 pub mod config;
 pub mod credentials;
+pub mod gateway;
 pub mod home;
 pub mod http;
 pub mod ident;

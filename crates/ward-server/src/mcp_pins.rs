@@ -4,7 +4,7 @@
 //! way.
 
 use serde_json::Value;
-use ward_core::WardError;
+use ward_core::{Event, WardError};
 use ward_mcp::pins;
 use ward_store::conn::ConnRef;
 use ward_store::pins::{self as store, Pin};
@@ -158,4 +158,65 @@ pub async fn held_pins(c: ConnRef<'_>, server: &str) -> Result<Vec<Pin>, WardErr
         .into_iter()
         .filter(|p| p.state != "pinned")
         .collect())
+}
+
+/// The audit event of one pin change (`mcp pin pinned fs/read_file`), seen by `assistant`
+/// (`kind@host/user`) through `user`'s session of `server`.
+pub fn pin_event(change: &str, assistant: &str, server: &str, host: &str, user: &str) -> Event {
+    let mut ev = crate::pipeline::bare_event(
+        ward_core::EventKind::Lifecycle,
+        assistant,
+        &format!("mcp-{server}"),
+        host,
+        user,
+    );
+    ev.hook_event = "tools/list".into();
+    ev.action_kind = Some("mcp_pin".into());
+    ev.action = Some(format!("mcp pin {change}"));
+    ev
+}
+
+/// What the client is shown of a `tools/list` answer: the list without the `hidden` tools or,
+/// when the definitions could not be checked, an error in its place (unchecked tools are never
+/// shown).
+pub fn show(answer: &mut Value, hidden: Result<Vec<String>, WardError>) {
+    match hidden {
+        Ok(hidden) => {
+            if let Some(list) = answer
+                .pointer_mut("/result/tools")
+                .and_then(Value::as_array_mut)
+            {
+                list.retain(|t| {
+                    !t.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| hidden.iter().any(|h| h == n))
+                });
+            }
+        }
+        Err(e) => {
+            let id = answer.get("id").cloned().unwrap_or(Value::Null);
+            *answer = ward_mcp::jsonrpc::error(
+                &id,
+                -32603,
+                &format!("ward could not check the tool definitions: {}", e.message),
+            );
+        }
+    }
+}
+
+/// The tools of a listing that policy refuses whatever their arguments (decided with none):
+/// they are not shown. `decide` answers whether a call of that tool with `{}` is denied.
+pub fn refused_outright(
+    tools: &[Value],
+    mut denied: impl FnMut(&str) -> Result<bool, WardError>,
+) -> Result<Vec<String>, WardError> {
+    let mut out = Vec::new();
+    for t in tools {
+        if let Some(name) = t.get("name").and_then(Value::as_str)
+            && denied(name)?
+        {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
 }

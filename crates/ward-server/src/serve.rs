@@ -259,6 +259,7 @@ async fn serve(
     let _ = t2.await;
     background.abort();
     follower.abort();
+    svc.mcp.shutdown().await;
     let _ = std::fs::remove_file(&settings.socket);
     svc.pool.close().await;
     Ok(())
@@ -290,6 +291,7 @@ async fn housekeeping(svc: Arc<Service>, audit: bool) {
         svc.refresh_pack();
         // Parser threads must not spin for work on a shared 2-core box.
         ward_policy::normalize::set_parser_poll(Duration::ZERO);
+        svc.mcp.sweep(std::time::Instant::now());
         if audit && let Err(e) = ingest_spool(&svc).await {
             eprintln!(
                 "ward serve: {}: {} (the spool is kept and retried)",

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ward_audit::{NoteSigner, NoteVerifier};
 use ward_clients::Origin;
 use ward_core::event::Caller;
-use ward_core::{ClientKind, Decision, ErrorCode, Event, Outcome, ToolCall, WardError};
+use ward_core::{ClientKind, Decision, ErrorCode, Event, HookEvent, Outcome, ToolCall, WardError};
 use ward_policy::{Engine, Facts, NormalizeEnv};
 use ward_store::{Pool, read_err};
 
@@ -64,6 +64,8 @@ pub struct Service {
     /// being received now.
     pub registry_generation: AtomicU64,
     pub registry_listening: AtomicBool,
+    /// The MCP gateway's sessions and upstreams.
+    pub mcp: crate::gateway::Gateway,
 }
 
 /// What the daemon remembers of the registry, and under which stamp.
@@ -99,6 +101,20 @@ pub struct HookRequest<'a> {
     /// Names of secret-looking variables in the hook process's environment (an attested local
     /// hook tells them; recorded on SessionStart for `ward report standing`).
     pub env_secrets: Vec<String>,
+}
+
+/// One event to decide, and who it is for.
+pub struct Run {
+    /// The requesting OS user (or hook-token name): the origin's user.
+    pub who: String,
+    pub caller: Caller,
+    pub home_dir: Option<String>,
+    pub wait: Option<Duration>,
+    pub env_secrets: Vec<String>,
+    /// The task the event belongs to when the caller proved it (a task token); otherwise the
+    /// session's.
+    pub task: Option<ward_core::event::TaskRef>,
+    pub started: Instant,
 }
 
 /// What the daemon answered.
@@ -166,6 +182,7 @@ impl Service {
             registrations: Mutex::new(Registrations::default()),
             registry_generation: AtomicU64::new(0),
             registry_listening: AtomicBool::new(false),
+            mcp: crate::gateway::Gateway::new(),
         })
     }
 
@@ -181,6 +198,17 @@ impl Service {
             p.engines.insert(action, engine.clone());
         }
         Ok(engine)
+    }
+
+    /// The policy's decision on a call, with nothing recorded (what a `tools/list` may show).
+    pub fn decide_only(&self, call: &ToolCall) -> Result<Decision, WardError> {
+        let warm = Warm {
+            svc: self,
+            home_dir: crate::ident::home_dir(),
+        };
+        let facts = warm.facts(call);
+        self.engine(call.action.kind())
+            .and_then(|e| ward_policy::decide(&e, call, &facts))
     }
 
     /// Drop warm engines when the pack on disk changed; returns whether it did.
@@ -240,13 +268,7 @@ impl Service {
     /// `/v1/decide`.
     pub async fn hook(&self, req: HookRequest<'_>) -> HookAnswer {
         let started = Instant::now();
-        let who = req
-            .caller
-            .user
-            .clone()
-            .or_else(|| req.caller.token.clone())
-            .or_else(|| req.caller.uid.map(|u| format!("uid:{u}")))
-            .unwrap_or_else(|| "unknown".into());
+        let who = who(&req.caller);
         let origin = Origin {
             host: self.host.clone(),
             os_user: who.clone(),
@@ -265,9 +287,40 @@ impl Service {
             Ok(ev) => ev,
             Err(h) => return self.answered(*h, None, started),
         };
+        self.run(
+            ev,
+            Run {
+                who,
+                caller: req.caller,
+                home_dir: req.home_dir,
+                wait: req.wait,
+                env_secrets: req.env_secrets,
+                task: None,
+                started,
+            },
+        )
+        .await
+    }
+
+    /// Decide and record one event already in ward's shape (a hook payload parsed, or a call
+    /// the MCP gateway built): registry, task, approvals, durable record, reply.
+    pub async fn run(&self, ev: HookEvent, req: Run) -> HookAnswer {
+        let Run {
+            who,
+            caller,
+            home_dir,
+            wait,
+            env_secrets,
+            task: given_task,
+            started,
+        } = req;
+        let origin = Origin {
+            host: self.host.clone(),
+            os_user: who.clone(),
+        };
         let mut warm = Warm {
             svc: self,
-            home_dir: req.home_dir.unwrap_or_else(crate::ident::home_dir),
+            home_dir: home_dir.unwrap_or_else(crate::ident::home_dir),
         };
         let mut p = match pipeline::prepare(ev, &origin, &mut warm) {
             Step::Answer(h) => return self.answered(*h, None, started),
@@ -275,12 +328,11 @@ impl Service {
         };
         // Another OS user's hook on this machine (the socket attests its uid) is not the home
         // owner's own: its assistant is enrolled pending whatever `assistant_first_use` says.
-        let stranger = req.caller.transport == "unix"
-            && req
-                .caller
+        let stranger = caller.transport == "unix"
+            && caller
                 .uid
                 .is_some_and(|u| Some(u) != crate::ident::process_uid());
-        p.event.caller = Some(req.caller);
+        p.event.caller = Some(caller);
         if p.decision.is_some()
             && let Some(call) = p.ev.call.clone()
         {
@@ -303,16 +355,23 @@ impl Service {
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
-        let task = match self
-            .session_task(&mut p, &who, &req.env_secrets, stranger)
-            .await
-        {
-            Ok(t) => t,
-            Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+        let task = match given_task {
+            // A task token named its task: the event belongs to it, whatever the session.
+            Some(t) => {
+                p.event.task = Some(t);
+                None
+            }
+            None => match self
+                .session_task(&mut p, &who, &env_secrets, stranger)
+                .await
+            {
+                Ok(t) => t,
+                Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
+            },
         };
         let mut approval_id = None;
         if p.error.is_none() && p.decision.as_ref().map(|d| d.outcome) == Some(Outcome::Ask) {
-            let wait = req.wait.unwrap_or(self.settings.approval_wait);
+            let wait = wait.unwrap_or(self.settings.approval_wait);
             let requester = self.requester(&who);
             match approvals::gate(self, &mut p, &requester, wait).await {
                 Ok(id) => approval_id = id,
@@ -520,6 +579,17 @@ impl Service {
 }
 
 /// A prepared decision's event and answer must agree: set both.
+/// The requesting user a caller stands for: the attested OS user, a hook token's name, or the
+/// bare uid.
+pub fn who(caller: &Caller) -> String {
+    caller
+        .user
+        .clone()
+        .or_else(|| caller.token.clone())
+        .or_else(|| caller.uid.map(|u| format!("uid:{u}")))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 pub fn set_decision(p: &mut Prepared, d: Decision) {
     p.event.decision = Some(d.clone());
     p.decision = Some(d);

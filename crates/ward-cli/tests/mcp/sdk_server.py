@@ -1,0 +1,46 @@
+"""A small MCP server on the official Python SDK (PyPI `mcp`), which speaks both protocol eras,
+for ward's gateway tests.
+
+    sdk_server.py stdio | sdk_server.py http PORT
+
+Tools: `add(a, b)`, `whoami()` (the UPSTREAM_TOKEN variable it was started with, or the
+Authorization header it was sent, hashed: so a test can tell which credential reached it without
+printing it), `read_note(path)`.
+"""
+
+import hashlib
+import os
+import sys
+
+from mcp.server.mcpserver import Context, MCPServer
+
+mcp = MCPServer("sdk-test")
+
+
+@mcp.tool()
+def add(a: int, b: int) -> str:
+    """Add two integers."""
+    return str(a + b)
+
+
+@mcp.tool()
+def whoami(ctx: Context) -> str:
+    """Which credential the server was given (hashed): the Authorization header over HTTP, the
+    UPSTREAM_TOKEN variable over stdio."""
+    headers = ctx.headers or {}
+    token = headers.get("authorization") or os.environ.get("UPSTREAM_TOKEN", "")
+    return hashlib.sha256(token.encode()).hexdigest() if token else "none"
+
+
+@mcp.tool()
+def read_note(path: str) -> str:
+    """Read a note file."""
+    with open(path) as f:
+        return f.read()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "http":
+        mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]), stateless_http=False)
+    else:
+        mcp.run("stdio")

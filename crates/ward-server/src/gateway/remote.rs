@@ -1,0 +1,349 @@
+//! An upstream MCP server reached over Streamable HTTP (`url = "http://…"`). ward is that
+//! server's client: it sends its own credential (`bearer_secret`), never the client's; it keeps
+//! its own `Mcp-Session-Id` with the upstream, distinct from the client's with ward; and it
+//! derives the 2026-07-28 headers from each body it sends.
+
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+use ward_core::{ErrorCode, WardError};
+use ward_mcp::http::{META_VERSION, SseReader};
+
+/// The largest upstream message ward reads.
+const MAX_MESSAGE: usize = 8 << 20;
+
+/// One client session's (or the stateless requests') link to the upstream.
+pub struct RemoteSession {
+    host: String,
+    port: u16,
+    path: String,
+    bearer: Option<String>,
+    session: Mutex<Option<String>>,
+    version: Mutex<Option<String>>,
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+fn bad(msg: impl Into<String>) -> WardError {
+    WardError::new(ErrorCode::Io, msg)
+}
+
+/// `http://host[:port]/path` → its parts.
+pub fn parse_url(url: &str) -> Result<(String, u16, String), WardError> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| WardError::new(ErrorCode::Config, format!("`{url}` is not http://")))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
+            h.trim_start_matches('[').trim_end_matches(']').to_string(),
+            p.parse::<u16>().map_err(|_| {
+                WardError::new(ErrorCode::Config, format!("`{url}` has a bad port"))
+            })?,
+        ),
+        _ => (authority.to_string(), 80),
+    };
+    if host.is_empty() {
+        return Err(WardError::new(
+            ErrorCode::Config,
+            format!("`{url}` has no host"),
+        ));
+    }
+    Ok((host, port, path.to_string()))
+}
+
+/// An `Mcp-Name` value: ASCII as is, anything else as `=?base64?…?=`.
+fn encode_name(name: &str) -> String {
+    if name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        name.to_string()
+    } else {
+        format!(
+            "=?base64?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(name)
+        )
+    }
+}
+
+impl RemoteSession {
+    pub fn new(url: &str, bearer: Option<String>) -> Result<RemoteSession, WardError> {
+        let (host, port, path) = parse_url(url)?;
+        Ok(RemoteSession {
+            host,
+            port,
+            path,
+            bearer,
+            session: Mutex::new(None),
+            version: Mutex::new(None),
+            listener: Mutex::new(None),
+        })
+    }
+
+    fn request_for(
+        &self,
+        method: hyper::Method,
+        body: Option<&Value>,
+    ) -> Result<hyper::Request<Full<Bytes>>, WardError> {
+        let mut b = hyper::Request::builder()
+            .method(method)
+            .uri(&self.path)
+            .header("host", format!("{}:{}", self.host, self.port))
+            .header("accept", "application/json, text/event-stream");
+        if let Some(t) = &self.bearer {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(s) = self.session.lock().ok().and_then(|s| s.clone()) {
+            b = b.header("mcp-session-id", s);
+        }
+        let meta_version = body
+            .and_then(|m| m.pointer("/params/_meta"))
+            .and_then(|m| m.get(META_VERSION))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(v) = meta_version.or_else(|| self.version.lock().ok().and_then(|v| v.clone())) {
+            b = b.header("mcp-protocol-version", v);
+        }
+        if let Some(m) = body {
+            if let Some(method) = m.get("method").and_then(Value::as_str) {
+                b = b.header("mcp-method", method);
+                if let Some(n) = ward_mcp::http::name_of(m) {
+                    b = b.header("mcp-name", encode_name(n));
+                }
+            }
+            b = b.header("content-type", "application/json");
+        }
+        let bytes = body.map(|m| m.to_string()).unwrap_or_default();
+        b.body(Full::new(Bytes::from(bytes)))
+            .map_err(|e| bad(format!("cannot build the upstream request: {e}")))
+    }
+
+    async fn send_raw(
+        &self,
+        req: hyper::Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, WardError> {
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| {
+                bad(format!(
+                    "cannot reach the MCP server at {}:{}: {e}",
+                    self.host, self.port
+                ))
+            })?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| bad(format!("the MCP server's HTTP: {e}")))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        sender
+            .send_request(req)
+            .await
+            .map_err(|e| bad(format!("the MCP server did not answer: {e}")))
+    }
+
+    /// Read a JSON or SSE answer body into `sink`, message by message.
+    async fn pump(
+        resp: hyper::Response<hyper::body::Incoming>,
+        sink: &mpsc::Sender<Value>,
+    ) -> Result<(), WardError> {
+        let sse = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let mut body = resp.into_body();
+        if !sse {
+            let mut buf = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| bad(format!("reading the MCP server: {e}")))?;
+                if let Some(d) = frame.data_ref() {
+                    if buf.len() + d.len() > MAX_MESSAGE {
+                        return Err(bad("the MCP server's answer is too large"));
+                    }
+                    buf.extend_from_slice(d);
+                }
+            }
+            let v: Value = serde_json::from_slice(&buf)
+                .map_err(|_| bad("the MCP server's answer is not JSON"))?;
+            let items = match v {
+                Value::Array(a) => a,
+                one => vec![one],
+            };
+            for m in items {
+                let _ = sink.send(m).await;
+            }
+            return Ok(());
+        }
+        let mut reader = SseReader::new(MAX_MESSAGE);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| bad(format!("reading the MCP server: {e}")))?;
+            let Some(d) = frame.data_ref() else { continue };
+            for ev in reader.feed(d).map_err(bad)? {
+                if let Ok(v) = serde_json::from_str::<Value>(&ev.data)
+                    && sink.send(v).await.is_err()
+                {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// POST a request; its answer and the messages before it arrive on the receiver.
+    pub async fn request(&self, msg: Value) -> Result<mpsc::Receiver<Value>, WardError> {
+        let req = self.request_for(hyper::Method::POST, Some(&msg))?;
+        let resp = self.send_raw(req).await?;
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        if msg.get("method").and_then(Value::as_str) == Some("initialize")
+            && let Some(s) = resp.headers().get("mcp-session-id")
+            && let Ok(s) = s.to_str()
+            && let Ok(mut slot) = self.session.lock()
+        {
+            *slot = Some(s.to_string());
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let status = resp.status();
+        if !status.is_success() {
+            // A JSON-RPC error the upstream gave is passed on; otherwise one is made.
+            let mut probe = mpsc::channel(4);
+            let passed = RemoteSession::pump(resp, &probe.0).await.is_ok();
+            drop(probe.0);
+            let v = match (passed, probe.1.recv().await) {
+                (true, Some(v)) if v.get("error").is_some() => v,
+                _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
+                    "message": format!("the MCP server answered HTTP {status}")}}),
+            };
+            let _ = tx.send(v).await;
+            return Ok(rx);
+        }
+        let is_init = msg.get("method").and_then(Value::as_str) == Some("initialize");
+        let (inner_tx, mut inner_rx) = mpsc::channel::<Value>(64);
+        tokio::spawn(async move {
+            if let Err(e) = RemoteSession::pump(resp, &inner_tx).await {
+                let _ = inner_tx
+                    .send(json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
+                        "message": format!("ward: {}", e.message)}}))
+                    .await;
+            }
+        });
+        if is_init {
+            // The negotiated version goes on every later request of the session.
+            if let Some(v) = inner_rx.recv().await {
+                if let Some(pv) = v.pointer("/result/protocolVersion").and_then(Value::as_str)
+                    && let Ok(mut s) = self.version.lock()
+                {
+                    *s = Some(pv.to_string());
+                }
+                let _ = tx.send(v).await;
+            }
+        }
+        tokio::spawn(async move {
+            while let Some(v) = inner_rx.recv().await {
+                if tx.send(v).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    /// POST a notification or an answer to one of the upstream's requests.
+    pub async fn send(&self, msg: &Value) -> Result<(), WardError> {
+        let req = self.request_for(hyper::Method::POST, Some(msg))?;
+        let resp = self.send_raw(req).await?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "the MCP server refused a message: HTTP {}",
+                resp.status()
+            )))
+        }
+    }
+
+    /// The upstream's own stream (GET), relayed to the receiver.
+    pub fn listen(self: &std::sync::Arc<Self>) -> mpsc::Receiver<Value> {
+        let (tx, rx) = mpsc::channel(256);
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let Ok(req) = me.request_for(hyper::Method::GET, None) else {
+                return;
+            };
+            if let Ok(resp) = me.send_raw(req).await
+                && resp.status().is_success()
+            {
+                let _ = RemoteSession::pump(resp, &tx).await;
+            }
+        });
+        if let Ok(mut l) = self.listener.lock()
+            && let Some(old) = l.replace(task)
+        {
+            old.abort();
+        }
+        rx
+    }
+
+    /// End the upstream session (DELETE), in the background.
+    pub fn end(&self) {
+        if let Ok(mut l) = self.listener.lock()
+            && let Some(t) = l.take()
+        {
+            t.abort();
+        }
+        if self.session.lock().ok().and_then(|s| s.clone()).is_none() {
+            return;
+        }
+        let Ok(req) = self.request_for(hyper::Method::DELETE, None) else {
+            return;
+        };
+        let (host, port) = (self.host.clone(), self.port);
+        tokio::spawn(async move {
+            let Ok(stream) = tokio::net::TcpStream::connect((host.as_str(), port)).await else {
+                return;
+            };
+            if let Ok((mut s, conn)) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+            {
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                let _ = s.send_request(req).await;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn urls_split_into_host_port_and_path() {
+        assert_eq!(
+            parse_url("http://127.0.0.1:8931/mcp").unwrap(),
+            ("127.0.0.1".into(), 8931, "/mcp".into())
+        );
+        assert_eq!(
+            parse_url("http://localhost").unwrap(),
+            ("localhost".into(), 80, "/".into())
+        );
+        assert_eq!(
+            parse_url("http://[::1]:9/x").unwrap(),
+            ("::1".into(), 9, "/x".into())
+        );
+        assert!(parse_url("https://x").is_err());
+        assert!(parse_url("http://:80/").is_err());
+        assert_eq!(encode_name("get_weather"), "get_weather");
+        assert_eq!(
+            ward_mcp::http::decode_name(&encode_name("wetter_überall")).as_deref(),
+            Some("wetter_überall")
+        );
+    }
+}
