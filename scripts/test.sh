@@ -31,14 +31,21 @@ if ! python3 -c 'import botocore' >/dev/null 2>&1; then
   echo "test.sh: installing botocore for the AWS credential_process test" >&2
   python3 -m pip install --quiet 'botocore==1.43.11'
 fi
-# The npm reference MCP servers, pinned, for the MCP gateway tests.
+# The official MCP Python SDK (PyPI `mcp`, pinned): a client and a server in the gateway tests.
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "2.3.0")' >/dev/null 2>&1; then
+  echo "test.sh: installing the MCP Python SDK" >&2
+  python3 -m pip install --quiet 'mcp==2.3.0'
+fi
+# The npm reference MCP servers and the inspector CLI, pinned, for the MCP gateway tests.
 export WARD_MCP_NPM=${WARD_MCP_NPM:-/tmp/ward-mcp-npm}
 if [ ! -f "$WARD_MCP_NPM/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js" ] \
-  || [ ! -f "$WARD_MCP_NPM/node_modules/@modelcontextprotocol/server-everything/dist/index.js" ]; then
-  echo "test.sh: installing the MCP reference servers into $WARD_MCP_NPM" >&2
+  || [ ! -f "$WARD_MCP_NPM/node_modules/@modelcontextprotocol/server-everything/dist/index.js" ] \
+  || [ ! -x "$WARD_MCP_NPM/node_modules/.bin/mcp-inspector" ]; then
+  echo "test.sh: installing the MCP reference servers and inspector into $WARD_MCP_NPM" >&2
   mkdir -p "$WARD_MCP_NPM"
   npm install --silent --no-audit --no-fund --prefix "$WARD_MCP_NPM" \
-    @modelcontextprotocol/server-filesystem@2026.8.31 @modelcontextprotocol/server-everything@2026.8.31 >/dev/null
+    @modelcontextprotocol/server-filesystem@2026.8.31 @modelcontextprotocol/server-everything@2026.8.31 \
+    @modelcontextprotocol/inspector@2.12.0 >/dev/null
 fi
 
 # sshd on loopback for the SSH certificate login test (Debian's openssh-server).

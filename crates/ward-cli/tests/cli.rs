@@ -10,6 +10,8 @@
 mod credentials;
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "common/mcp_peers.rs"]
+mod mcp_peers;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -18,6 +18,11 @@ use ward_server::client::{self, Endpoint};
 
 const WARD: &str = env!("CARGO_BIN_EXE_ward");
 
+#[path = "serve/mcp_gateway.rs"]
+mod mcp_gateway;
+#[path = "common/mcp_peers.rs"]
+mod mcp_peers;
+
 /// A running `ward serve`.
 struct Daemon {
     child: Option<Child>,

@@ -1,27 +1,14 @@
 //! The MCP gateway through the real binary and the npm reference servers (installed by
 //! scripts/test.sh into `$WARD_MCP_NPM`).
 
+use super::mcp_peers::npm_server;
 use super::{WARD, err, out, succeeds};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn server(package: &str) -> PathBuf {
-    let root = std::env::var("WARD_MCP_NPM").unwrap_or_else(|_| "/tmp/ward-mcp-npm".into());
-    let p = Path::new(&root)
-        .join("node_modules/@modelcontextprotocol")
-        .join(package)
-        .join("dist/index.js");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/test.sh, which installs the MCP reference servers",
-        p.display()
-    );
-    p
-}
 
 /// A client session with `ward mcp wrap`: send messages, collect answers by id.
 struct Session {
@@ -129,7 +116,7 @@ fn a_filesystem_server_behind_ward_reads_a_readme_but_not_credentials() {
         "[default]\naws_secret_access_key=x\n",
     )
     .unwrap();
-    let fs = server("server-filesystem");
+    let fs = npm_server("server-filesystem");
     let mut s = Session::start(
         &h,
         u,
@@ -186,7 +173,7 @@ fn the_everything_server_works_through_ward_with_notifications_and_errors() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path().join("wh");
     let user = tempfile::tempdir().unwrap();
-    let everything = server("server-everything");
+    let everything = npm_server("server-everything");
     let mut s = Session::start(
         &h,
         user.path(),
@@ -349,7 +336,7 @@ fn install_wraps_a_clients_stdio_servers_and_revert_takes_them_back() {
     let user = tempfile::tempdir().unwrap();
     let u = user.path();
     let work = tempfile::tempdir().unwrap();
-    let fs = server("server-filesystem");
+    let fs = npm_server("server-filesystem");
     let original = json!({
         "mcpServers": {
             "fs": {"command": "node", "args": [fs.to_str().unwrap(), u.to_str().unwrap()], "env": {"KEEP": "1"}},
