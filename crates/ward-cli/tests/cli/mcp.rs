@@ -238,6 +238,96 @@ for line in sys.stdin:
     print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
 "#;
 
+/// The official Python SDK client (PyPI `mcp`) and the npm inspector CLI, each starting
+/// `ward mcp wrap` itself as its stdio server: list, calls, a refusal, progress.
+#[test]
+fn the_python_sdk_and_the_inspector_speak_to_servers_through_the_wrapper() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().join("wh");
+    let user = tempfile::tempdir().unwrap();
+    let u = user.path();
+    std::fs::write(u.join("README.md"), "hello from the readme\n").unwrap();
+    std::fs::create_dir_all(u.join(".ssh")).unwrap();
+    std::fs::write(u.join(".ssh/id_rsa"), "PRIVATE-KEY-MATERIAL\n").unwrap();
+    let fs = npm_server("server-filesystem");
+    let everything = npm_server("server-everything");
+    let sdk = |server: &str, pkg: &std::path::Path, extra: &[&str], args: &[&str]| -> Value {
+        let o = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/mcp/sdk_client.py"
+            ))
+            .args(args)
+            .args([
+                "--stdio", "--", WARD, "mcp", "wrap", "--name", server, "--", "node",
+            ])
+            .arg(pkg)
+            .args(extra)
+            .env("WARD_HOME", &h)
+            .env("HOME", u)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(o.stdout.trim_ascii()).unwrap()
+    };
+    let readme = json!({"path": u.join("README.md")}).to_string();
+    let key = json!({"path": u.join(".ssh/id_rsa")}).to_string();
+    let r = sdk(
+        "fs",
+        &fs,
+        &[u.to_str().unwrap()],
+        &[
+            "--call",
+            "read_text_file",
+            &readme,
+            "--call",
+            "read_text_file",
+            &key,
+        ],
+    );
+    assert_eq!(r["calls"][0]["text"], "hello from the readme\n", "{r}");
+    assert_eq!(r["calls"][1]["isError"], true, "{r}");
+    assert!(!r.to_string().contains("PRIVATE-KEY-MATERIAL"), "{r}");
+    let r = sdk(
+        "everything",
+        &everything,
+        &["stdio"],
+        &[
+            "--call",
+            "echo",
+            r#"{"message":"hi"}"#,
+            "--progress",
+            "trigger-long-running-operation",
+            r#"{"duration":1,"steps":3}"#,
+        ],
+    );
+    assert_eq!(r["calls"][0]["text"], "Echo: hi", "{r}");
+    assert_eq!(r["progress"]["steps"], 3, "{r}");
+    let inspector = super::mcp_peers::npm_root().join("node_modules/.bin/mcp-inspector");
+    let o = Command::new(inspector)
+        .args(["--cli", WARD, "mcp", "wrap", "--name", "fs", "node"])
+        .arg(&fs)
+        .arg(u)
+        .args([
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "read_text_file",
+            "--tool-arg",
+        ])
+        .arg(format!("path={}", u.join(".ssh/id_rsa").display()))
+        .env("WARD_HOME", &h)
+        .env("HOME", u)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("credential-file-read") && out.contains("\"isError\": true"),
+        "{out}"
+    );
+    assert!(!out.contains("PRIVATE-KEY-MATERIAL"), "{out}");
+}
+
 #[test]
 fn a_changed_tool_is_held_until_accepted_and_a_poisoned_one_is_flagged() {
     let home = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@ names, each call's result (isError and text) or the error it raised, and progres
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 import httpx2
@@ -42,7 +43,8 @@ async def main():
         http = httpx2.AsyncClient(headers=headers, timeout=60)
         server = streamable_http_client(a.url, http_client=http)
     else:
-        server = StdioServerParameters(command=a.command[0], args=a.command[1:])
+        # The whole environment: the wrapper needs WARD_HOME (the SDK passes only a few by default).
+        server = StdioServerParameters(command=a.command[0], args=a.command[1:], env=dict(os.environ))
     report = {"calls": []}
     async with Client(server, mode=a.mode) as c:
         s = c.session

@@ -673,3 +673,95 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
     );
     verify(&home, &[]);
 }
+
+/// What an rmcp client saw: the tools, then each call's (isError, text).
+async fn rmcp_session<T, E, A>(
+    transport: T,
+    mode: rmcp::ClientLifecycleMode,
+    calls: &[(&str, Value)],
+) -> (Vec<String>, Vec<(bool, String)>)
+where
+    T: rmcp::transport::IntoTransport<rmcp::RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let client = rmcp::serve_client_with_lifecycle((), transport, mode)
+        .await
+        .expect("the rmcp client connects");
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    let mut out = Vec::new();
+    for (tool, args) in calls {
+        let params = rmcp::model::CallToolRequestParams::new(tool.to_string())
+            .with_arguments(args.as_object().cloned().unwrap_or_default());
+        let r = client.call_tool(params).await.expect("tools/call");
+        let v = serde_json::to_value(&r).unwrap();
+        out.push((
+            v["isError"].as_bool().unwrap_or(false),
+            v["content"][0]["text"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    let _ = client.cancel().await;
+    (names, out)
+}
+
+#[test]
+fn an_rmcp_client_works_through_the_gateway_and_the_wrapper() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let user = dir.path().join("user");
+    user_tree(&user);
+    let token = hook_token(&home, "dev");
+    gateway_home(&home, &user, None);
+    let d = Daemon::start(&home, &[("HOME", user.to_str().unwrap())]);
+    let readme = json!({"path": user.join("proj/README.md").display().to_string()});
+    let key = json!({"path": user.join(".ssh/id_rsa").display().to_string()});
+    let auto = || rmcp::ClientLifecycleMode::Auto {
+        preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+        legacy_version: None,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Over HTTP: the filesystem server (legacy; rmcp falls back) and the SDK server (modern).
+        for (name, calls, want) in [
+            (
+                "fs",
+                vec![("read_text_file", readme.clone()), ("read_text_file", key.clone())],
+                "# the project\n",
+            ),
+            (
+                "sdk",
+                vec![("add", json!({"a": 40, "b": 2})), ("read_note", key.clone())],
+                "42",
+            ),
+        ] {
+            let config = rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
+                format!("http://127.0.0.1:{}/mcp/{name}", d.port),
+            )
+            .auth_header(token.clone());
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
+            let (tools, got) = rmcp_session(transport, auto(), &calls).await;
+            assert!(!tools.is_empty(), "{name}: no tools");
+            assert_eq!(got[0], (false, want.to_string()), "{name}");
+            assert!(got[1].0 && got[1].1.contains("credential-file-read"), "{name}: {got:?}");
+        }
+        // Over stdio through `ward mcp wrap`.
+        let mut cmd = tokio::process::Command::new(super::WARD);
+        cmd.args(["mcp", "wrap", "--name", "fs", "--", "node"])
+            .arg(npm_server("server-filesystem"))
+            .arg(&user)
+            .env("WARD_HOME", &home)
+            .env("HOME", &user)
+            .stderr(Stdio::null());
+        let transport = rmcp::transport::TokioChildProcess::new(cmd).expect("ward mcp wrap");
+        let (tools, got) = rmcp_session(
+            transport,
+            auto(),
+            &[("read_text_file", readme.clone()), ("read_text_file", key.clone())],
+        )
+        .await;
+        assert!(tools.contains(&"read_text_file".to_string()), "{tools:?}");
+        assert_eq!(got[0], (false, "# the project\n".to_string()));
+        assert!(got[1].0 && got[1].1.contains("credential-file-read"), "{got:?}");
+    });
+}
