@@ -264,7 +264,7 @@ enum McpCmd {
     },
     /// Run every stdio MCP server of a client through `ward mcp wrap` (backup first; `--revert` undoes)
     Install {
-        /// claude-code, cursor, vscode, windsurf, gemini or codex
+        /// claude-code, claude-desktop, cursor, vscode, windsurf, gemini or codex
         client: String,
         /// Take the wrapper back out (the original commands return; other edits stay)
         #[arg(long)]
@@ -285,11 +285,19 @@ enum McpToolsCmd {
     /// Show each held tool's pinned and new definition and what the scan found (exit 1 if any)
     Diff {
         name: String,
+        #[command(flatten)]
+        api: ApiArgs,
         #[arg(long)]
         json: bool,
     },
-    /// Trust the held definitions of a server's tools (all, or one)
-    Accept { name: String, tool: Option<String> },
+    /// Trust the held definitions of a server's tools (all, or one). With an API key (an
+    /// approver's) through the daemon; without one, the install's owner on its store
+    Accept {
+        name: String,
+        tool: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -889,8 +897,12 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
                 Ok(0)
             }
             McpCmd::Tools { sub } => match sub {
-                McpToolsCmd::Diff { name, json } => mcp_cmd::tools_diff(&name, json),
-                McpToolsCmd::Accept { name, tool } => mcp_cmd::tools_accept(&name, tool.as_deref()),
+                McpToolsCmd::Diff { name, api, json } => {
+                    mcp_cmd::tools_diff(&name, explicit_api(&api)?.as_ref(), json)
+                }
+                McpToolsCmd::Accept { name, tool, api } => {
+                    mcp_cmd::tools_accept(&name, tool.as_deref(), explicit_api(&api)?.as_ref())
+                }
             },
         },
         Cmd::Report { sub } => match sub {
@@ -948,6 +960,15 @@ fn dispatch(cmd: Cmd) -> Result<i32, WardError> {
         Cmd::Login { api } => people_cmd::login(api.server.as_deref(), api.api_key.as_deref()),
         Cmd::Bench(args) => serve_cmd::bench(&args),
     }
+}
+
+/// The daemon's API when the command was pointed at it (`--server`, `--api-key` or
+/// `WARD_API_KEY`); otherwise the command works on the install's own store.
+fn explicit_api(api: &ApiArgs) -> Result<Option<people_cmd::Api>, WardError> {
+    if api.server.is_none() && api.api_key.is_none() && std::env::var_os("WARD_API_KEY").is_none() {
+        return Ok(None);
+    }
+    people_cmd::Api::resolve(api.server.as_deref(), api.api_key.as_deref()).map(Some)
 }
 
 fn task(sub: TaskCmd) -> Result<i32, WardError> {

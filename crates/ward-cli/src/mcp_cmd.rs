@@ -48,6 +48,7 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     let pins = Arc::new(Mutex::new(Store::open(&home.db_path())?));
     let signer = home.signer()?;
     let mut rt = Runtime::new(home, true);
+    rt.keep_warm();
     let session = format!("mcp-{name}-{}", std::process::id());
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
@@ -68,6 +69,7 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         // The listing is decided apart from the calls (it runs on the relay's other thread):
         // a tool the policy refuses whatever its arguments is not shown.
         let mut lister = Runtime::new(rt.home.clone(), false);
+        lister.keep_warm();
         let (session, cwd) = (session.clone(), cwd.clone());
         move |answer: &mut Value| {
             let Some(tools) = answer
@@ -214,44 +216,40 @@ fn mcp_call(
     }
 }
 
-/// The home's store as the wrapper uses it (pins sit beside the hook's audit log).
-fn pin_store() -> Result<(Home, Store), WardError> {
-    let home = Home::resolve()?;
-    home.init()?;
-    let store = Store::open(&home.db_path())?;
-    Ok((home, store))
-}
-
 /// `ward mcp tools diff NAME`: each held tool's pinned definition beside the new one, and what
 /// the poisoning scan found. Exit 0 when nothing is held, 1 when something waits for review.
-pub fn tools_diff(server: &str, json_out: bool) -> Result<i32, WardError> {
-    let (_, mut store) = pin_store()?;
-    let held = store.block_on(async |c| mcp_pins::held_pins(c.r(), server).await)?;
-    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+/// Through the daemon's API when `api` is given, else on the install's store (its owner).
+pub fn tools_diff(
+    server: &str,
+    api: Option<&crate::people_cmd::Api>,
+    json_out: bool,
+) -> Result<i32, WardError> {
+    let v = match api {
+        Some(api) => api.call("GET", &format!("/v1/mcp/{server}/tools"), None)?,
+        None => {
+            let held =
+                crate::people_cmd::with_store(async |c| mcp_pins::held_pins(c.r(), server).await)?;
+            mcp_pins::held_json(server, &held)
+        }
+    };
+    let held = v["held"].as_array().cloned().unwrap_or_default();
     if json_out {
-        let v: Vec<Value> = held
-            .iter()
-            .map(|p| {
-                json!({"tool": p.tool, "state": p.state, "pinned": parse(&p.definition),
-                    "new": p.pending_definition.as_deref().map(parse),
-                    "findings": parse(&p.findings)})
-            })
-            .collect();
-        println!("{}", json!({"server": server, "held": v}));
+        println!("{v}");
     } else if held.is_empty() {
         println!("no tool of `{server}` is held: every definition is the pinned one");
     } else {
         for p in &held {
-            println!("{} ({}):", p.tool, p.state);
-            let findings = parse(&p.findings);
-            if let Some(f) = findings.as_array().filter(|f| !f.is_empty()) {
-                for x in f {
-                    println!("  found: {}", x.as_str().unwrap_or(""));
-                }
+            println!(
+                "{} ({}):",
+                p["tool"].as_str().unwrap_or(""),
+                p["state"].as_str().unwrap_or("")
+            );
+            for x in p["findings"].as_array().into_iter().flatten() {
+                println!("  found: {}", x.as_str().unwrap_or(""));
             }
-            println!("  pinned: {}", p.definition);
-            if let Some(new) = &p.pending_definition {
-                println!("  new:    {new}");
+            println!("  pinned: {}", p["pinned"]);
+            if !p["new"].is_null() {
+                println!("  new:    {}", p["new"]);
             }
         }
         println!("accept with `ward mcp tools accept {server} [TOOL]`");
@@ -259,12 +257,37 @@ pub fn tools_diff(server: &str, json_out: bool) -> Result<i32, WardError> {
     Ok(if held.is_empty() { 0 } else { 1 })
 }
 
-/// `ward mcp tools accept NAME [TOOL]`: trust the held definitions (recorded in the log).
-pub fn tools_accept(server: &str, tool: Option<&str>) -> Result<i32, WardError> {
-    let (home, mut store) = pin_store()?;
-    let signer = home.signer()?;
-    let done = store
-        .block_on(async |c| mcp_pins::accept(c.r(), server, tool, pipeline::now_ms()).await)?;
+/// `ward mcp tools accept NAME [TOOL]`: trust the held definitions (recorded in the log, naming
+/// who accepted). Through the daemon's API (an approver's key) when `api` is given, else on
+/// the install's store (its owner).
+pub fn tools_accept(
+    server: &str,
+    tool: Option<&str>,
+    api: Option<&crate::people_cmd::Api>,
+) -> Result<i32, WardError> {
+    let done: Vec<String> = match api {
+        Some(api) => {
+            let v = api.call(
+                "POST",
+                &format!("/v1/mcp/{server}/tools/accept"),
+                Some(&json!({ "tool": tool })),
+            )?;
+            v["accepted"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        }
+        None => {
+            let home = Home::resolve()?;
+            let signer = home.signer()?;
+            let by = format!("os:{}", ward_server::ident::os_user());
+            crate::people_cmd::with_store(async |c| {
+                mcp_pins::accept_recorded(c.r(), &signer, server, tool, &by).await
+            })?
+        }
+    };
     if done.is_empty() {
         return Err(WardError::new(
             ErrorCode::NotFound,
@@ -274,19 +297,7 @@ pub fn tools_accept(server: &str, tool: Option<&str>) -> Result<i32, WardError> 
             ),
         ));
     }
-    let me = ward_server::ident::os_user();
     for t in &done {
-        let mut ev = pipeline::bare_event(
-            ward_core::EventKind::Lifecycle,
-            &format!("claude-code@{}/{me}", ward_server::ident::hostname()),
-            &format!("mcp-{server}"),
-            &ward_server::ident::hostname(),
-            &format!("os:{me}"),
-        );
-        ev.hook_event = "ward".into();
-        ev.action_kind = Some("mcp_pin".into());
-        ev.action = Some(format!("mcp pin accepted {server}/{t}"));
-        store.append(&ev, &signer, signer.name())?;
         println!("accepted the definition of `{t}` ({server})");
     }
     Ok(0)

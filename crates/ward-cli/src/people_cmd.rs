@@ -188,7 +188,12 @@ impl Api {
         Ok(Api { ep, key })
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, WardError> {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, WardError> {
         let key = self.key.as_deref().ok_or_else(|| {
             WardError::new(
                 ErrorCode::Unauthenticated,

@@ -43,8 +43,72 @@ pub struct BenchArgs {
     /// Target total requests per second (open loop; default: as fast as answers come)
     #[arg(long)]
     rate: Option<u64>,
+    /// Drive the MCP gateway instead: `tools/call` on `/mcp/NAME` at the `--http` base URL
+    #[arg(long, requires = "http")]
+    mcp: Option<String>,
+    /// With `--mcp`: the tool to call and its JSON arguments
+    #[arg(long, default_value = "echo", requires = "mcp")]
+    tool: String,
+    #[arg(long, default_value = "{\"message\":\"bench\"}", requires = "mcp")]
+    arguments: String,
+    /// With `--mcp`: client sessions to open (callers share them round-robin)
+    #[arg(long, default_value_t = 2, requires = "mcp")]
+    sessions: usize,
     #[arg(long)]
     json: bool,
+}
+
+/// Open `n` MCP sessions (initialize, then `notifications/initialized`); their ids.
+fn mcp_sessions(
+    ep: &Endpoint,
+    path: &str,
+    auth: Option<&str>,
+    n: usize,
+) -> Result<Vec<String>, WardError> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut headers = vec![
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+        ];
+        if let Some(a) = auth {
+            headers.push(("Authorization", a));
+        }
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "ward-bench", "version": env!("CARGO_PKG_VERSION")}}});
+        let fail = |m: String| WardError::new(ErrorCode::DaemonUnreachable, m);
+        let r = ward_server::client::request(
+            ep,
+            "POST",
+            path,
+            &headers,
+            init.to_string().as_bytes(),
+            Duration::from_secs(60),
+        )
+        .map_err(|e| fail(format!("cannot open an MCP session at {path}: {e}")))?;
+        let Some(sid) = r.header("mcp-session-id").map(str::to_string) else {
+            return Err(fail(format!(
+                "{path} answered initialize with HTTP {} and no session: {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            )));
+        };
+        headers.push(("Mcp-Session-Id", sid.as_str()));
+        headers.push(("MCP-Protocol-Version", "2025-11-25"));
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        ward_server::client::request(
+            ep,
+            "POST",
+            path,
+            &headers,
+            note.to_string().as_bytes(),
+            Duration::from_secs(60),
+        )
+        .map_err(|e| fail(format!("cannot open an MCP session at {path}: {e}")))?;
+        out.push(sid);
+    }
+    Ok(out)
 }
 
 /// Real Claude Code pre-tool payloads of everyday work: what a daemon mostly decides.
@@ -163,17 +227,33 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
             "`--http` needs a hook token: `--token` or `WARD_HOOK_TOKEN` (from `ward hook token NAME`)",
         ));
     }
-    let bodies: Vec<Vec<u8>> = payloads()
-        .into_iter()
-        .map(|p| {
-            if http {
-                format!("{{\"client\":\"claude-code\",\"wait\":0,\"payload\":{p}}}").into_bytes()
-            } else {
-                p.into_bytes()
-            }
-        })
-        .collect();
     let auth = token.map(|t| format!("Bearer {t}"));
+    let (path, bodies, sessions) = match &args.mcp {
+        Some(name) => {
+            let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": args.tool,
+                "arguments": serde_json::from_str::<serde_json::Value>(&args.arguments)
+                    .map_err(|e| bad(format!("`--arguments` is not JSON: {e}")))?}});
+            let path = format!("/mcp/{name}");
+            let sessions = mcp_sessions(&ep, &path, auth.as_deref(), args.sessions.max(1))?;
+            (path, vec![call.to_string().into_bytes()], sessions)
+        }
+        None => (
+            path,
+            payloads()
+                .into_iter()
+                .map(|p| {
+                    if http {
+                        format!("{{\"client\":\"claude-code\",\"wait\":0,\"payload\":{p}}}")
+                            .into_bytes()
+                    } else {
+                        p.into_bytes()
+                    }
+                })
+                .collect(),
+            Vec::new(),
+        ),
+    };
     let interval = args
         .rate
         .filter(|r| *r > 0)
@@ -184,6 +264,7 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
         let handles: Vec<_> = (0..args.concurrency)
             .map(|w| {
                 let (ep, path, bodies, auth) = (&ep, &path, &bodies, &auth);
+                let session = (!sessions.is_empty()).then(|| sessions[w % sessions.len()].clone());
                 s.spawn(move || {
                     let mut out = Worker {
                         latencies: Vec::with_capacity(1 << 16),
@@ -224,6 +305,11 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                         if let Some(a) = auth {
                             headers.push(("Authorization", a.as_str()));
                         }
+                        if let Some(sid) = &session {
+                            headers.push(("Accept", "application/json"));
+                            headers.push(("Mcp-Session-Id", sid.as_str()));
+                            headers.push(("MCP-Protocol-Version", "2025-11-25"));
+                        }
                         let res = match conn.as_mut() {
                             Some(c) => c
                                 .request("POST", path, &headers, body)
@@ -231,7 +317,14 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                             None => Err("cannot connect".to_string()),
                         };
                         match res {
-                            Ok(r) if r.status == 200 => out.latencies.push(t0.elapsed()),
+                            // An MCP call must come back a result, not an error.
+                            Ok(r)
+                                if r.status == 200
+                                    && (session.is_none()
+                                        || !r.body.windows(9).any(|w| w == b"\"error\":{")) =>
+                            {
+                                out.latencies.push(t0.elapsed())
+                            }
                             Ok(r) => {
                                 out.errors += 1;
                                 out.first_error.get_or_insert(format!(
@@ -270,10 +363,10 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
         percentile(&all, 0.99),
         all.last().copied().unwrap_or_default(),
     );
-    let target = if http {
-        "http /v1/decide"
-    } else {
-        "unix socket hook"
+    let target = match (&args.mcp, http) {
+        (Some(_), _) => format!("http {path} tools/call {}", args.tool),
+        (None, true) => "http /v1/decide".to_string(),
+        (None, false) => "unix socket hook".to_string(),
     };
     if args.json {
         println!(

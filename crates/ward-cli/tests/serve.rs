@@ -428,13 +428,16 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         "/readyz",
         "/metrics",
         "/openapi.json",
+        "/mcp/{name}",
+        "/v1/mcp/{server}/tools",
+        "/v1/mcp/{server}/tools/accept",
     ] {
         assert!(
             paths.iter().any(|x| x == p),
             "{p} missing from openapi.json"
         );
     }
-    assert_eq!(paths.len(), 25, "{paths:?}");
+    assert_eq!(paths.len(), 28, "{paths:?}");
 
     // Problems: stable code, JSON, help.
     let (s, v) = get(&d, "/v1/nope", None);

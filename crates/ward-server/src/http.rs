@@ -94,6 +94,8 @@ pub fn router(svc: Svc) -> Router {
         .route("/v1/introspect", post(introspect))
         .route("/v1/token", post(token_exchange))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/v1/mcp/{server}/tools", get(mcp_held))
+        .route("/v1/mcp/{server}/tools/accept", post(mcp_accept))
         .route(
             "/mcp/{name}",
             post(crate::gateway::post)
@@ -1298,6 +1300,61 @@ async fn introspect(
         Err(_) => json!({ "active": false }),
     };
     Ok(json_response(StatusCode::OK, &v))
+}
+
+/// The held tool definitions of an MCP server (viewer).
+async fn mcp_held(
+    State(svc): State<Svc>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    authenticate(&svc, &headers, Role::Viewer).await?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let held = crate::mcp_pins::held_pins(c.r(), &server).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &crate::mcp_pins::held_json(&server, &held),
+    ))
+}
+
+/// Accept held tool definitions (an approver; recorded naming them).
+async fn mcp_accept(
+    State(svc): State<Svc>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let user = authenticate(&svc, &headers, Role::Approver).await?;
+    let bytes = body_bytes(&svc, body).await?;
+    #[derive(Deserialize, Default)]
+    struct B {
+        tool: Option<String>,
+    }
+    let b: B = if bytes.iter().all(u8::is_ascii_whitespace) {
+        B::default()
+    } else {
+        body_json(&bytes, "{\"tool\": \"NAME\"} (or no body: every held tool)")?
+    };
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let done = crate::mcp_pins::accept_recorded(
+        c.r(),
+        &svc.signer,
+        &server,
+        b.tool.as_deref(),
+        &format!("user:{}", user.name),
+    )
+    .await?;
+    if done.is_empty() {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("nothing of `{server}` is held; GET /v1/mcp/{server}/tools shows what is"),
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"server": server, "accepted": done, "by": user.name}),
+    ))
 }
 
 /// RFC 8693 token exchange. The subject token authenticates the request (no API key): it must be

@@ -220,3 +220,42 @@ pub fn refused_outright(
     }
     Ok(out)
 }
+
+/// Accept held definitions (all of a server's, or one tool's) and record each acceptance,
+/// naming who accepted (`user:alice`, `os:dev`). The tools accepted.
+pub async fn accept_recorded(
+    mut c: ConnRef<'_>,
+    signer: &ward_audit::NoteSigner,
+    server: &str,
+    tool: Option<&str>,
+    by: &str,
+) -> Result<Vec<String>, WardError> {
+    let done = accept(c.reborrow(), server, tool, crate::pipeline::now_ms()).await?;
+    let host = crate::ident::hostname();
+    for t in &done {
+        let mut ev = pin_event(
+            &format!("accepted {server}/{t}"),
+            &format!("ward@{host}/{by}"),
+            server,
+            &host,
+            by,
+        );
+        ev.hook_event = "ward".into();
+        crate::tasks::record(c.reborrow(), signer, &ev).await?;
+    }
+    Ok(done)
+}
+
+/// A server's held tools as `ward mcp tools diff --json` and the API show them.
+pub fn held_json(server: &str, held: &[Pin]) -> Value {
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    let v: Vec<Value> = held
+        .iter()
+        .map(|p| {
+            serde_json::json!({"tool": p.tool, "state": p.state, "pinned": parse(&p.definition),
+                "new": p.pending_definition.as_deref().map(parse),
+                "findings": parse(&p.findings)})
+        })
+        .collect();
+    serde_json::json!({"server": server, "held": v})
+}

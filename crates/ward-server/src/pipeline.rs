@@ -45,7 +45,22 @@ pub struct Runtime {
     /// Reads the names of secret-looking variables in the hook's environment (set by `ward
     /// hook`); asked only on SessionStart, so other calls pay nothing for it.
     pub env_secrets: Option<fn() -> Vec<String>>,
+    /// Engines kept between calls by a long-lived front end (`ward mcp wrap`); a hook process
+    /// decides once and loads only the slice it needs.
+    warm: Option<WarmEngines>,
 }
+
+/// Engines a long-lived runtime keeps, valid while the pack's content is unchanged (checked
+/// at most every [`WARM_CHECK`]).
+#[derive(Default)]
+struct WarmEngines {
+    checked: Option<std::time::Instant>,
+    hash: String,
+    engines: std::collections::HashMap<&'static str, std::sync::Arc<ward_policy::Engine>>,
+}
+
+/// How often a warm runtime looks for policy edits (the daemon's housekeeping does the same).
+pub const WARM_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What handling one payload produced.
 pub struct Handled {
@@ -72,7 +87,49 @@ impl Runtime {
             settings: OnceLock::new(),
             opened_task: None,
             env_secrets: None,
+            warm: None,
         }
+    }
+
+    /// Keep engines between calls (for a front end that decides many calls in one process).
+    pub fn keep_warm(&mut self) {
+        self.warm = Some(WarmEngines::default());
+    }
+
+    /// The warm engine for `kind`, if this runtime keeps them: reloaded when the pack changed.
+    fn warm_engine(
+        &mut self,
+        kind: &'static str,
+    ) -> Option<Result<std::sync::Arc<ward_policy::Engine>, WardError>> {
+        let home = self.home.clone();
+        let w = self.warm.as_mut()?;
+        let now = std::time::Instant::now();
+        if w.checked
+            .is_none_or(|t| now.duration_since(t) >= WARM_CHECK)
+        {
+            let hash = match home.policy_sources() {
+                Ok(sources) => ward_policy::pack::pack_hash(&sources),
+                Err(e) => {
+                    // An unreadable pack decides nothing (fail closed), and is looked at again.
+                    w.engines.clear();
+                    w.checked = None;
+                    return Some(Err(e));
+                }
+            };
+            if hash != w.hash {
+                w.engines.clear();
+                w.hash = hash;
+            }
+            w.checked = Some(now);
+        }
+        if let Some(e) = w.engines.get(kind) {
+            return Some(Ok(e.clone()));
+        }
+        Some(home.engine(kind).map(|e| {
+            let e = std::sync::Arc::new(e);
+            w.engines.insert(kind, e.clone());
+            e
+        }))
     }
 
     fn store(&mut self) -> Result<&mut Store, WardError> {
@@ -243,6 +300,14 @@ fn decide_overlapped(rt: &mut Runtime, call: &ToolCall) -> (Result<Decision, War
         )
     };
     let open_store = rt.record && rt.store.is_none();
+    if !open_store && let Some(engine) = rt.warm_engine(call.action.kind()) {
+        // Warm: nothing to load, so nothing to overlap.
+        let facts = facts_for(rt, call);
+        return (
+            engine.and_then(|e| ward_policy::decide(&e, call, &facts)),
+            facts,
+        );
+    }
     let db = rt.home.db_path();
     let home = rt.home.clone();
     let owner = rt.origin.os_user.clone();

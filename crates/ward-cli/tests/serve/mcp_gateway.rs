@@ -671,6 +671,21 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
         v["result"]["isError"], true,
         "an approval was used twice: {v}"
     );
+    // Pin review over the API: a viewer reads, only an approver accepts.
+    let viewer = add_user(&home, "vic", "viewer");
+    let (s, v) = get(&d, "/v1/mcp/fs/tools", Some(&viewer));
+    assert_eq!(
+        (s, v["held"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{v}"
+    );
+    let accept = |key: &str| req(&d, "POST", "/v1/mcp/fs/tools/accept", Some(key), b"{}").0;
+    assert_eq!(accept(&viewer), 403);
+    assert_eq!(
+        accept(&approver),
+        404,
+        "nothing is held, so nothing is accepted"
+    );
     verify(&home, &[]);
 }
 

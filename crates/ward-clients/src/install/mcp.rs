@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use ward_core::{ErrorCode, WardError};
 
 /// The MCP clients `ward mcp install` knows.
-pub const MCP_CLIENTS: [&str; 6] = [
+pub const MCP_CLIENTS: [&str; 7] = [
     "claude-code",
+    "claude-desktop",
     "cursor",
     "vscode",
     "windsurf",
@@ -47,6 +48,18 @@ pub fn mcp_files(client: &str, env: &InstallEnv) -> Result<Vec<McpFile>, WardErr
                 toml: false,
             },
             json(cwd.join(".mcp.json"), "mcpServers"),
+        ],
+        // macOS, and Linux builds (which keep it under XDG config); the files that exist are
+        // rewritten.
+        "claude-desktop" => vec![
+            json(
+                h.join("Library/Application Support/Claude/claude_desktop_config.json"),
+                "mcpServers",
+            ),
+            json(
+                h.join(".config/Claude/claude_desktop_config.json"),
+                "mcpServers",
+            ),
         ],
         "cursor" => vec![
             json(h.join(".cursor/mcp.json"), "mcpServers"),
@@ -322,6 +335,29 @@ mod tests {
         let orig: Value = serde_json::from_str(text).unwrap();
         assert_eq!(back, orig);
         assert!(rewrite_json("{ // comment\n}", file, "w", "claude-code", false).is_err());
+    }
+
+    #[test]
+    fn claude_desktop_servers_are_wrapped_where_its_config_lives() {
+        let env = InstallEnv::new("/home/dev", "/work/api");
+        let files = mcp_files("claude-desktop", &env).unwrap();
+        let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/home/dev/Library/Application Support/Claude/claude_desktop_config.json",
+                "/home/dev/.config/Claude/claude_desktop_config.json"
+            ]
+        );
+        let text = r#"{"mcpServers": {"notes": {"command": "uvx", "args": ["notes-mcp"]}}, "globalShortcut": "Ctrl+Space"}"#;
+        let (new, names) =
+            rewrite_json(text, &files[1], "/usr/bin/ward", "claude-desktop", false).unwrap();
+        let v: Value = serde_json::from_str(&new.unwrap()).unwrap();
+        assert_eq!(names, ["notes"]);
+        assert_eq!(v["mcpServers"]["notes"]["command"], "/usr/bin/ward");
+        // Claude Desktop has no hooks: its calls are decided for the claude-code identity.
+        assert_eq!(v["mcpServers"]["notes"]["args"][5], "claude-code");
+        assert_eq!(v["globalShortcut"], "Ctrl+Space");
     }
 
     #[test]
