@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A `tools/call` through `ward mcp wrap` against the same server called directly, side by side.
 
-Usage: scripts/bench-mcp-wrap.py [WARD_BIN] [CALLS]   (defaults: target/release/ward, 500)
+Usage: scripts/bench-mcp-wrap.py [WARD_BIN] [CALLS] [daemon]   (defaults: target/release/ward, 500)
+
+With `daemon`, a `ward serve` runs in the temporary home first, so the wrapper decides through it
+(over its unix socket, events in its group commits) as it does wherever a daemon serves the home.
 
 Starts the npm reference server `server-everything` twice (from $WARD_MCP_NPM, default
 /tmp/ward-mcp-npm, as scripts/test.sh installs it): once bare, once behind `ward mcp wrap` in a
@@ -18,6 +21,7 @@ import time
 
 ward = sys.argv[1] if len(sys.argv) > 1 else "target/release/ward"
 calls = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+with_daemon = len(sys.argv) > 3 and sys.argv[3] == "daemon"
 npm = os.environ.get("WARD_MCP_NPM", "/tmp/ward-mcp-npm")
 server = os.path.join(npm, "node_modules/@modelcontextprotocol/server-everything/dist/index.js")
 if not os.path.exists(server):
@@ -51,6 +55,11 @@ class Peer:
 with tempfile.TemporaryDirectory() as home:
     env = dict(os.environ, WARD_HOME=home)
     subprocess.run([ward, "init"], stdout=subprocess.DEVNULL, env=env, check=True)
+    daemon = None
+    if with_daemon:
+        daemon = subprocess.Popen([ward, "serve", "--listen", "127.0.0.1:0"], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        daemon.stdout.readline()  # it prints its addresses once it is ready
     bare = Peer(["node", server, "stdio"], env)
     wrapped = Peer([ward, "mcp", "wrap", "--name", "everything", "--", "node", server, "stdio"], env)
     for peer in (bare, wrapped):
@@ -68,6 +77,9 @@ with tempfile.TemporaryDirectory() as home:
                 sys.exit(f"{name}: {r}")
     bare.close()
     wrapped.close()
+    if daemon is not None:
+        daemon.terminate()
+        daemon.wait()
 
 
 def q(a, f):

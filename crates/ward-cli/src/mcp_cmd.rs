@@ -124,6 +124,10 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             mcp_pins::show(answer, hidden);
         }
     };
+    // With a daemon serving this home, calls are decided there (asks become approval requests
+    // another person grants, events share its group commits); when it does not answer, the
+    // home's `offline` rule says whether to decide here or refuse.
+    let mut daemon = Daemon::find(&rt.home)?;
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
         match held(&call.tool) {
             Ok(None) => {}
@@ -145,6 +149,18 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             &call.tool,
             &call.arguments,
         );
+        if let Some(d) = daemon.as_mut() {
+            match d.decide(&tool_call) {
+                Ok(verdict) => return verdict,
+                Err(e) if d.offline == ward_server::config::Offline::Deny => {
+                    return Err(format!(
+                        "ward: the daemon does not answer ({e}) and this home's `offline` is \"deny\"; start `ward serve`"
+                    ));
+                }
+                // `offline = "local"`: decided and recorded here, as without a daemon.
+                Err(_) => {}
+            }
+        }
         let ev = HookEvent {
             client,
             event_name: "tools/call".into(),
@@ -178,6 +194,82 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         .map_err(|e| WardError::new(ErrorCode::Io, format!("the MCP server vanished: {e}")))?;
     relayed.map_err(|e| WardError::new(ErrorCode::Io, format!("relaying MCP messages: {e}")))?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// The daemon serving this home, as the wrapper talks to it (one kept-alive socket connection).
+struct Daemon {
+    endpoint: ward_server::client::Endpoint,
+    conn: Option<ward_server::client::Connection>,
+    offline: ward_server::config::Offline,
+    /// `WARD_APPROVAL_WAIT`, if set; otherwise the daemon's own setting applies.
+    wait: Option<u64>,
+}
+
+impl Daemon {
+    fn find(home: &Home) -> Result<Option<Daemon>, WardError> {
+        let Some(marker) = ward_server::serve::read_marker(home)? else {
+            return Ok(None);
+        };
+        let wait = match std::env::var("WARD_APPROVAL_WAIT") {
+            Ok(v) => Some(
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| ward_server::service::bad_wait(&v))?,
+            ),
+            Err(_) => None,
+        };
+        Ok(Some(Daemon {
+            endpoint: ward_server::client::Endpoint::Unix(marker.socket.clone()),
+            conn: None,
+            offline: ward_server::serve::offline_rule(&marker)?,
+            wait,
+        }))
+    }
+
+    /// The daemon's verdict (`Ok(Err(reason))` refuses), or why it could not be asked.
+    fn decide(&mut self, call: &ToolCall) -> Result<Result<(), String>, String> {
+        let body = json!({ "call": call, "wait": self.wait }).to_string();
+        // A kept-alive connection the daemon closed is opened again, once.
+        for _ in 0..2 {
+            let conn = match self.conn.as_mut() {
+                Some(c) => c,
+                None => {
+                    let c = ward_server::client::Connection::open(
+                        &self.endpoint,
+                        std::time::Duration::from_secs(3600),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    self.conn.insert(c)
+                }
+            };
+            let r = match conn.request(
+                "POST",
+                "/v1/decide",
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            ) {
+                Ok(r) => r,
+                Err(_) => {
+                    self.conn = None;
+                    continue;
+                }
+            };
+            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            return match (r.status, v["decision"].as_str()) {
+                (200, Some("allow")) => Ok(Ok(())),
+                (200, Some(_)) => Ok(Err(format!(
+                    "ward: {}",
+                    v["reason"].as_str().unwrap_or("refused")
+                ))),
+                // The daemon refused the request itself: a block naming why.
+                (status, _) => Ok(Err(format!(
+                    "ward could not decide (HTTP {status}): {}",
+                    v["detail"].as_str().unwrap_or("no reason given")
+                ))),
+            };
+        }
+        Err("the daemon closed the connection".into())
+    }
 }
 
 /// A wrapped server's `tools/call` as ward decides it.

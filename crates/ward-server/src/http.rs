@@ -455,18 +455,62 @@ async fn decide(
         Some(s) => Some(Duration::from_secs(s)),
         None => None,
     };
-    let (client, event, payload) = match (req.client, req.payload, req.call) {
+    let ans = match (req.client, req.payload, req.call) {
         (Some(c), Some(p), None) => {
             let client = c.parse::<ClientKind>().map_err(|_| {
                 WardError::new(ErrorCode::BadInput, format!("unknown client `{c}`"))
             })?;
-            (client, req.event, p.to_string())
+            let payload = p.to_string();
+            svc.hook(HookRequest {
+                client,
+                payload: payload.as_bytes(),
+                hint: req.event.as_deref(),
+                caller,
+                home_dir,
+                wait,
+                env_secrets: Vec::new(),
+            })
+            .await
         }
-        (None, None, Some(call)) => (
-            call.assistant.client,
-            Some("PreToolUse".to_string()),
-            normalized_as_payload(&call)?,
-        ),
+        // An MCP call (from `ward mcp wrap`), for any client: decided as it is, for the caller
+        // the connection attests (the body's identity is not trusted).
+        (None, None, Some(mut call)) if matches!(call.action, ward_core::Action::Mcp { .. }) => {
+            let who = crate::service::who(&caller);
+            call.assistant.host = svc.host.clone();
+            call.assistant.os_user = who.clone();
+            let ev = ward_core::HookEvent {
+                client: call.assistant.client,
+                event_name: "tools/call".into(),
+                kind: ward_core::HookKind::PreTool,
+                session_id: call.session_id.clone(),
+                cwd: call.cwd.clone(),
+                call: Some(call),
+                effect: None,
+            };
+            let run = crate::service::Run {
+                who,
+                caller,
+                home_dir,
+                wait,
+                env_secrets: Vec::new(),
+                task: None,
+                started: Instant::now(),
+            };
+            svc.run(ev, run).await
+        }
+        (None, None, Some(call)) => {
+            let payload = normalized_as_payload(&call)?;
+            svc.hook(HookRequest {
+                client: call.assistant.client,
+                payload: payload.as_bytes(),
+                hint: Some("PreToolUse"),
+                caller,
+                home_dir,
+                wait,
+                env_secrets: Vec::new(),
+            })
+            .await
+        }
         _ => {
             return Err(WardError::new(
                 ErrorCode::PayloadInvalid,
@@ -475,17 +519,6 @@ async fn decide(
             .into());
         }
     };
-    let ans = svc
-        .hook(HookRequest {
-            client,
-            payload: payload.as_bytes(),
-            hint: event.as_deref(),
-            caller,
-            home_dir,
-            wait,
-            env_secrets: Vec::new(),
-        })
-        .await;
     let h = &ans.handled;
     let decision = match &h.decision {
         Some(d) => d.clone(),

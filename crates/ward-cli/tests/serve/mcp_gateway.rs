@@ -780,3 +780,149 @@ fn an_rmcp_client_works_through_the_gateway_and_the_wrapper() {
         assert!(got[1].0 && got[1].1.contains("credential-file-read"), "{got:?}");
     });
 }
+
+/// A stdio client of `ward mcp wrap` (newline-delimited JSON-RPC).
+struct Wrapped {
+    child: Child,
+    input: std::process::ChildStdin,
+    output: BufReader<std::process::ChildStdout>,
+}
+
+impl Wrapped {
+    fn start(
+        home: &Path,
+        user: &Path,
+        name: &str,
+        command: &[&str],
+        env: &[(&str, &str)],
+    ) -> Wrapped {
+        let mut child = Command::new(WARD)
+            .args(["mcp", "wrap", "--name", name, "--"])
+            .args(command)
+            .env("WARD_HOME", home)
+            .env("HOME", user)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ward mcp wrap");
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        let mut w = Wrapped {
+            child,
+            input,
+            output,
+        };
+        w.call(
+            0,
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "ward-test", "version": "1"}}),
+        );
+        writeln!(
+            w.input,
+            "{}",
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        )
+        .unwrap();
+        w
+    }
+
+    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+        writeln!(
+            self.input,
+            "{}",
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+        )
+        .unwrap();
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.output.read_line(&mut line).unwrap() > 0,
+                "the wrapper closed"
+            );
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+impl Drop for Wrapped {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_wrapper_decides_through_a_running_daemon_and_its_approvals() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let user = dir.path().join("user");
+    user_tree(&user);
+    gateway_home(&home, &user, None);
+    let approver = add_user(&home, "alice", "approver");
+    let mut d = Daemon::start(&home, &[]);
+    let sdk = script("sdk_server.py");
+    let mut w = Wrapped::start(
+        &home,
+        &user,
+        "calc",
+        &["python3", &sdk, "stdio"],
+        &[("WARD_APPROVAL_WAIT", "0")],
+    );
+    let add = json!({"name": "add", "arguments": {"a": 1, "b": 2}});
+    let v = w.call(1, "tools/call", add.clone());
+    let reason = v["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(v["result"]["isError"], true, "{v}");
+    let apr = reason
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| w.starts_with("ward-apr-"))
+        .unwrap_or_else(|| panic!("no approval id in `{reason}`"))
+        .to_string();
+    let (s, v, _) = req(
+        &d,
+        "POST",
+        &format!("/v1/approvals/{apr}/approve"),
+        Some(&approver),
+        b"{}",
+    );
+    assert_eq!(s, 200, "{v}");
+    let v = w.call(2, "tools/call", add.clone());
+    assert_eq!(v["result"]["content"][0]["text"], "3", "{v}");
+    // The decisions are the daemon's: in its log, with the attested caller.
+    let key = add_user(&home, "root-viewer", "viewer");
+    let evs = raw_events(&d, &key);
+    let decided: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["tool_name"] == "mcp__calc__add" && e["kind"] == "decision")
+        .collect();
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert!(
+        decided.iter().all(|e| e["caller"]["transport"] == "unix"),
+        "{decided:?}"
+    );
+    // With the daemon gone and `offline = "deny"`, the wrapper refuses instead of deciding alone.
+    d.stop();
+    std::fs::write(
+        home.join("daemon.json"),
+        json!({"socket": home.join("ward.sock"), "offline": "deny", "listen": "", "database": "", "pid": 1}).to_string(),
+    )
+    .unwrap();
+    let mut w = Wrapped::start(&home, &user, "calc", &["python3", &sdk, "stdio"], &[]);
+    let v = w.call(3, "tools/call", json!({"name": "whoami", "arguments": {}}));
+    assert_eq!(v["result"]["isError"], true, "{v}");
+    assert!(
+        v["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("offline"),
+        "{v}"
+    );
+}
