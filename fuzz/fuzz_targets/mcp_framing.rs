@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         to_server.clone(),
         Cursor::new(data.to_vec()),
         |_| Err("refused".into()),
-        |_| {},
+        |_, _| {},
     );
     let sent = to_server.0.lock().map(|v| v.clone()).unwrap_or_default();
     for line in sent.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {

@@ -71,18 +71,21 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         let mut lister = Runtime::new(rt.home.clone(), false);
         lister.keep_warm();
         let (session, cwd) = (session.clone(), cwd.clone());
-        move |answer: &mut Value| {
-            let Some(tools) = answer
-                .pointer("/result/tools")
-                .and_then(Value::as_array)
-                .cloned()
-            else {
-                return;
+        move |method: &str, answer: &mut Value| {
+            let tools = match method {
+                "tools/list" => match answer.pointer("/result/tools").and_then(Value::as_array) {
+                    Some(t) => t.clone(),
+                    None => return,
+                },
+                _ => Vec::new(),
             };
             let hidden = pins
                 .lock()
                 .map_err(|_| WardError::new(ErrorCode::StoreOpen, "the pin store is poisoned"))
                 .and_then(|mut store| {
+                    if tools.is_empty() {
+                        return Ok(Vec::new());
+                    }
                     let seen = store.block_on(async |c| {
                         mcp_pins::observe(c.r(), &name, &tools, pipeline::now_ms()).await
                     })?;
@@ -105,23 +108,15 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                     Ok(seen.held.into_iter().map(|(t, _)| t).collect::<Vec<_>>())
                 })
                 .and_then(|mut hidden| {
-                    hidden.extend(mcp_pins::refused_outright(&tools, |tool| {
-                        let call = mcp_call(
-                            &origin,
-                            client,
-                            &session,
-                            &cwd,
-                            &name,
-                            None,
-                            tool,
-                            &json!({}),
-                        );
+                    hidden.extend(mcp_pins::refused_outright(method, answer, |tool, args| {
+                        let call =
+                            mcp_call(&origin, client, &session, &cwd, &name, None, tool, args);
                         let (d, _) = pipeline::Decider::decide(&mut lister, &call);
                         Ok(d?.outcome == Outcome::Deny)
                     })?);
                     Ok(hidden)
                 });
-            mcp_pins::show(answer, hidden);
+            mcp_pins::show(method, answer, hidden);
         }
     };
     // With a daemon serving this home, calls are decided there (asks become approval requests
@@ -129,7 +124,12 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     // home's `offline` rule says whether to decide here or refuse.
     let mut daemon = Daemon::find(&rt.home)?;
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
-        match held(&call.tool) {
+        // Pins are tools' definitions: a resource read or a prompt has none.
+        match if call.access {
+            Ok(None)
+        } else {
+            held(&call.tool)
+        } {
             Ok(None) => {}
             Ok(Some(why)) => return Err(format!("ward: {why}")),
             Err(e) => {

@@ -1,15 +1,22 @@
 //! The JSON-RPC messages the gateway reads: everything is passed through as bytes unless it is a
-//! `tools/call` request, which must be decided first.
+//! request that reaches something (`tools/call`, `resources/read`, `prompts/get`), which must be
+//! decided first.
 
 use serde_json::{Value, json};
 
-/// A `tools/call` request, as the gateway decides it.
+/// A request as the gateway decides it: a `tools/call` (its tool and arguments), a
+/// `resources/read` (decided as the tool `resource:URI` with `{"uri"}`, so paths and URLs in it
+/// are classified like a tool's) or a `prompts/get` (the tool `prompt:NAME` with its
+/// arguments).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolsCall {
     /// The request id, echoed in any answer ward gives in the server's place.
     pub id: Value,
     pub tool: String,
     pub arguments: Value,
+    /// A `resources/read` or `prompts/get`: refused with a JSON-RPC error (their results have no
+    /// `isError`), and not subject to tool pins.
+    pub access: bool,
     /// The request speaks the stateless 2026-07-28 era (its results carry `resultType`).
     pub modern: bool,
 }
@@ -19,31 +26,92 @@ pub struct ToolsCall {
 pub enum Inbound {
     /// A `tools/call` request: decide before it reaches the server.
     Call(ToolsCall),
-    /// A `tools/call` whose name is missing or not a string: it cannot be decided, so it never
-    /// reaches the server.
-    BadCall { id: Value },
+    /// A `tools/call` (or `prompts/get`) without a name, or a `resources/read` without a URI:
+    /// it cannot be decided, so it never reaches the server.
+    BadCall { id: Value, what: &'static str },
     /// Anything else (requests, notifications, responses to server requests): pass through.
     Other,
 }
 
+/// The methods that list what a server offers (and that ward filters).
+pub const LISTS: [&str; 3] = ["tools/list", "prompts/list", "resources/list"];
+
 /// Classify one parsed message.
 pub fn classify(msg: &Value) -> Inbound {
-    if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
+    let method = msg.get("method").and_then(Value::as_str);
+    if !matches!(
+        method,
+        Some("tools/call" | "resources/read" | "prompts/get")
+    ) || msg.get("id").is_none()
+    {
         return Inbound::Other;
     }
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let params = msg.get("params");
-    match params.and_then(|p| p.get("name")).and_then(Value::as_str) {
-        Some(tool) => Inbound::Call(ToolsCall {
-            id,
-            tool: tool.to_string(),
-            arguments: params
-                .and_then(|p| p.get("arguments"))
-                .cloned()
-                .unwrap_or_else(|| json!({})),
-            modern: is_modern(msg),
-        }),
-        None => Inbound::BadCall { id },
+    let field = |k: &str| params.and_then(|p| p.get(k));
+    let modern = is_modern(msg);
+    match method {
+        Some("resources/read") => match field("uri").and_then(Value::as_str) {
+            Some(uri) => Inbound::Call(ToolsCall {
+                id,
+                tool: format!("resource:{uri}"),
+                arguments: json!({ "uri": uri }),
+                access: true,
+                modern,
+            }),
+            None => Inbound::BadCall {
+                id,
+                what: "resources/read needs params.uri (a string)",
+            },
+        },
+        Some("prompts/get") => match field("name").and_then(Value::as_str) {
+            Some(name) => Inbound::Call(ToolsCall {
+                id,
+                tool: format!("prompt:{name}"),
+                arguments: field("arguments").cloned().unwrap_or_else(|| json!({})),
+                access: true,
+                modern,
+            }),
+            None => Inbound::BadCall {
+                id,
+                what: "prompts/get needs params.name (a string)",
+            },
+        },
+        _ => match field("name").and_then(Value::as_str) {
+            Some(tool) => Inbound::Call(ToolsCall {
+                id,
+                tool: tool.to_string(),
+                arguments: field("arguments").cloned().unwrap_or_else(|| json!({})),
+                access: false,
+                modern,
+            }),
+            None => Inbound::BadCall {
+                id,
+                what: "tools/call needs params.name (a string)",
+            },
+        },
+    }
+}
+
+/// What a listing answer lists, by its method: the array's key and the key that names an item
+/// (`tools`/`name`, `prompts`/`name`, `resources`/`uri`).
+pub fn list_shape(method: &str) -> Option<(&'static str, &'static str)> {
+    match method {
+        "tools/list" => Some(("tools", "name")),
+        "prompts/list" => Some(("prompts", "name")),
+        "resources/list" => Some(("resources", "uri")),
+        _ => None,
+    }
+}
+
+/// The tool and arguments an item of a listing is decided as, before the caller chose anything:
+/// a tool as itself with `{}`, a prompt as `prompt:NAME` with `{}`, a resource as `resource:URI`
+/// with `{"uri"}`.
+pub fn list_item_call(method: &str, key: &str) -> (String, Value) {
+    match method {
+        "prompts/list" => (format!("prompt:{key}"), json!({})),
+        "resources/list" => (format!("resource:{key}"), json!({ "uri": key })),
+        _ => (key.to_string(), json!({})),
     }
 }
 
@@ -55,9 +123,16 @@ pub fn is_modern(msg: &Value) -> bool {
         .is_some_and(|v| crate::http::MODERN_VERSIONS.contains(&v))
 }
 
+/// JSON-RPC code of a `resources/read` or `prompts/get` ward refused.
+pub const REFUSED: i64 = -32001;
+
 /// A refused call as the model sees it: a normal tool result with `isError`, so it can react
-/// (with the `resultType` every 2026-07-28 result carries, when the call spoke that era).
+/// (with the `resultType` every 2026-07-28 result carries, when the call spoke that era). A
+/// refused `resources/read` or `prompts/get` is a JSON-RPC error with the reason.
 pub fn refused(call: &ToolsCall, reason: &str) -> Value {
+    if call.access {
+        return error(&call.id, REFUSED, reason);
+    }
     let mut result = json!({
         "content": [{"type": "text", "text": reason}],
         "isError": true,
@@ -88,12 +163,16 @@ mod tests {
                 id: json!(7),
                 tool: "read_file".into(),
                 arguments: json!({"path": "/x"}),
+                access: false,
                 modern: false,
             })
         );
         assert_eq!(
             classify(&json!({"jsonrpc": "2.0", "id": "a", "method": "tools/call", "params": {}})),
-            Inbound::BadCall { id: json!("a") }
+            Inbound::BadCall {
+                id: json!("a"),
+                what: "tools/call needs params.name (a string)"
+            }
         );
         for other in [
             json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
@@ -115,5 +194,21 @@ mod tests {
             panic!("a call")
         };
         assert_eq!(refused(&c, "no")["result"]["resultType"], "complete");
+        // A resource read is decided as `resources/read` on its URI, refused as an error.
+        let read = json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read",
+            "params": {"uri": "file:///home/dev/.ssh/id_rsa"}});
+        let Inbound::Call(c) = classify(&read) else {
+            panic!("a read")
+        };
+        assert_eq!(
+            (c.tool.as_str(), c.access),
+            ("resource:file:///home/dev/.ssh/id_rsa", true)
+        );
+        assert_eq!(c.arguments["uri"], "file:///home/dev/.ssh/id_rsa");
+        assert_eq!(refused(&c, "no")["error"]["code"], REFUSED);
+        assert!(matches!(
+            classify(&json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {}})),
+            Inbound::BadCall { .. }
+        ));
     }
 }

@@ -57,8 +57,8 @@ fn send_json(out: &Mutex<Box<dyn Write + Send>>, v: &Value) -> std::io::Result<(
     send(out, v.to_string().as_bytes())
 }
 
-/// The ids of `tools/list` requests in flight, so their answers can be found.
-type Listing = Arc<Mutex<std::collections::HashSet<String>>>;
+/// The listing requests in flight (id → method), so their answers can be found.
+type Listing = Arc<Mutex<std::collections::HashMap<String, &'static str>>>;
 
 fn note_lists(msg: &Value, listing: &Listing) {
     let items: Vec<&Value> = match msg {
@@ -66,25 +66,27 @@ fn note_lists(msg: &Value, listing: &Listing) {
         one => vec![one],
     };
     for m in items {
-        if m.get("method").and_then(Value::as_str) == Some("tools/list")
+        if let Some(method) = m.get("method").and_then(Value::as_str)
+            && let Some(list) = jsonrpc::LISTS.iter().find(|l| **l == method)
             && let Some(id) = m.get("id")
             && let Ok(mut l) = listing.lock()
         {
-            l.insert(id.to_string());
+            l.insert(id.to_string(), list);
         }
     }
 }
 
 /// Relay until the client closes its side (then the server's stdin is closed) and the server's
 /// output ends. `decide` answers `Ok(())` to pass a call on, `Err(reason)` to refuse it;
-/// `on_list` sees (and may edit) the server's answer to each `tools/list` before the client does.
+/// `on_list` sees (and may edit) the server's answer to each `tools/list`, `prompts/list` and
+/// `resources/list` (named by its method) before the client does.
 pub fn relay(
     client_in: impl BufRead,
     client_out: Box<dyn Write + Send>,
     server_in: impl Write,
     server_out: impl BufRead + Send + 'static,
     mut decide: impl FnMut(&ToolsCall) -> Result<(), String>,
-    mut on_list: impl FnMut(&mut Value) + Send + 'static,
+    mut on_list: impl FnMut(&str, &mut Value) + Send + 'static,
 ) -> std::io::Result<()> {
     let out: Arc<Mutex<Box<dyn Write + Send>>> = Arc::new(Mutex::new(client_out));
     let listing: Listing = Arc::default();
@@ -99,13 +101,15 @@ pub fn relay(
                 let Ok(bytes) = line else { continue };
                 let answered = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
                     let id = v.get("id")?.to_string();
-                    let mine = v.get("method").is_none()
-                        && listing.lock().ok().is_some_and(|mut l| l.remove(&id));
-                    mine.then_some(v)
+                    if v.get("method").is_some() {
+                        return None;
+                    }
+                    let list = listing.lock().ok().and_then(|mut l| l.remove(&id))?;
+                    Some((list, v))
                 });
                 match answered {
-                    Some(mut v) => {
-                        on_list(&mut v);
+                    Some((list, mut v)) => {
+                        on_list(list, &mut v);
                         send_json(&out, &v)?;
                     }
                     None => send(&out, &bytes)?,
@@ -173,7 +177,7 @@ fn judge(
 ) -> Result<(), Value> {
     match jsonrpc::classify(msg) {
         Inbound::Other => Ok(()),
-        Inbound::BadCall { id } => Err(jsonrpc::error(&id, -32602, "tools/call needs params.name")),
+        Inbound::BadCall { id, what } => Err(jsonrpc::error(&id, -32602, what)),
         Inbound::Call(call) => decide(&call).map_err(|why| jsonrpc::refused(&call, &why)),
     }
 }
@@ -229,7 +233,7 @@ mod tests {
                     Ok(())
                 }
             },
-            |_| {},
+            |_, _| {},
         )
         .unwrap();
         let sent = lines(&to_server.0.lock().unwrap());
@@ -268,7 +272,8 @@ mod tests {
             Shared::default(),
             std::io::Cursor::new(server_says.into_bytes()),
             |_| Ok(()),
-            |v| {
+            |list, v| {
+                assert_eq!(list, "tools/list");
                 if let Some(tools) = v["result"]["tools"].as_array_mut() {
                     tools.retain(|t| t["name"] != "b");
                 }
@@ -302,7 +307,7 @@ mod tests {
                 to_server.clone(),
                 std::io::Cursor::new(Vec::new()),
                 |_| Err("no".into()),
-                |_| {},
+                |_, _| {},
             );
             let sent = to_server.0.lock().unwrap().clone();
             for line in String::from_utf8_lossy(&sent).lines() {

@@ -176,18 +176,22 @@ pub fn pin_event(change: &str, assistant: &str, server: &str, host: &str, user: 
     ev
 }
 
-/// What the client is shown of a `tools/list` answer: the list without the `hidden` tools or,
-/// when the definitions could not be checked, an error in its place (unchecked tools are never
-/// shown).
-pub fn show(answer: &mut Value, hidden: Result<Vec<String>, WardError>) {
+/// What the client is shown of a listing answer (`tools/list`, `prompts/list`,
+/// `resources/list`): the list without the `hidden` items or, when they could not be checked, an
+/// error in its place (unchecked items are never shown).
+pub fn show(method: &str, answer: &mut Value, hidden: Result<Vec<String>, WardError>) {
+    let Some((array, key)) = ward_mcp::jsonrpc::list_shape(method) else {
+        return;
+    };
     match hidden {
         Ok(hidden) => {
             if let Some(list) = answer
-                .pointer_mut("/result/tools")
+                .get_mut("result")
+                .and_then(|r| r.get_mut(array))
                 .and_then(Value::as_array_mut)
             {
                 list.retain(|t| {
-                    !t.get("name")
+                    !t.get(key)
                         .and_then(Value::as_str)
                         .is_some_and(|n| hidden.iter().any(|h| h == n))
                 });
@@ -198,23 +202,35 @@ pub fn show(answer: &mut Value, hidden: Result<Vec<String>, WardError>) {
             *answer = ward_mcp::jsonrpc::error(
                 &id,
                 -32603,
-                &format!("ward could not check the tool definitions: {}", e.message),
+                &format!("ward could not check the listed items: {}", e.message),
             );
         }
     }
 }
 
-/// The tools of a listing that policy refuses whatever their arguments (decided with none):
-/// they are not shown. `decide` answers whether a call of that tool with `{}` is denied.
+/// The items of a listing the policy refuses whatever the caller would choose (decided with no
+/// arguments of the caller's): they are not shown. `denied(tool, arguments)` answers whether
+/// that request is denied; an item is decided as the request that would use it (a tool as
+/// itself, a prompt as `prompt:NAME`, a resource as `resource:URI` with its URI).
 pub fn refused_outright(
-    tools: &[Value],
-    mut denied: impl FnMut(&str) -> Result<bool, WardError>,
+    method: &str,
+    answer: &Value,
+    mut denied: impl FnMut(&str, &Value) -> Result<bool, WardError>,
 ) -> Result<Vec<String>, WardError> {
+    let Some((array, key)) = ward_mcp::jsonrpc::list_shape(method) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
-    for t in tools {
-        if let Some(name) = t.get("name").and_then(Value::as_str)
-            && denied(name)?
-        {
+    let items = answer
+        .get("result")
+        .and_then(|r| r.get(array))
+        .and_then(Value::as_array);
+    for item in items.into_iter().flatten() {
+        let Some(name) = item.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let (tool, args) = ward_mcp::jsonrpc::list_item_call(method, name);
+        if denied(&tool, &args)? {
             out.push(name.to_string());
         }
     }

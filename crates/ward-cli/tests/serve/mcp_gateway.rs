@@ -110,6 +110,12 @@ const POLICY: &str = r#"
 forbid (principal, action == Action::"mcp_call", resource)
 when { context.mcp_server == "fs" && context.mcp_tool == "write_file" };
 
+@id("no-args-prompt-or-startup-doc")
+@reason("that prompt and that document are not for assistants")
+forbid (principal, action == Action::"mcp_call", resource)
+when { context.mcp_server == "everything" && (context.mcp_tool == "prompt:args-prompt"
+       || context.mcp_tool == "resource:demo://resource/static/document/startup.md") };
+
 @id("calc-add-is-approved")
 @reason("the calculator's add needs a person's approval")
 @outcome("ask")
@@ -543,6 +549,68 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
         session_call(&d, "fs", &dev, &sid, 3, "read_text_file", readme).0,
         404
     );
+
+    // Prompts and resources: listed only when usable, read and fetched only when allowed.
+    let sid = initialize(&d, "everything", &dev);
+    let ask = |id: u64, method: &str, params: Value| {
+        post(
+            &d,
+            "everything",
+            &[
+                ("Authorization", &dev),
+                ("Mcp-Session-Id", &sid),
+                ("MCP-Protocol-Version", "2025-11-25"),
+            ],
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .1
+    };
+    let names = |v: &Value, array: &str, key: &str| -> Vec<String> {
+        v["result"][array]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {array}: {v}"))
+            .iter()
+            .filter_map(|x| x[key].as_str().map(str::to_string))
+            .collect()
+    };
+    let prompts = names(&ask(1, "prompts/list", json!({})), "prompts", "name");
+    assert!(
+        prompts.contains(&"simple-prompt".into()) && !prompts.contains(&"args-prompt".into()),
+        "{prompts:?}"
+    );
+    let docs = names(&ask(2, "resources/list", json!({})), "resources", "uri");
+    assert!(
+        docs.iter().any(|u| u.ends_with("architecture.md")),
+        "{docs:?}"
+    );
+    assert!(!docs.iter().any(|u| u.ends_with("startup.md")), "{docs:?}");
+    let v = ask(
+        3,
+        "prompts/get",
+        json!({"name": "args-prompt", "arguments": {"city": "x"}}),
+    );
+    assert_eq!(v["error"]["code"], -32001, "{v}");
+    let v = ask(
+        4,
+        "resources/read",
+        json!({"uri": format!("file://{}", user.join(".ssh/id_rsa").display())}),
+    );
+    assert_eq!(v["error"]["code"], -32001, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("credential-file-read"),
+        "{v}"
+    );
+    let v = ask(
+        5,
+        "resources/read",
+        json!({"uri": "demo://resource/static/document/architecture.md"}),
+    );
+    assert!(v["result"]["contents"][0]["text"].is_string(), "{v}");
+    let v = ask(6, "prompts/get", json!({"name": "simple-prompt"}));
+    assert!(v["result"]["messages"].is_array(), "{v}");
 
     // A task token: its scopes bound what is listed and called; ending the task ends access.
     // The hook token's assistant registered on its first call above.

@@ -436,7 +436,7 @@ async fn decide_call(
             ));
         }
     }
-    {
+    if !call.access {
         let mut c = svc
             .pool
             .acquire()
@@ -530,46 +530,68 @@ async fn record_result(
     let _ = svc.run(ev, run_for(&p, None)).await;
 }
 
-/// Pin and filter a `tools/list` answer: held tools, tools outside a task token's scopes and
-/// tools the policy refuses whatever their arguments are removed; if that cannot be checked,
-/// the answer becomes an error.
-async fn filter_list(svc: &Service, server: &McpServer, p: &Principal, answer: &mut Value) {
-    let Some(tools) = answer
-        .pointer("/result/tools")
-        .and_then(Value::as_array)
-        .cloned()
-    else {
-        return;
-    };
+/// Pin and filter a listing answer (`tools/list`, `prompts/list`, `resources/list`): held tools,
+/// tools outside a task token's scopes and items the policy refuses whatever the caller would
+/// choose are removed, and the listing is recorded; if that cannot be checked, the answer
+/// becomes an error.
+async fn filter_list(
+    svc: &Service,
+    server: &McpServer,
+    p: &Principal,
+    method: &str,
+    answer: &mut Value,
+) {
+    let assistant = format!(
+        "{}@{}/{}",
+        crate::assistants::kind_of(p.assistant.client),
+        p.assistant.host,
+        p.assistant.os_user
+    );
     let checked = async {
-        let mut c = svc.pool.acquire().await.map_err(read_err)?;
-        let seen = crate::mcp_pins::observe(c.r(), &server.name, &tools, crate::pipeline::now_ms())
-            .await?;
-        drop(c);
-        let assistant = format!(
-            "{}@{}/{}",
-            crate::assistants::kind_of(p.assistant.client),
-            p.assistant.host,
-            p.assistant.os_user
-        );
-        for change in &seen.changes {
-            let ev =
-                crate::mcp_pins::pin_event(change, &assistant, &server.name, &svc.host, &p.who);
-            svc.record(&ev).await?;
-        }
-        let mut hidden: Vec<String> = seen.held.iter().map(|(t, _)| t.clone()).collect();
-        hidden.extend(crate::mcp_pins::refused_outright(&tools, |name| {
-            if let Some(scopes) = &p.scopes
-                && !scope::permits(scopes, "mcp", &format!("{}/{name}", server.name))
-            {
-                return Ok(true);
+        let mut hidden: Vec<String> = Vec::new();
+        if method == "tools/list"
+            && let Some(tools) = answer.pointer("/result/tools").and_then(Value::as_array)
+        {
+            let mut c = svc.pool.acquire().await.map_err(read_err)?;
+            let seen =
+                crate::mcp_pins::observe(c.r(), &server.name, tools, crate::pipeline::now_ms())
+                    .await?;
+            drop(c);
+            for change in &seen.changes {
+                let ev =
+                    crate::mcp_pins::pin_event(change, &assistant, &server.name, &svc.host, &p.who);
+                svc.record(&ev).await?;
             }
-            let call = tool_call(server, p, "list", String::new(), name, &json!({}));
-            Ok(svc.decide_only(&call)?.outcome == Outcome::Deny)
-        })?);
+            hidden.extend(seen.held.into_iter().map(|(t, _)| t));
+        }
+        hidden.extend(crate::mcp_pins::refused_outright(
+            method,
+            answer,
+            |tool, args| {
+                if let Some(scopes) = &p.scopes
+                    && !scope::permits(scopes, "mcp", &format!("{}/{tool}", server.name))
+                {
+                    return Ok(true);
+                }
+                let call = tool_call(server, p, "list", String::new(), tool, args);
+                Ok(svc.decide_only(&call)?.outcome == Outcome::Deny)
+            },
+        )?);
+        // The listing itself is a record: what was offered, and what was held back.
+        let mut ev = crate::mcp_pins::pin_event("", &assistant, &server.name, &svc.host, &p.who);
+        ev.hook_event = method.to_string();
+        ev.action_kind = Some("mcp_list".into());
+        ev.action = Some(format!(
+            "mcp {method} {}: hidden [{}]",
+            server.name,
+            hidden.join(", ")
+        ));
+        ev.task = p.task.clone();
+        svc.record(&ev).await?;
         Ok::<Vec<String>, WardError>(hidden)
     };
-    crate::mcp_pins::show(answer, checked.await);
+    let hidden = checked.await;
+    crate::mcp_pins::show(method, answer, hidden);
 }
 
 /// The secrets a child's environment gets, opened from the store.
@@ -721,7 +743,7 @@ async fn final_answer(mut rx: Flight, limit: Duration) -> Result<Value, WardErro
 /// What a forwarded request needs once its answer is back.
 enum After {
     Nothing,
-    List,
+    List(&'static str),
     Call(String, jsonrpc::ToolsCall),
 }
 
@@ -736,9 +758,9 @@ impl Ctx {
     async fn finish(&self, after: &After, mut answer: Value) -> Value {
         match after {
             After::Nothing => {}
-            After::List => {
+            After::List(method) => {
                 if answer.get("result").is_some() {
-                    filter_list(&self.svc, &self.server, &self.p, &mut answer).await;
+                    filter_list(&self.svc, &self.server, &self.p, method, &mut answer).await;
                 }
             }
             After::Call(use_id, call) => {
@@ -966,20 +988,18 @@ pub async fn post(
                     }
                 }
             }
-            jsonrpc::Inbound::BadCall { .. } => {
-                answers.push(jsonrpc::error(
-                    &id,
-                    -32602,
-                    "ward: a tools/call needs `params.name` (a string)",
-                ));
+            jsonrpc::Inbound::BadCall { what, .. } => {
+                answers.push(jsonrpc::error(&id, -32602, &format!("ward: {what}")));
                 continue;
             }
-            jsonrpc::Inbound::Other
-                if m.get("method").and_then(Value::as_str) == Some("tools/list") =>
+            jsonrpc::Inbound::Other => match m
+                .get("method")
+                .and_then(Value::as_str)
+                .and_then(|method| jsonrpc::LISTS.iter().find(|l| **l == method))
             {
-                After::List
-            }
-            jsonrpc::Inbound::Other => After::Nothing,
+                Some(list) => After::List(list),
+                None => After::Nothing,
+            },
         };
         match conn.request(m).await {
             Ok(rx) => forwarded.push((after, rx)),
