@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     // Three header values and a body, split on the first three 0xff bytes.
     let mut parts = data.splitn(4, |b| *b == 0xff);
     let (v, m, n, body) = (parts.next(), parts.next(), parts.next(), parts.next());
-    let s = |p: Option<&[u8]>| p.and_then(|b| std::str::from_utf8(b).ok());
+    fn s(p: Option<&[u8]>) -> Option<&str> {
+        p.and_then(|b| std::str::from_utf8(b).ok())
+    }
     let h = Headers {
         protocol_version: s(v),
         method: s(m),

@@ -49,6 +49,7 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     let signer = home.signer()?;
     let mut rt = Runtime::new(home, true);
     rt.keep_warm();
+    let home = rt.home.clone();
     let session = format!("mcp-{name}-{}", std::process::id());
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
@@ -64,14 +65,39 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             store.block_on(async |c| mcp_pins::held(c.r(), &name, tool).await)
         }
     };
+    // Allowed calls by request id, until their results come back; the results go to a recorder
+    // thread (the daemon's log, or this home's).
+    let decided: Arc<Mutex<std::collections::HashMap<String, ToolCall>>> = Arc::default();
+    // One runtime decides and records, shared with the recorder of results (whose events join the
+    // next decision's transaction instead of holding the log's lock while a call waits).
+    let rt = Arc::new(Mutex::new(rt));
+    let (results, recording) = recorder(&home, rt.clone(), client, &session, &cwd)?;
     let on_list = {
-        let (pins, name, origin) = (pins.clone(), name.to_string(), rt.origin.clone());
+        let decided_answers = decided.clone();
+        let (pins, name, origin) = (pins.clone(), name.to_string(), origin.clone());
         // The listing is decided apart from the calls (it runs on the relay's other thread):
         // a tool the policy refuses whatever its arguments is not shown.
-        let mut lister = Runtime::new(rt.home.clone(), false);
+        let mut lister = Runtime::new(home.clone(), false);
         lister.keep_warm();
         let (session, cwd) = (session.clone(), cwd.clone());
         move |method: &str, answer: &mut Value| {
+            if ward_mcp::jsonrpc::DECIDED.contains(&method) {
+                // A decided call's result: recorded, off the path of the answer.
+                let key = answer.get("id").map(Value::to_string).unwrap_or_default();
+                if let Some(call) = decided_answers.lock().ok().and_then(|mut m| m.remove(&key)) {
+                    let (success, error, output_bytes) = ward_mcp::jsonrpc::outcome_of(answer);
+                    let _ = results.send((
+                        call,
+                        ward_core::Effect {
+                            success,
+                            exit_code: None,
+                            error,
+                            output_bytes,
+                        },
+                    ));
+                }
+                return;
+            }
             let tools = match method {
                 "tools/list" => match answer.pointer("/result/tools").and_then(Value::as_array) {
                     Some(t) => t.clone(),
@@ -122,7 +148,7 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     // With a daemon serving this home, calls are decided there (asks become approval requests
     // another person grants, events share its group commits); when it does not answer, the
     // home's `offline` rule says whether to decide here or refuse.
-    let mut daemon = Daemon::find(&rt.home)?;
+    let mut daemon = Daemon::find(&home)?;
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
         // Pins are tools' definitions: a resource read or a prompt has none.
         match if call.access {
@@ -149,37 +175,50 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             &call.tool,
             &call.arguments,
         );
-        if let Some(d) = daemon.as_mut() {
-            match d.decide(&tool_call) {
-                Ok(verdict) => return verdict,
-                Err(e) if d.offline == ward_server::config::Offline::Deny => {
-                    return Err(format!(
-                        "ward: the daemon does not answer ({e}) and this home's `offline` is \"deny\"; start `ward serve`"
-                    ));
+        let verdict = 'verdict: {
+            if let Some(d) = daemon.as_mut() {
+                match d.decide(&tool_call) {
+                    Ok(verdict) => break 'verdict verdict,
+                    Err(e) if d.offline == ward_server::config::Offline::Deny => {
+                        break 'verdict Err(format!(
+                            "ward: the daemon does not answer ({e}) and this home's `offline` is \"deny\"; start `ward serve`"
+                        ));
+                    }
+                    // `offline = "local"`: decided and recorded here, as without a daemon.
+                    Err(_) => {}
                 }
-                // `offline = "local"`: decided and recorded here, as without a daemon.
-                Err(_) => {}
             }
-        }
-        let ev = HookEvent {
-            client,
-            event_name: "tools/call".into(),
-            kind: HookKind::PreTool,
-            session_id: session.clone(),
-            cwd: cwd.clone(),
-            call: Some(tool_call),
-            effect: None,
+            let ev = HookEvent {
+                client,
+                event_name: "tools/call".into(),
+                kind: HookKind::PreTool,
+                session_id: session.clone(),
+                cwd: cwd.clone(),
+                call: Some(tool_call.clone()),
+                effect: None,
+            };
+            let handled = match rt.lock() {
+                Ok(mut rt) => pipeline::handle_event(&mut rt, ev),
+                Err(_) => {
+                    break 'verdict Err("ward could not decide: its runtime is poisoned".into());
+                }
+            };
+            match handled.decision {
+                Some(d) if d.outcome == Outcome::Allow => Ok(()),
+                // Nobody could approve an ask here: refused, with the reason and the policy.
+                Some(d) => Err(format!("ward: {}", d.reason)),
+                None => Err(format!(
+                    "ward could not decide: {}",
+                    handled.reply.stderr.trim()
+                )),
+            }
         };
-        let handled = pipeline::handle_event(&mut rt, ev);
-        match handled.decision {
-            Some(d) if d.outcome == Outcome::Allow => Ok(()),
-            // An ask is not answered here yet: refused, with the reason and the policy.
-            Some(d) => Err(format!("ward: {}", d.reason)),
-            None => Err(format!(
-                "ward could not decide: {}",
-                handled.reply.stderr.trim()
-            )),
+        if verdict.is_ok()
+            && let Ok(mut m) = decided.lock()
+        {
+            m.insert(call.id.to_string(), tool_call);
         }
+        verdict
     };
     let relayed = ward_mcp::stdio::relay(
         BufReader::new(std::io::stdin()),
@@ -192,8 +231,74 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     let status = child
         .wait()
         .map_err(|e| WardError::new(ErrorCode::Io, format!("the MCP server vanished: {e}")))?;
+    // The relay is done and the recorder's sender with it: what it holds is written now.
+    let _ = recording.join();
     relayed.map_err(|e| WardError::new(ErrorCode::Io, format!("relaying MCP messages: {e}")))?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// How long a result may wait for the next decision's transaction before it is written alone.
+const RESULT_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+type Results = std::sync::mpsc::Sender<(ToolCall, ward_core::Effect)>;
+
+/// The thread that records what wrapped calls returned, linked to their decisions: through the
+/// daemon when one serves the home (its group commits), else in the home's log, written with the
+/// next decision or after [`RESULT_WAIT`] without one.
+fn recorder(
+    home: &Home,
+    rt: Arc<Mutex<Runtime>>,
+    client: ClientKind,
+    session: &str,
+    cwd: &str,
+) -> Result<(Results, std::thread::JoinHandle<()>), WardError> {
+    let (tx, rx) = std::sync::mpsc::channel::<(ToolCall, ward_core::Effect)>();
+    let mut daemon = Daemon::find(home)?;
+    let (session, cwd) = (session.to_string(), cwd.to_string());
+    let flush = |rt: &Arc<Mutex<Runtime>>| {
+        if let Ok(mut rt) = rt.lock()
+            && let Err(e) = rt.flush()
+        {
+            eprintln!("ward mcp wrap: results not recorded yet: {}", e.message);
+        }
+    };
+    let handle = std::thread::spawn(move || {
+        loop {
+            let (call, effect) = match rx.recv_timeout(RESULT_WAIT) {
+                Ok(r) => r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    flush(&rt);
+                    continue;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            if let Some(d) = daemon.as_mut()
+                && d.record(&call, &effect).is_ok()
+            {
+                continue;
+            }
+            let ev = HookEvent {
+                client,
+                event_name: "tools/call result".into(),
+                kind: HookKind::PostTool,
+                session_id: session.clone(),
+                cwd: cwd.clone(),
+                call: Some(call),
+                effect: Some(effect),
+            };
+            if let Ok(mut rt) = rt.lock() {
+                let handled = rt.defer(ev);
+                if handled.event_id.is_none() {
+                    eprintln!(
+                        "ward mcp wrap: a call's result was not recorded: {}",
+                        handled.reply.stderr.trim()
+                    );
+                }
+            }
+        }
+        flush(&rt);
+    });
+    Ok((tx, handle))
 }
 
 /// The daemon serving this home, as the wrapper talks to it (one kept-alive socket connection).
@@ -226,10 +331,17 @@ impl Daemon {
         }))
     }
 
-    /// The daemon's verdict (`Ok(Err(reason))` refuses), or why it could not be asked.
-    fn decide(&mut self, call: &ToolCall) -> Result<Result<(), String>, String> {
-        let body = json!({ "call": call, "wait": self.wait }).to_string();
-        // A kept-alive connection the daemon closed is opened again, once.
+    /// Record what a call returned (linked by the daemon to its decision).
+    fn record(&mut self, call: &ToolCall, effect: &ward_core::Effect) -> Result<(), String> {
+        let body = json!({ "call": call, "effect": effect }).to_string();
+        match self.post(&body)? {
+            (200, _) => Ok(()),
+            (status, v) => Err(format!("HTTP {status}: {}", v["detail"])),
+        }
+    }
+
+    /// POST to `/v1/decide`, reopening a kept-alive connection the daemon closed, once.
+    fn post(&mut self, body: &str) -> Result<(u16, Value), String> {
         for _ in 0..2 {
             let conn = match self.conn.as_mut() {
                 Some(c) => c,
@@ -242,33 +354,40 @@ impl Daemon {
                     self.conn.insert(c)
                 }
             };
-            let r = match conn.request(
+            match conn.request(
                 "POST",
                 "/v1/decide",
                 &[("Content-Type", "application/json")],
                 body.as_bytes(),
             ) {
-                Ok(r) => r,
-                Err(_) => {
-                    self.conn = None;
-                    continue;
+                Ok(r) => {
+                    return Ok((
+                        r.status,
+                        serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+                    ));
                 }
-            };
-            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            return match (r.status, v["decision"].as_str()) {
-                (200, Some("allow")) => Ok(Ok(())),
-                (200, Some(_)) => Ok(Err(format!(
-                    "ward: {}",
-                    v["reason"].as_str().unwrap_or("refused")
-                ))),
-                // The daemon refused the request itself: a block naming why.
-                (status, _) => Ok(Err(format!(
-                    "ward could not decide (HTTP {status}): {}",
-                    v["detail"].as_str().unwrap_or("no reason given")
-                ))),
-            };
+                Err(_) => self.conn = None,
+            }
         }
         Err("the daemon closed the connection".into())
+    }
+
+    /// The daemon's verdict (`Ok(Err(reason))` refuses), or why it could not be asked.
+    fn decide(&mut self, call: &ToolCall) -> Result<Result<(), String>, String> {
+        let body = json!({ "call": call, "wait": self.wait }).to_string();
+        let (status, v) = self.post(&body)?;
+        Ok(match (status, v["decision"].as_str()) {
+            (200, Some("allow")) => Ok(()),
+            (200, Some(_)) => Err(format!(
+                "ward: {}",
+                v["reason"].as_str().unwrap_or("refused")
+            )),
+            // The daemon refused the request itself: a block naming why.
+            (status, _) => Err(format!(
+                "ward could not decide (HTTP {status}): {}",
+                v["detail"].as_str().unwrap_or("no reason given")
+            )),
+        })
     }
 }
 

@@ -33,6 +33,29 @@ pub enum Inbound {
     Other,
 }
 
+/// The requests ward decides before they reach the server.
+pub const DECIDED: [&str; 3] = ["tools/call", "resources/read", "prompts/get"];
+
+/// What an answer to a decided request says, for the record: whether it succeeded, its error
+/// (a JSON-RPC error's message, or that the tool reported one), and its result's size in bytes.
+pub fn outcome_of(answer: &Value) -> (bool, Option<String>, u64) {
+    let error = match (answer.get("error"), answer.pointer("/result/isError")) {
+        (Some(e), _) => Some(
+            e.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("error")
+                .to_string(),
+        ),
+        (None, Some(Value::Bool(true))) => Some("the tool reported an error".into()),
+        _ => None,
+    };
+    let size = answer
+        .get("result")
+        .map(|r| r.to_string().len() as u64)
+        .unwrap_or(0);
+    (error.is_none(), error, size)
+}
+
 /// The methods that list what a server offers (and that ward filters).
 pub const LISTS: [&str; 3] = ["tools/list", "prompts/list", "resources/list"];
 

@@ -57,7 +57,8 @@ fn send_json(out: &Mutex<Box<dyn Write + Send>>, v: &Value) -> std::io::Result<(
     send(out, v.to_string().as_bytes())
 }
 
-/// The listing requests in flight (id → method), so their answers can be found.
+/// The requests in flight whose answers ward looks at (id → method): listings, and the calls
+/// it decided.
 type Listing = Arc<Mutex<std::collections::HashMap<String, &'static str>>>;
 
 fn note_lists(msg: &Value, listing: &Listing) {
@@ -67,7 +68,10 @@ fn note_lists(msg: &Value, listing: &Listing) {
     };
     for m in items {
         if let Some(method) = m.get("method").and_then(Value::as_str)
-            && let Some(list) = jsonrpc::LISTS.iter().find(|l| **l == method)
+            && let Some(list) = jsonrpc::LISTS
+                .iter()
+                .chain(jsonrpc::DECIDED.iter())
+                .find(|l| **l == method)
             && let Some(id) = m.get("id")
             && let Ok(mut l) = listing.lock()
         {
@@ -78,8 +82,9 @@ fn note_lists(msg: &Value, listing: &Listing) {
 
 /// Relay until the client closes its side (then the server's stdin is closed) and the server's
 /// output ends. `decide` answers `Ok(())` to pass a call on, `Err(reason)` to refuse it;
-/// `on_list` sees (and may edit) the server's answer to each `tools/list`, `prompts/list` and
-/// `resources/list` (named by its method) before the client does.
+/// `on_answer` sees (and may edit) the server's answer to each `tools/list`, `prompts/list` and
+/// `resources/list` before the client does, and each answer to a `tools/call`, `resources/read`
+/// or `prompts/get` (named by the request's method).
 pub fn relay(
     client_in: impl BufRead,
     client_out: Box<dyn Write + Send>,

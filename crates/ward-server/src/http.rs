@@ -434,6 +434,9 @@ struct DecideBody {
     call: Option<ward_core::ToolCall>,
     /// Seconds to wait for an approver.
     wait: Option<u64>,
+    /// With an MCP `call`: what the call returned (recorded, linked to its decision; nothing
+    /// is decided).
+    effect: Option<ward_core::Effect>,
 }
 
 async fn decide(
@@ -455,6 +458,19 @@ async fn decide(
         Some(s) => Some(Duration::from_secs(s)),
         None => None,
     };
+    let is_effect = req.effect.is_some();
+    if is_effect
+        && !req
+            .call
+            .as_ref()
+            .is_some_and(|c| matches!(c.action, ward_core::Action::Mcp { .. }))
+    {
+        return Err(WardError::new(
+            ErrorCode::PayloadInvalid,
+            "`effect` is recorded for an MCP `call` only (hooks send their clients' post-tool payloads)",
+        )
+        .into());
+    }
     let ans = match (req.client, req.payload, req.call) {
         (Some(c), Some(p), None) => {
             let client = c.parse::<ClientKind>().map_err(|_| {
@@ -478,14 +494,18 @@ async fn decide(
             let who = crate::service::who(&caller);
             call.assistant.host = svc.host.clone();
             call.assistant.os_user = who.clone();
+            let (event_name, kind) = match &req.effect {
+                Some(_) => ("tools/call result", ward_core::HookKind::PostTool),
+                None => ("tools/call", ward_core::HookKind::PreTool),
+            };
             let ev = ward_core::HookEvent {
                 client: call.assistant.client,
-                event_name: "tools/call".into(),
-                kind: ward_core::HookKind::PreTool,
+                event_name: event_name.into(),
+                kind,
                 session_id: call.session_id.clone(),
                 cwd: call.cwd.clone(),
                 call: Some(call),
-                effect: None,
+                effect: req.effect,
             };
             let run = crate::service::Run {
                 who,
@@ -520,6 +540,20 @@ async fn decide(
         }
     };
     let h = &ans.handled;
+    if is_effect {
+        // A result recorded, not a decision: where it went, or why it could not be.
+        return match &h.event_id {
+            Some(id) => Ok(json_response(
+                StatusCode::OK,
+                &json!({ "recorded": true, "event_id": id }),
+            )),
+            None => Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::AuditAppend,
+                format!("the result was not recorded: {}", h.reply.stderr.trim()),
+            )),
+        };
+    }
     let decision = match &h.decision {
         Some(d) => d.clone(),
         None => {

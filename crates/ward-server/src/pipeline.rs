@@ -48,6 +48,9 @@ pub struct Runtime {
     /// Engines kept between calls by a long-lived front end (`ward mcp wrap`); a hook process
     /// decides once and loads only the slice it needs.
     warm: Option<WarmEngines>,
+    /// Events recorded with the next append, in its transaction (see [`Runtime::defer`]).
+    deferred: Vec<Event>,
+    defer_next: bool,
 }
 
 /// Engines a long-lived runtime keeps, valid while the pack's content is unchanged (checked
@@ -88,6 +91,52 @@ impl Runtime {
             opened_task: None,
             env_secrets: None,
             warm: None,
+            deferred: Vec::new(),
+            defer_next: false,
+        }
+    }
+
+    /// Handle an event that decides nothing (a wrapped call's result) without an append of its
+    /// own: it is written in the same transaction as the next append, or by [`Runtime::flush`].
+    /// A long-lived front end uses this so that a result never holds the log's write lock while
+    /// the next call waits to be decided.
+    pub fn defer(&mut self, ev: HookEvent) -> Handled {
+        self.defer_next = true;
+        let handled = handle_event(self, ev);
+        self.defer_next = false;
+        handled
+    }
+
+    /// Append what was deferred, now.
+    pub fn flush(&mut self) -> Result<(), WardError> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.deferred);
+        self.append_all(batch)
+    }
+
+    fn append_all(&mut self, batch: Vec<Event>) -> Result<(), WardError> {
+        if self.signer.is_none() {
+            self.signer = Some(self.home.signer()?);
+        }
+        let signer = self
+            .signer
+            .take()
+            .ok_or_else(|| WardError::new(ErrorCode::AuditAppend, "no signing key"))?;
+        let origin = signer.name().to_string();
+        let res = self
+            .store()
+            .and_then(|s| s.append_batch(&batch, &signer, &origin, ward_store::OnDuplicate::Fail));
+        self.signer = Some(signer);
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Kept for the next try; the failure is the caller's answer.
+                let n = batch.len().saturating_sub(1);
+                self.deferred.splice(0..0, batch.into_iter().take(n));
+                Err(e)
+            }
         }
     }
 
@@ -145,17 +194,13 @@ impl Runtime {
         if !self.record {
             return Ok(());
         }
-        if self.signer.is_none() {
-            self.signer = Some(self.home.signer()?);
+        if self.defer_next {
+            self.deferred.push(event.clone());
+            return Ok(());
         }
-        let signer = self
-            .signer
-            .take()
-            .ok_or_else(|| WardError::new(ErrorCode::AuditAppend, "no signing key"))?;
-        let origin = signer.name().to_string();
-        let res = self.store().and_then(|s| s.append(event, &signer, &origin));
-        self.signer = Some(signer);
-        res.map(|_| ())
+        let mut batch = std::mem::take(&mut self.deferred);
+        batch.push(event.clone());
+        self.append_all(batch)
     }
 }
 

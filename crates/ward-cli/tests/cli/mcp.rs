@@ -149,14 +149,30 @@ fn a_filesystem_server_behind_ward_reads_a_readme_but_not_credentials() {
         assert!(text.starts_with("ward: blocked"), "{text}");
         assert!(!no.to_string().contains("PRIVATE KEY"), "{no}");
     }
+    // Each call is a decision in the verified log, named as the MCP tool; the allowed one's
+    // result follows it (recorded off the answer's path), linked to it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let calls = loop {
+        let log = out(&succeeds(&h, &["audit", "export"]));
+        let all: Vec<Value> = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+            .filter(|e| e["tool_name"] == "mcp__fs__read_text_file")
+            .collect();
+        let (calls, results): (Vec<Value>, Vec<Value>) =
+            all.into_iter().partition(|e| e["effect"].is_null());
+        if let Some(r) = results.first() {
+            assert_eq!(r["decision_event"], calls[0]["id"], "{r}");
+            assert_eq!(r["effect"]["success"], true, "{r}");
+            break calls;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no result recorded: {calls:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     drop(s);
-    // Each call is a decision in the verified log, named as the MCP tool.
-    let log = out(&succeeds(&h, &["audit", "export"]));
-    let calls: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
-        .filter(|e| e["tool_name"] == "mcp__fs__read_text_file")
-        .collect();
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert_eq!(calls[0]["decision"]["outcome"], "allow");
     assert_eq!(calls[1]["decision"]["outcome"], "deny");

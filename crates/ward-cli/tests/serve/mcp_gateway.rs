@@ -976,6 +976,23 @@ fn the_wrapper_decides_through_a_running_daemon_and_its_approvals() {
         decided.iter().all(|e| e["caller"]["transport"] == "unix"),
         "{decided:?}"
     );
+    // The allowed call's result is recorded too (off the answer's path), linked to its decision.
+    let allowed = decided
+        .iter()
+        .find(|e| e["decision"]["outcome"] == "allow")
+        .unwrap()["id"]
+        .clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let evs = raw_events(&d, &key);
+        if let Some(r) = evs.iter().find(|e| e["decision_event"] == allowed) {
+            assert_eq!(r["effect"]["success"], true, "{r}");
+            assert!(r["effect"]["output_bytes"].as_u64().unwrap() > 0, "{r}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no result linked to {allowed}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // With the daemon gone and `offline = "deny"`, the wrapper refuses instead of deciding alone.
     d.stop();
     std::fs::write(

@@ -492,20 +492,7 @@ async fn record_result(
     call: jsonrpc::ToolsCall,
     answer: Value,
 ) {
-    let error = match (answer.get("error"), answer.pointer("/result/isError")) {
-        (Some(e), _) => Some(
-            e.get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("error")
-                .to_string(),
-        ),
-        (None, Some(Value::Bool(true))) => Some("the tool reported an error".into()),
-        _ => None,
-    };
-    let size = answer
-        .get("result")
-        .map(|r| r.to_string().len() as u64)
-        .unwrap_or(0);
+    let (success, error, size) = jsonrpc::outcome_of(&answer);
     let ev = HookEvent {
         client: p.assistant.client,
         event_name: "tools/call result".into(),
@@ -521,7 +508,7 @@ async fn record_result(
             &call.arguments,
         )),
         effect: Some(Effect {
-            success: error.is_none(),
+            success,
             exit_code: None,
             error,
             output_bytes: size,
