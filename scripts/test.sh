@@ -59,8 +59,8 @@ if [ ! -x /usr/sbin/sshd ]; then
     exit 1
   fi
 fi
-for tool in git ssh ssh-keygen kubectl; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is missing; install it (Debian: git, openssh-client; kubectl from the Kubernetes packages)" >&2; exit 1; }
+for tool in git ssh ssh-keygen kubectl openssl; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is missing; install it (Debian: git, openssh-client, openssl; kubectl from the Kubernetes packages)" >&2; exit 1; }
 done
 
 export WARD_TEST_DATABASE_URL=${WARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}

@@ -1,7 +1,7 @@
 """A small MCP server on the official Python SDK (PyPI `mcp`), which speaks both protocol eras,
 for ward's gateway tests.
 
-    sdk_server.py stdio | sdk_server.py http PORT
+    sdk_server.py stdio | sdk_server.py http PORT | sdk_server.py https PORT CERT KEY
 
 Tools: `add(a, b)`, `whoami()` (the UPSTREAM_TOKEN variable it was started with, or the
 Authorization header it was sent, hashed: so a test can tell which credential reached it without
@@ -42,5 +42,11 @@ def read_note(path: str) -> str:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "http":
         mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]), stateless_http=False)
+    elif len(sys.argv) > 4 and sys.argv[1] == "https":
+        import uvicorn
+
+        app = mcp.streamable_http_app(host="127.0.0.1")
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), ssl_certfile=sys.argv[3],
+                    ssl_keyfile=sys.argv[4], log_level="warning")
     else:
         mcp.run("stdio")

@@ -62,14 +62,95 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The Python SDK server on Streamable HTTP, stopped on drop.
+/// A private CA and a server certificate it signed for 127.0.0.1 (OpenSSL's CLI): the CA's
+/// path, and the server's certificate and key.
+fn test_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(o.status.success(), "openssl {args:?}: {}", text(&o.stderr));
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=ward test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&csr);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+/// The Python SDK server on Streamable HTTP (HTTPS with a certificate and key), stopped on drop.
 struct HttpUpstream(Child, u16);
 
 impl HttpUpstream {
     fn start() -> HttpUpstream {
+        HttpUpstream::start_with(&[])
+    }
+
+    fn start_with(tls: &[&Path]) -> HttpUpstream {
         let port = free_port();
+        let mode = if tls.is_empty() { "http" } else { "https" };
         let child = Command::new("python3")
-            .args([script("sdk_server.py").as_str(), "http", &port.to_string()])
+            .args([script("sdk_server.py").as_str(), mode, &port.to_string()])
+            .args(tls)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -127,6 +208,12 @@ when { context.mcp_server == "calc" && context.mcp_tool == "add" };
 /// environment), `calc` (the same server, under an asking policy) and, when given, `remote`
 /// (Streamable HTTP, with a sealed bearer).
 fn gateway_home(home: &Path, user: &Path, remote: Option<u16>) {
+    gateway_home_tls(home, user, remote, None);
+}
+
+/// The same, and when given `remote-tls` (HTTPS, trusting the test CA) and `remote-untrusted`
+/// (the same server, checked against the public roots).
+fn gateway_home_tls(home: &Path, user: &Path, remote: Option<u16>, tls: Option<(u16, &Path)>) {
     let o = ward(
         home,
         &["secret", "put", "upstream"],
@@ -147,6 +234,12 @@ fn gateway_home(home: &Path, user: &Path, remote: Option<u16>) {
     if let Some(port) = remote {
         toml.push_str(&format!(
             "\n[mcp.servers.remote]\nurl = \"http://127.0.0.1:{port}/mcp\"\nbearer_secret = \"upstream\"\n"
+        ));
+    }
+    if let Some((port, ca)) = tls {
+        toml.push_str(&format!(
+            "\n[mcp.servers.remote-tls]\nurl = \"https://127.0.0.1:{port}/mcp\"\nbearer_secret = \"upstream\"\nca_file = \"{}\"\n\n[mcp.servers.remote-untrusted]\nurl = \"https://127.0.0.1:{port}/mcp\"\n",
+            ca.display()
         ));
     }
     std::fs::write(home.join("ward.toml"), toml).unwrap();
@@ -184,8 +277,12 @@ fn the_gateway_serves_real_servers_to_real_clients_in_both_eras() {
     let user = dir.path().join("user");
     user_tree(&user);
     let upstream = HttpUpstream::start();
+    let pki = dir.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let (ca, cert, key) = test_pki(&pki);
+    let tls_upstream = HttpUpstream::start_with(&[&cert, &key]);
     let token = hook_token(&home, "dev");
-    gateway_home(&home, &user, Some(upstream.1));
+    gateway_home_tls(&home, &user, Some(upstream.1), Some((tls_upstream.1, &ca)));
     // The daemon runs as the user whose home the filesystem server exposes.
     let d = Daemon::start(&home, &[("HOME", user.to_str().unwrap())]);
     let url = |name: &str| format!("http://127.0.0.1:{}/mcp/{name}", d.port);
@@ -307,6 +404,33 @@ fn the_gateway_serves_real_servers_to_real_clients_in_both_eras() {
         );
         assert_ne!(who.1, sha256_hex(&format!("Bearer {token}")));
     }
+
+    // Over HTTPS too, the server's certificate checked against its `ca_file`; against the public
+    // roots the same server is refused, and the client is told why.
+    let r = sdk_client(
+        &url("remote-tls"),
+        &token,
+        "auto",
+        &["--call", "whoami", "{}"],
+    );
+    assert_eq!(
+        call_texts(&r)[0],
+        (false, sha256_hex("Bearer ward-own-upstream-secret")),
+        "{r}"
+    );
+    let (s, v, _) = post(
+        &d,
+        "remote-untrusted",
+        &[("Authorization", &format!("Bearer {token}"))],
+        &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "ward-test", "version": "1"}}}),
+    );
+    assert_eq!(s, 502, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap_or("").contains("TLS"),
+        "{v}"
+    );
 
     // The inspector CLI, legacy and modern.
     let v = inspector(
@@ -487,7 +611,14 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
         "{v}"
     );
     assert_eq!(v["result"]["isError"], false, "{v}");
-    let before = events(&home, &[]).len();
+    // Decisions only: the allowed call's result is recorded after its answer, at any moment.
+    let decisions = || {
+        events(&home, &[])
+            .iter()
+            .filter(|e| !e["unmapped"]["decision"].is_null())
+            .count()
+    };
+    let before = decisions();
     for (bad_header, value) in [
         ("Mcp-Name", "whoami"),
         ("Mcp-Method", "tools/list"),
@@ -514,11 +645,7 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
     hv.push(("MCP-Protocol-Version", "2099-01-01"));
     let (s, v, _) = post(&d, "sdk", &hv, &add);
     assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(-32022)), "{v}");
-    assert_eq!(
-        events(&home, &[]).len(),
-        before,
-        "a refused request was decided or recorded"
-    );
+    assert_eq!(decisions(), before, "a refused request was decided");
 
     // Sessions: required after initialize, bound to the caller who opened them, ended by DELETE.
     let (s, _, _) = post(

@@ -10,7 +10,7 @@ pub enum Upstream {
     /// A stdio server the daemon starts: one per client session, one shared by stateless
     /// requests.
     Command(Vec<String>),
-    /// A Streamable HTTP server (`http://` only).
+    /// A Streamable HTTP server (`http://` or `https://`).
     Url(String),
 }
 
@@ -26,6 +26,8 @@ pub struct McpServer {
     pub secrets: BTreeMap<String, String>,
     /// For `url`: a sealed secret sent upstream as `Authorization: Bearer …`.
     pub bearer_secret: Option<String>,
+    /// For an `https://` url: the CA certificates (PEM) to trust instead of the public roots.
+    pub ca_file: Option<String>,
     /// The child's working directory (and the directory its calls' relative paths are read
     /// against).
     pub cwd: Option<String>,
@@ -131,6 +133,7 @@ pub fn read_section(
                 env: BTreeMap::new(),
                 secrets: BTreeMap::new(),
                 bearer_secret: None,
+                ca_file: None,
                 cwd: None,
                 max_sessions: DEFAULT_MAX_SESSIONS,
             };
@@ -152,18 +155,17 @@ pub fn read_section(
                             ),
                         }
                     }
-                    "url" => match v.as_str() {
-                        Some(u) if u.starts_with("http://") && u.len() > 7 => {
-                            url = Some(u.to_string())
-                        }
-                        Some(u) if u.starts_with("https://") => err(
-                            errors,
-                            &here,
-                            format!(
-                                "`{u}`: https upstreams are not supported yet; run the server as `command`, or reach it through a local TLS-terminating proxy on http://127.0.0.1"
-                            ),
-                        ),
-                        _ => err(errors, &here, "must be an http:// URL".into()),
+                    "url" => match v.as_str().map(super::remote::parse_url) {
+                        Some(Ok(_)) => url = v.as_str().map(str::to_string),
+                        Some(Err(e)) => err(errors, &here, e.message),
+                        None => err(errors, &here, "must be an http:// or https:// URL".into()),
+                    },
+                    "ca_file" => match v.as_str() {
+                        Some(f) => match super::remote::read_ca_file(f) {
+                            Ok(_) => s.ca_file = Some(f.to_string()),
+                            Err(e) => err(errors, &here, e.message),
+                        },
+                        None => err(errors, &here, "must be the path of a PEM file of CA certificates".into()),
                     },
                     "env" => s.env = string_table(v, &here, errors, location),
                     "secrets" => s.secrets = string_table(v, &here, errors, location),
@@ -184,7 +186,7 @@ pub fn read_section(
                     _ => err(
                         errors,
                         &here,
-                        "unknown key; known: command, url, env, secrets, bearer_secret, cwd, max_sessions"
+                        "unknown key; known: command, url, env, secrets, bearer_secret, ca_file, cwd, max_sessions"
                             .into(),
                     ),
                 }

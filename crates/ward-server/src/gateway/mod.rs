@@ -658,7 +658,9 @@ async fn connect(svc: &Service, server: &McpServer) -> Result<Conn, WardError> {
                 }
             };
             Ok(Conn::Remote(Arc::new(remote::RemoteSession::new(
-                url, bearer,
+                url,
+                bearer,
+                server.ca_file.as_deref(),
             )?)))
         }
     }
@@ -683,18 +685,25 @@ async fn shared(svc: &Service, server: &McpServer) -> Result<Shared, WardError> 
             ward_mcp::http::META_VERSION: ward_mcp::http::MODERN_VERSIONS[0],
             "io.modelcontextprotocol/clientInfo": {"name": "ward", "version": env!("CARGO_PKG_VERSION")},
             "io.modelcontextprotocol/clientCapabilities": {}}}});
+    // An upstream that cannot be reached says nothing about its era: nothing is remembered.
     let answer = match conn.request(probe).await {
-        Ok(rx) => final_answer(rx, Duration::from_secs(30)).await.ok(),
-        Err(_) => None,
+        Ok(rx) => final_answer(rx, Duration::from_secs(30)).await,
+        Err(e) => Err(e),
     };
-    let modern = answer.as_ref().is_some_and(|a| {
-        a.pointer("/result/supportedVersions")
-            .and_then(Value::as_array)
-            .is_some_and(|v| {
-                v.iter()
-                    .any(|x| x.as_str() == Some(ward_mcp::http::MODERN_VERSIONS[0]))
-            })
-    });
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            conn.end();
+            return Err(e);
+        }
+    };
+    let modern = answer
+        .pointer("/result/supportedVersions")
+        .and_then(Value::as_array)
+        .is_some_and(|v| {
+            v.iter()
+                .any(|x| x.as_str() == Some(ward_mcp::http::MODERN_VERSIONS[0]))
+        });
     let s = if modern {
         Shared::Modern(conn)
     } else {
@@ -992,6 +1001,16 @@ pub async fn post(
             Ok(rx) => forwarded.push((after, rx)),
             Err(e) => answers.push(jsonrpc::error(&id, -32603, &format!("ward: {}", e.message))),
         }
+    }
+    if new_sid.is_some() && forwarded.is_empty() {
+        // The upstream could not be reached: no session.
+        conn.end();
+        return rpc(
+            StatusCode::BAD_GATEWAY,
+            &answers.pop().unwrap_or_else(|| {
+                jsonrpc::error(&Value::Null, -32603, "ward: the MCP server did not answer")
+            }),
+        );
     }
     if let Some(s) = &new_sid
         && forwarded.len() == 1

@@ -1,5 +1,6 @@
-//! An upstream MCP server reached over Streamable HTTP (`url = "http://…"`). ward is that
-//! server's client: it sends its own credential (`bearer_secret`), never the client's; it keeps
+//! An upstream MCP server reached over Streamable HTTP (`url = "http://…"` or `"https://…"`,
+//! TLS verified against the public roots or the server's `ca_file`). ward is that server's
+//! client: it sends its own credential (`bearer_secret`), never the client's; it keeps
 //! its own `Mcp-Session-Id` with the upstream, distinct from the client's with ward; and it
 //! derives the 2026-07-28 headers from each body it sends.
 
@@ -21,6 +22,8 @@ pub struct RemoteSession {
     host: String,
     port: u16,
     path: String,
+    /// For `https://`: how the server's certificate is verified.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     bearer: Option<String>,
     session: Mutex<Option<String>>,
     version: Mutex<Option<String>>,
@@ -31,11 +34,62 @@ fn bad(msg: impl Into<String>) -> WardError {
     WardError::new(ErrorCode::Io, msg)
 }
 
-/// `http://host[:port]/path` → its parts.
+/// The CA certificates of a PEM file (at least one).
+pub fn read_ca_file(
+    path: &str,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, WardError> {
+    use rustls::pki_types::pem::PemObject;
+    let bad = |m: String| WardError::new(ErrorCode::Config, m);
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(format!("cannot read the CA file `{path}`: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("the CA file `{path}` is not PEM certificates: {e}")))?;
+    if certs.is_empty() {
+        return Err(bad(format!("the CA file `{path}` holds no certificate")));
+    }
+    Ok(certs)
+}
+
+/// How an `https://` upstream's certificate is verified: against `ca_file`, else the public roots.
+pub fn tls_config(ca_file: Option<&str>) -> Result<rustls::ClientConfig, WardError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(f) => {
+            for cert in read_ca_file(f)? {
+                roots.add(cert).map_err(|e| {
+                    WardError::new(
+                        ErrorCode::Config,
+                        format!("a certificate in `{f}` is not a usable CA: {e}"),
+                    )
+                })?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| WardError::new(ErrorCode::Config, format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// `http[s]://host[:port]/path` → host, port, path (and whether it is TLS).
 pub fn parse_url(url: &str) -> Result<(String, u16, String), WardError> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| WardError::new(ErrorCode::Config, format!("`{url}` is not http://")))?;
+    parse_url_tls(url).map(|(h, p, path, _)| (h, p, path))
+}
+
+fn parse_url_tls(url: &str) -> Result<(String, u16, String, bool), WardError> {
+    let (rest, tls) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(r), _) => (r, false),
+        (_, Some(r)) => (r, true),
+        _ => {
+            return Err(WardError::new(
+                ErrorCode::Config,
+                format!("`{url}` is not an http:// or https:// URL"),
+            ));
+        }
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -47,7 +101,7 @@ pub fn parse_url(url: &str) -> Result<(String, u16, String), WardError> {
                 WardError::new(ErrorCode::Config, format!("`{url}` has a bad port"))
             })?,
         ),
-        _ => (authority.to_string(), 80),
+        _ => (authority.to_string(), if tls { 443 } else { 80 }),
     };
     if host.is_empty() {
         return Err(WardError::new(
@@ -55,7 +109,7 @@ pub fn parse_url(url: &str) -> Result<(String, u16, String), WardError> {
             format!("`{url}` has no host"),
         ));
     }
-    Ok((host, port, path.to_string()))
+    Ok((host, port, path.to_string(), tls))
 }
 
 /// An `Mcp-Name` value: ASCII as is, anything else as `=?base64?…?=`.
@@ -70,13 +124,36 @@ fn encode_name(name: &str) -> String {
     }
 }
 
+/// An HTTP/1.1 client connection over `io`, driven in the background.
+async fn http1<T>(io: T) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, WardError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| bad(format!("the MCP server's HTTP: {e}")))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
 impl RemoteSession {
-    pub fn new(url: &str, bearer: Option<String>) -> Result<RemoteSession, WardError> {
-        let (host, port, path) = parse_url(url)?;
+    pub fn new(
+        url: &str,
+        bearer: Option<String>,
+        ca_file: Option<&str>,
+    ) -> Result<RemoteSession, WardError> {
+        let (host, port, path, tls) = parse_url_tls(url)?;
+        let tls = match tls {
+            true => Some(std::sync::Arc::new(tls_config(ca_file)?)),
+            false => None,
+        };
         Ok(RemoteSession {
             host,
             port,
             path,
+            tls,
             bearer,
             session: Mutex::new(None),
             version: Mutex::new(None),
@@ -122,25 +199,39 @@ impl RemoteSession {
             .map_err(|e| bad(format!("cannot build the upstream request: {e}")))
     }
 
+    /// A new HTTP/1.1 connection to the upstream (TLS for `https://`).
+    async fn connect(
+        host: &str,
+        port: u16,
+        tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
+    ) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, WardError> {
+        let stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| bad(format!("cannot reach the MCP server at {host}:{port}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        match tls {
+            None => http1(stream).await,
+            Some(cfg) => {
+                let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|e| bad(format!("`{host}` is not a TLS server name: {e}")))?;
+                let tls = tokio_rustls::TlsConnector::from(cfg.clone())
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| {
+                        bad(format!(
+                            "TLS with the MCP server at {host}:{port} failed: {e} (a private CA goes in the server's `ca_file`)"
+                        ))
+                    })?;
+                http1(tls).await
+            }
+        }
+    }
+
     async fn send_raw(
         &self,
         req: hyper::Request<Full<Bytes>>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, WardError> {
-        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| {
-                bad(format!(
-                    "cannot reach the MCP server at {}:{}: {e}",
-                    self.host, self.port
-                ))
-            })?;
-        let _ = stream.set_nodelay(true);
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| bad(format!("the MCP server's HTTP: {e}")))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let mut sender = RemoteSession::connect(&self.host, self.port, self.tls.as_ref()).await?;
         sender
             .send_request(req)
             .await
@@ -302,17 +393,9 @@ impl RemoteSession {
         let Ok(req) = self.request_for(hyper::Method::DELETE, None) else {
             return;
         };
-        let (host, port) = (self.host.clone(), self.port);
+        let (host, port, tls) = (self.host.clone(), self.port, self.tls.clone());
         tokio::spawn(async move {
-            let Ok(stream) = tokio::net::TcpStream::connect((host.as_str(), port)).await else {
-                return;
-            };
-            if let Ok((mut s, conn)) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
-            {
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+            if let Ok(mut s) = RemoteSession::connect(&host, port, tls.as_ref()).await {
                 let _ = s.send_request(req).await;
             }
         });
@@ -338,7 +421,11 @@ mod tests {
             parse_url("http://[::1]:9/x").unwrap(),
             ("::1".into(), 9, "/x".into())
         );
-        assert!(parse_url("https://x").is_err());
+        assert_eq!(
+            parse_url_tls("https://mcp.example.com/v1").unwrap(),
+            ("mcp.example.com".into(), 443, "/v1".into(), true)
+        );
+        assert!(parse_url("ftp://x").is_err());
         assert!(parse_url("http://:80/").is_err());
         assert_eq!(encode_name("get_weather"), "get_weather");
         assert_eq!(
