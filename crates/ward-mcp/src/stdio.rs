@@ -206,6 +206,28 @@ mod tests {
         }
     }
 
+    /// A server's output that starts once something was written to it.
+    struct AfterRequest(Shared, std::io::Cursor<Vec<u8>>);
+    impl std::io::Read for AfterRequest {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            while self.0.0.lock().unwrap().is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.1.read(buf)
+        }
+    }
+    impl BufRead for AfterRequest {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            while self.0.0.lock().unwrap().is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.1.fill_buf()
+        }
+        fn consume(&mut self, n: usize) {
+            self.1.consume(n)
+        }
+    }
+
     fn lines(b: &[u8]) -> Vec<Value> {
         String::from_utf8_lossy(b)
             .lines()
@@ -271,11 +293,13 @@ mod tests {
             json!({"jsonrpc": "2.0", "id": 10, "result": {"tools": [{"name": "untouched"}]}})
         );
         let to_client = Shared::default();
+        let to_server = Shared::default();
         relay(
             std::io::Cursor::new(client.into_bytes()),
             Box::new(to_client.clone()),
-            Shared::default(),
-            std::io::Cursor::new(server_says.into_bytes()),
+            to_server.clone(),
+            // A server answers only what it was asked: nothing before the request reached it.
+            AfterRequest(to_server, std::io::Cursor::new(server_says.into_bytes())),
             |_| Ok(()),
             |list, v| {
                 assert_eq!(list, "tools/list");

@@ -514,7 +514,14 @@ async fn record_result(
             output_bytes: size,
         }),
     };
-    let _ = svc.run(ev, run_for(&p, None)).await;
+    let ans = svc.run(ev, run_for(&p, None)).await;
+    if ans.handled.event_id.is_none() {
+        eprintln!(
+            "ward serve: the result of an MCP call to `{}` was not recorded: {}",
+            server.name,
+            ans.handled.reply.stderr.trim()
+        );
+    }
 }
 
 /// Pin and filter a listing answer (`tools/list`, `prompts/list`, `resources/list`): held tools,
@@ -811,13 +818,6 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(server) = svc.settings.mcp.get(&name).cloned() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!("no MCP server `{name}`; configure it as [mcp.servers.{name}] in ward.toml"),
-        );
-    };
     if !origin_ok(&headers) {
         return problem(
             StatusCode::FORBIDDEN,
@@ -825,9 +825,17 @@ pub async fn post(
             "requests from a web page of another origin are refused",
         );
     }
+    // Who is asking comes first: which servers exist is not told to strangers.
     let p = match principal(&svc, &peer, &headers, &q).await {
         Ok(p) => p,
         Err(e) => return unauthorized(e, &name),
+    };
+    let Some(server) = svc.settings.mcp.get(&name).cloned() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("no MCP server `{name}`; configure it as [mcp.servers.{name}] in ward.toml"),
+        );
     };
     let wait = match crate::http::parse_wait(q.wait.as_deref()) {
         Ok(w) => w,
@@ -1131,13 +1139,6 @@ async fn own_session(
     q: &McpQuery,
     name: &str,
 ) -> Result<(String, Arc<Session>), Response> {
-    if !svc.settings.mcp.contains_key(name) {
-        return Err(problem(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!("no MCP server `{name}`"),
-        ));
-    }
     if !origin_ok(headers) {
         return Err(problem(
             StatusCode::FORBIDDEN,
@@ -1148,6 +1149,13 @@ async fn own_session(
     let p = principal(svc, peer, headers, q)
         .await
         .map_err(|e| unauthorized(e, name))?;
+    if !svc.settings.mcp.contains_key(name) {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("no MCP server `{name}`"),
+        ));
+    }
     let Some(sid) = header_str(headers, "mcp-session-id") else {
         // The stateless era has no stream to listen on and no session to end.
         return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
