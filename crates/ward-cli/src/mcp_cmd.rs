@@ -140,6 +140,26 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                         let (d, _) = pipeline::Decider::decide(&mut lister, &call);
                         Ok(d?.outcome == Outcome::Deny)
                     })?);
+                    // The listing itself is a record: what was offered, and what was held back.
+                    let assistant = format!(
+                        "{}@{}/{}",
+                        ward_server::assistants::kind_of(client),
+                        origin.host,
+                        origin.os_user
+                    );
+                    let ev = mcp_pins::list_event(
+                        method,
+                        &name,
+                        &hidden,
+                        &assistant,
+                        &origin.host,
+                        &origin.os_user,
+                    );
+                    pins.lock()
+                        .map_err(|_| {
+                            WardError::new(ErrorCode::StoreOpen, "the pin store is poisoned")
+                        })?
+                        .append(&ev, &signer, signer.name())?;
                     Ok(hidden)
                 });
             mcp_pins::show(method, answer, hidden);

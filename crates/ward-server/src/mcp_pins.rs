@@ -176,6 +176,25 @@ pub fn pin_event(change: &str, assistant: &str, server: &str, host: &str, user: 
     ev
 }
 
+/// The audit event of one listing served (`mcp tools/list fs: hidden [write_file]`).
+pub fn list_event(
+    method: &str,
+    server: &str,
+    hidden: &[String],
+    assistant: &str,
+    host: &str,
+    user: &str,
+) -> Event {
+    let mut ev = pin_event("", assistant, server, host, user);
+    ev.hook_event = method.to_string();
+    ev.action_kind = Some("mcp_list".into());
+    ev.action = Some(format!(
+        "mcp {method} {server}: hidden [{}]",
+        hidden.join(", ")
+    ));
+    ev
+}
+
 /// What the client is shown of a listing answer (`tools/list`, `prompts/list`,
 /// `resources/list`): the list without the `hidden` items or, when they could not be checked, an
 /// error in its place (unchecked items are never shown).

@@ -174,6 +174,12 @@ fn a_filesystem_server_behind_ward_reads_a_readme_but_not_credentials() {
     };
     drop(s);
     assert_eq!(calls.len(), 3, "{calls:?}");
+    // The listing was recorded too.
+    let log = out(&succeeds(&h, &["audit", "export"]));
+    assert!(
+        log.contains("mcp tools/list fs: hidden ["),
+        "no listing event: {log}"
+    );
     assert_eq!(calls[0]["decision"]["outcome"], "allow");
     assert_eq!(calls[1]["decision"]["outcome"], "deny");
     let o = Command::new(WARD)

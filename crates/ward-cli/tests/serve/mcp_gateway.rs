@@ -477,6 +477,14 @@ fn the_gateway_serves_real_servers_to_real_clients_in_both_eras() {
         "no result linked to its decision: {effects:?}"
     );
     let log = evs.iter().map(Value::to_string).collect::<String>();
+    // Listings are records too, naming what the policy held back.
+    assert!(
+        evs.iter().any(|e| {
+            let a = e["unmapped"]["action"].as_str().unwrap_or("");
+            a.starts_with("mcp tools/list fs: hidden [") && a.contains("write_file")
+        }),
+        "no listing event naming what the policy held back"
+    );
     assert!(!log.contains("ward-own-upstream-secret") && !log.contains("PRIVATE-KEY-MATERIAL"));
     verify(&home, &[]);
 }

@@ -572,14 +572,14 @@ async fn filter_list(
             },
         )?);
         // The listing itself is a record: what was offered, and what was held back.
-        let mut ev = crate::mcp_pins::pin_event("", &assistant, &server.name, &svc.host, &p.who);
-        ev.hook_event = method.to_string();
-        ev.action_kind = Some("mcp_list".into());
-        ev.action = Some(format!(
-            "mcp {method} {}: hidden [{}]",
-            server.name,
-            hidden.join(", ")
-        ));
+        let mut ev = crate::mcp_pins::list_event(
+            method,
+            &server.name,
+            &hidden,
+            &assistant,
+            &svc.host,
+            &p.who,
+        );
         ev.task = p.task.clone();
         svc.record(&ev).await?;
         Ok::<Vec<String>, WardError>(hidden)
