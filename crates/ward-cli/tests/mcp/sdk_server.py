@@ -8,7 +8,9 @@ Authorization header it was sent, hashed: so a test can tell which credential re
 printing it), `read_note(path)`.
 """
 
+import base64
 import hashlib
+import json
 import os
 import sys
 
@@ -25,10 +27,15 @@ def add(a: int, b: int) -> str:
 
 @mcp.tool()
 def whoami(ctx: Context) -> str:
-    """Which credential the server was given (hashed): the Authorization header over HTTP, the
+    """Which credential the server was given: for a JWT bearer its audience, task and id (read,
+    not verified); otherwise a hash of the Authorization header over HTTP, or of the
     UPSTREAM_TOKEN variable over stdio."""
     headers = ctx.headers or {}
     token = headers.get("authorization") or os.environ.get("UPSTREAM_TOKEN", "")
+    parts = token.removeprefix("Bearer ").split(".")
+    if len(parts) == 3:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return f"jwt aud={claims.get('aud')} task={claims.get('task')} jti={claims.get('jti')}"
     return hashlib.sha256(token.encode()).hexdigest() if token else "none"
 
 

@@ -233,7 +233,7 @@ fn gateway_home_tls(home: &Path, user: &Path, remote: Option<u16>, tls: Option<(
     );
     if let Some(port) = remote {
         toml.push_str(&format!(
-            "\n[mcp.servers.remote]\nurl = \"http://127.0.0.1:{port}/mcp\"\nbearer_secret = \"upstream\"\n"
+            "\n[mcp.servers.remote]\nurl = \"http://127.0.0.1:{port}/mcp\"\nbearer_secret = \"upstream\"\n\n[mcp.servers.remote-exchange]\nurl = \"http://127.0.0.1:{port}/mcp\"\nupstream_token = \"exchange\"\n"
         ));
     }
     if let Some((port, ca)) = tls {
@@ -250,6 +250,36 @@ fn hook_token(home: &Path, name: &str) -> String {
     let o = ward(home, &["hook", "token", name], b"", &[]);
     assert!(o.status.success(), "hook token: {}", text(&o.stderr));
     last_line(&o)
+}
+
+/// A task for the assistant the hook token `dev` registered (on its first call), with `scope`:
+/// `ward task start --json`'s answer.
+fn dev_task(home: &Path, scope: &str) -> Value {
+    let list = ward(home, &["assistant", "list", "--json"], b"", &[]);
+    let all: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = all["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["os_user"] == "dev")
+        .unwrap_or_else(|| panic!("no assistant for dev: {all}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let args = [
+        "task",
+        "start",
+        "--assistant",
+        &id,
+        "--repo",
+        "acme/api",
+        "--scope",
+        scope,
+        "--json",
+    ];
+    let o = ward(home, &args, b"", &[]);
+    assert!(o.status.success(), "task start: {}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn call_texts(report: &Value) -> Vec<(bool, String)> {
@@ -283,8 +313,15 @@ fn the_gateway_serves_real_servers_to_real_clients_in_both_eras() {
     let tls_upstream = HttpUpstream::start_with(&[&cert, &key]);
     let token = hook_token(&home, "dev");
     gateway_home_tls(&home, &user, Some(upstream.1), Some((tls_upstream.1, &ca)));
-    // The daemon runs as the user whose home the filesystem server exposes.
-    let d = Daemon::start(&home, &[("HOME", user.to_str().unwrap())]);
+    // The daemon runs as the user whose home the filesystem server exposes; task tokens may be
+    // exchanged for MCP servers.
+    let d = Daemon::start(
+        &home,
+        &[
+            ("HOME", user.to_str().unwrap()),
+            ("WARD_TOKEN_AUDIENCES", "mcp:*"),
+        ],
+    );
     let url = |name: &str| format!("http://127.0.0.1:{}/mcp/{name}", d.port);
     let path = |p: &str| user.join(p).display().to_string();
 
@@ -429,6 +466,65 @@ fn the_gateway_serves_real_servers_to_real_clients_in_both_eras() {
     assert_eq!(s, 502, "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap_or("").contains("TLS"),
+        "{v}"
+    );
+
+    // `upstream_token = "exchange"`: the upstream gets a token ward exchanged from the caller's
+    // task token (audience mcp:NAME, a lease of its own), in both eras; a caller without a task
+    // token gets none.
+    let task = dev_task(&home, "mcp:remote-exchange/*");
+    let task_token = task["token"].as_str().unwrap();
+    for mode in ["auto", "legacy"] {
+        let r = sdk_client(
+            &url("remote-exchange"),
+            task_token,
+            mode,
+            &["--call", "whoami", "{}"],
+        );
+        let (err, who) = &call_texts(&r)[0];
+        assert!(!err, "{r}");
+        assert!(
+            who.starts_with(&format!(
+                "jwt aud=mcp:remote-exchange task={} ",
+                task["id"].as_str().unwrap()
+            )),
+            "{r}"
+        );
+        // Its id is a lease of the task's own, derived from the caller's: not the caller's token.
+        let jti = who.rsplit("jti=").next().unwrap_or("").to_string();
+        let shown = ward(
+            &home,
+            &["task", "show", task["id"].as_str().unwrap(), "--json"],
+            b"",
+            &[],
+        );
+        let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let lease = shown["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == jti.as_str())
+            .unwrap_or_else(|| panic!("{jti} is not a lease of the task: {shown}"));
+        assert_eq!(lease["resource"], "mcp:remote-exchange", "{lease}");
+        assert!(
+            lease["parent"].is_string(),
+            "not derived from the caller's token: {lease}"
+        );
+    }
+    let (s, v, _) = post(
+        &d,
+        "remote-exchange",
+        &[("Authorization", &format!("Bearer {token}"))],
+        &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "ward-test", "version": "1"}}}),
+    );
+    assert_eq!(s, 403, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("task token"),
         "{v}"
     );
 
@@ -749,35 +845,7 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
 
     // A task token: its scopes bound what is listed and called; ending the task ends access.
     // The hook token's assistant registered on its first call above.
-    let list = ward(&home, &["assistant", "list", "--json"], b"", &[]);
-    let all: Value = serde_json::from_slice(&list.stdout).unwrap();
-    let id = all["assistants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["os_user"] == "dev")
-        .unwrap_or_else(|| panic!("no assistant for dev: {all}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let o = ward(
-        &home,
-        &[
-            "task",
-            "start",
-            "--assistant",
-            &id,
-            "--repo",
-            "acme/api",
-            "--scope",
-            "mcp:sdk/add",
-            "--json",
-        ],
-        b"",
-        &[],
-    );
-    assert!(o.status.success(), "task start: {}", text(&o.stderr));
-    let task: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let task = dev_task(&home, "mcp:sdk/add");
     let tok = format!("Bearer {}", task["token"].as_str().expect("a task token"));
     let mut ht = modern.to_vec();
     ht.push(("Authorization", &tok));

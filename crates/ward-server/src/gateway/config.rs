@@ -28,6 +28,9 @@ pub struct McpServer {
     pub bearer_secret: Option<String>,
     /// For an `https://` url: the CA certificates (PEM) to trust instead of the public roots.
     pub ca_file: Option<String>,
+    /// For `url`: send the upstream a token ward exchanges from the caller's task token (RFC
+    /// 8693, audience `mcp:NAME`, a child lease of the task) instead of a standing secret.
+    pub exchange_token: bool,
     /// The child's working directory (and the directory its calls' relative paths are read
     /// against).
     pub cwd: Option<String>,
@@ -134,6 +137,7 @@ pub fn read_section(
                 secrets: BTreeMap::new(),
                 bearer_secret: None,
                 ca_file: None,
+                exchange_token: false,
                 cwd: None,
                 max_sessions: DEFAULT_MAX_SESSIONS,
             };
@@ -173,6 +177,14 @@ pub fn read_section(
                         Some(b) if !b.trim().is_empty() => s.bearer_secret = Some(b.into()),
                         _ => err(errors, &here, "must be the name of a `ward secret put` secret".into()),
                     },
+                    "upstream_token" => match v.as_str() {
+                        Some("exchange") => s.exchange_token = true,
+                        _ => err(
+                            errors,
+                            &here,
+                            "must be \"exchange\" (a token exchanged from the caller's task token)".into(),
+                        ),
+                    },
                     "cwd" => match v.as_str() {
                         Some(d) if d.starts_with('/') => s.cwd = Some(d.into()),
                         _ => err(errors, &here, "must be an absolute directory".into()),
@@ -186,7 +198,7 @@ pub fn read_section(
                     _ => err(
                         errors,
                         &here,
-                        "unknown key; known: command, url, env, secrets, bearer_secret, ca_file, cwd, max_sessions"
+                        "unknown key; known: command, url, env, secrets, bearer_secret, upstream_token, ca_file, cwd, max_sessions"
                             .into(),
                     ),
                 }

@@ -58,8 +58,9 @@ pub struct Principal {
     pub caller: Caller,
     /// The assistant identity the registry knows the caller by.
     pub assistant: Assistant,
-    /// A task token's task and scopes.
+    /// A task token's task and scopes, and the token (for an exchange to an upstream).
     pub task: Option<TaskRef>,
+    pub token: Option<String>,
     pub scopes: Option<Vec<Scope>>,
     pub home_dir: Option<String>,
 }
@@ -347,6 +348,7 @@ async fn principal(
                 os_user: active.assistant.os_user.clone(),
             },
             task: Some(crate::sessions::task_ref(&active.task)),
+            token: Some(token.to_string()),
             scopes: Some(scopes),
             home_dir: None,
         };
@@ -376,6 +378,7 @@ async fn principal(
             os_user: who,
         },
         task: None,
+        token: None,
         scopes: None,
         home_dir,
     })
@@ -635,8 +638,59 @@ async fn child_env(svc: &Service, server: &McpServer) -> Result<Vec<(String, Str
     Ok(env)
 }
 
-/// A new upstream connection for `server`.
-async fn connect(svc: &Service, server: &McpServer) -> Result<Conn, WardError> {
+/// The token a `url` server with `upstream_token = "exchange"` gets for this caller: the caller's
+/// task token exchanged (RFC 8693) for the audience `mcp:NAME`, a child lease of the task that
+/// never outlives it. Refused for callers without a task token, and by the exchange's own rules
+/// (`token_audiences`, the task's scopes, the `credential` policy).
+async fn exchanged_token(
+    svc: &Service,
+    server: &McpServer,
+    p: &Principal,
+) -> Result<String, WardError> {
+    let Some(subject) = &p.token else {
+        return Err(WardError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "`{}` gets a token exchanged from the caller's task token: connect with a task token (`ward task start`)",
+                server.name
+            ),
+        ));
+    };
+    let x = crate::tasks::Exchange {
+        grant_type: crate::tasks::GRANT_TOKEN_EXCHANGE.into(),
+        subject_token: subject.clone(),
+        subject_token_type: crate::tasks::TOKEN_TYPE_JWT.into(),
+        actor_token: None,
+        actor_token_type: None,
+        audience: format!("mcp:{}", server.name),
+        scope: String::new(),
+        requested_token_type: None,
+    };
+    let key = svc.token_key()?;
+    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    match crate::tasks::exchange(
+        c.r(),
+        &svc.signer,
+        &key,
+        &|a| svc.engine(a),
+        &svc.settings.token_audiences,
+        &x,
+    )
+    .await?
+    {
+        Ok(t) => Ok(t.token),
+        Err(r) => Err(WardError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "ward cannot get `{}` a token for this task: {} ({})",
+                server.name, r.description, r.error
+            ),
+        )),
+    }
+}
+
+/// A new upstream connection for `server`, for caller `p`.
+async fn connect(svc: &Service, server: &McpServer, p: &Principal) -> Result<Conn, WardError> {
     match &server.upstream {
         Upstream::Command(cmd) => {
             let env = child_env(svc, server).await?;
@@ -648,6 +702,7 @@ async fn connect(svc: &Service, server: &McpServer) -> Result<Conn, WardError> {
         }
         Upstream::Url(url) => {
             let bearer = match &server.bearer_secret {
+                None if server.exchange_token => Some(exchanged_token(svc, server, p).await?),
                 None => None,
                 Some(secret) => {
                     let seal = svc.home.seal_key()?;
@@ -675,7 +730,7 @@ async fn connect(svc: &Service, server: &McpServer) -> Result<Conn, WardError> {
 
 /// The connection stateless requests of `server` go to, found out once per server by asking
 /// it `server/discover`.
-async fn shared(svc: &Service, server: &McpServer) -> Result<Shared, WardError> {
+async fn shared(svc: &Service, server: &McpServer, p: &Principal) -> Result<Shared, WardError> {
     let mut m = svc.mcp.shared.lock().await;
     if let Some(s) = m.get(&server.name) {
         let alive = match s {
@@ -683,10 +738,16 @@ async fn shared(svc: &Service, server: &McpServer) -> Result<Shared, WardError> 
             _ => true,
         };
         if alive {
+            // A caller's own upstream token means a link of its own (only the era is shared).
+            if server.exchange_token
+                && let Shared::Modern(_) = s
+            {
+                return Ok(Shared::Modern(connect(svc, server, p).await?));
+            }
             return Ok(s.clone());
         }
     }
-    let conn = connect(svc, server).await?;
+    let conn = connect(svc, server, p).await?;
     let probe = json!({"jsonrpc": "2.0", "id": "ward-discover", "method": "server/discover",
         "params": {"_meta": {
             ward_mcp::http::META_VERSION: ward_mcp::http::MODERN_VERSIONS[0],
@@ -782,6 +843,20 @@ impl Ctx {
     }
 }
 
+/// An upstream that could not be set up for this request: 403 when ward refused the caller a
+/// credential for it, 502 when the upstream could not be started or reached.
+fn upstream_failure(msg: &Value, e: &WardError) -> Response {
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let status = match e.code {
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    rpc(
+        status,
+        &jsonrpc::error(&id, -32603, &format!("ward: {}", e.message)),
+    )
+}
+
 fn session_header(r: &mut Response, sid: Option<&str>) {
     if let Some(s) = sid
         && let Ok(v) = HeaderValue::from_str(s)
@@ -874,7 +949,7 @@ pub async fn post(
     let method = msg.get("method").and_then(Value::as_str).unwrap_or("");
     let sid = header_str(&headers, "mcp-session-id").map(str::to_string);
     let (conn, session, new_sid) = match era {
-        Era::Modern(_) => match shared(&svc, &server).await {
+        Era::Modern(_) => match shared(&svc, &server, &p).await {
             Ok(Shared::Modern(c)) => (c, format!("mcp-{name}-stateless"), None),
             Ok(Shared::Legacy) => {
                 let id = msg.get("id").cloned().unwrap_or(Value::Null);
@@ -894,13 +969,7 @@ pub async fn post(
                     "data": {"supported": ward_mcp::http::LEGACY_VERSIONS}}});
                 return rpc(StatusCode::BAD_REQUEST, &v);
             }
-            Err(e) => {
-                let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                return rpc(
-                    StatusCode::BAD_GATEWAY,
-                    &jsonrpc::error(&id, -32603, &format!("ward: {}", e.message)),
-                );
-            }
+            Err(e) => return upstream_failure(&msg, &e),
         },
         Era::Legacy(_) => match (&sid, method == "initialize" && msg.is_object()) {
             (None, true) => {
@@ -914,15 +983,9 @@ pub async fn post(
                         ),
                     );
                 }
-                let conn = match connect(&svc, &server).await {
+                let conn = match connect(&svc, &server, &p).await {
                     Ok(c) => c,
-                    Err(e) => {
-                        let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                        return rpc(
-                            StatusCode::BAD_GATEWAY,
-                            &jsonrpc::error(&id, -32603, &format!("ward: {}", e.message)),
-                        );
-                    }
+                    Err(e) => return upstream_failure(&msg, &e),
                 };
                 let id = new_session_id();
                 (conn, format!("mcp-{name}-{id}"), Some(id))
