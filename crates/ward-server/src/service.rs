@@ -200,11 +200,16 @@ impl Service {
         Ok(engine)
     }
 
-    /// The policy's decision on a call, with nothing recorded (what a `tools/list` may show).
-    pub fn decide_only(&self, call: &ToolCall) -> Result<Decision, WardError> {
+    /// The policy's decision on a call, with nothing recorded (what a `tools/list` may show);
+    /// `~` is the caller's home when the socket told it, else the daemon's.
+    pub fn decide_only(
+        &self,
+        call: &ToolCall,
+        home_dir: Option<String>,
+    ) -> Result<Decision, WardError> {
         let warm = Warm {
             svc: self,
-            home_dir: crate::ident::home_dir(),
+            home_dir: home_dir.unwrap_or_else(crate::ident::home_dir),
         };
         let facts = warm.facts(call);
         self.engine(call.action.kind())

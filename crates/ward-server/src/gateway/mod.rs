@@ -571,7 +571,7 @@ async fn filter_list(
                     return Ok(true);
                 }
                 let call = tool_call(server, p, "list", String::new(), tool, args);
-                Ok(svc.decide_only(&call)?.outcome == Outcome::Deny)
+                Ok(svc.decide_only(&call, p.home_dir.clone())?.outcome == Outcome::Deny)
             },
         )?);
         // The listing itself is a record: what was offered, and what was held back.
