@@ -80,6 +80,12 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
         let mut lister = Runtime::new(home.clone(), false);
         lister.keep_warm();
         let (session, cwd) = (session.clone(), cwd.clone());
+        let assistant = format!(
+            "{}@{}/{}",
+            ward_server::assistants::kind_of(client),
+            origin.host,
+            origin.os_user
+        );
         move |method: &str, answer: &mut Value| {
             if ward_mcp::jsonrpc::DECIDED.contains(&method) {
                 // A decided call's result: recorded, off the path of the answer.
@@ -115,12 +121,6 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                     let seen = store.block_on(async |c| {
                         mcp_pins::observe(c.r(), &name, &tools, pipeline::now_ms()).await
                     })?;
-                    let assistant = format!(
-                        "{}@{}/{}",
-                        ward_server::assistants::kind_of(client),
-                        origin.host,
-                        origin.os_user
-                    );
                     for change in &seen.changes {
                         let ev = mcp_pins::pin_event(
                             change,
@@ -141,12 +141,6 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                         Ok(d?.outcome == Outcome::Deny)
                     })?);
                     // The listing itself is a record: what was offered, and what was held back.
-                    let assistant = format!(
-                        "{}@{}/{}",
-                        ward_server::assistants::kind_of(client),
-                        origin.host,
-                        origin.os_user
-                    );
                     let ev = mcp_pins::list_event(
                         method,
                         &name,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use ward_core::{ErrorCode, WardError};
@@ -16,8 +16,11 @@ use ward_core::{ErrorCode, WardError};
 const BACKLOG: usize = 256;
 /// Where a 2026-07-28 subscription message names its `subscriptions/listen` request.
 const SUBSCRIPTION: &str = "/params/_meta/io.modelcontextprotocol~1subscriptionId";
-/// Messages queued for one request's answer stream.
+/// Messages queued for one request's answer stream (what comes before the answer is dropped
+/// beyond this, so that a client that stopped reading never stalls the server's other answers).
 const PER_REQUEST: usize = 64;
+/// The longest line read from a server.
+const MAX_LINE: usize = ward_mcp::stdio::MAX_LINE;
 
 struct Pending {
     client_id: Value,
@@ -98,13 +101,22 @@ impl ChildConn {
         tokio::spawn(async move {
             let mut lines = BufReader::new(stdout);
             let mut buf = Vec::new();
+            // A line over the bound is read to its end and dropped: a server cannot make the
+            // daemon hold an unbounded message.
+            let mut oversize = false;
             loop {
                 buf.clear();
-                match lines.read_until(b'\n', &mut buf).await {
+                let limit = MAX_LINE as u64 + 1;
+                match (&mut lines).take(limit).read_until(b'\n', &mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
+                        let whole = buf.last() == Some(&b'\n');
+                        if oversize || (!whole && buf.len() > MAX_LINE) {
+                            oversize = !whole;
+                            continue;
+                        }
                         if let Ok(v) = serde_json::from_slice::<Value>(&buf) {
-                            reader.dispatch(v).await;
+                            reader.dispatch(v);
                         }
                     }
                 }
@@ -115,7 +127,7 @@ impl ChildConn {
     }
 
     /// Route one message from the server.
-    async fn dispatch(&self, mut v: Value) {
+    fn dispatch(&self, mut v: Value) {
         let is_answer = v.get("method").is_none() && v.get("id").is_some();
         if is_answer {
             let key = v.get("id").map(Value::to_string).unwrap_or_default();
@@ -124,7 +136,13 @@ impl ChildConn {
                 if let Some(id) = v.get_mut("id") {
                     *id = p.client_id;
                 }
-                let _ = p.sink.send(v).await;
+                // The answer is never dropped, and never waited for here: a full stream gets it
+                // once its reader catches up, while the server's other answers go on.
+                if let Err(mpsc::error::TrySendError::Full(v)) = p.sink.try_send(v) {
+                    tokio::spawn(async move {
+                        let _ = p.sink.send(v).await;
+                    });
+                }
             }
             return;
         }
@@ -139,7 +157,7 @@ impl ChildConn {
                 if let Some(slot) = v.pointer_mut(SUBSCRIPTION) {
                     *slot = client_id;
                 }
-                let _ = sink.send(v).await;
+                let _ = sink.try_send(v);
                 return;
             }
         }
@@ -151,25 +169,27 @@ impl ChildConn {
                     .map(|p| p.sink.clone())
             });
             if let Some(s) = sink {
-                let _ = s.send(v).await;
+                let _ = s.try_send(v);
                 return;
             }
         }
-        self.unsolicited_message(v).await;
+        self.unsolicited_message(v);
     }
 
     /// A message the server sent on its own: to the listening stream, else to a request in
     /// flight (its stream is open), else kept for the next listener.
-    async fn unsolicited_message(&self, v: Value) {
+    fn unsolicited_message(&self, v: Value) {
         let listener = self
             .unsolicited
             .lock()
             .ok()
             .and_then(|u| u.listener.clone());
         if let Some(l) = listener {
-            match l.send(v).await {
+            match l.try_send(v) {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(v)) => {
+                // A listener that stopped reading keeps its messages waiting instead.
+                Err(mpsc::error::TrySendError::Full(v)) => return self.keep(v),
+                Err(mpsc::error::TrySendError::Closed(v)) => {
                     if let Ok(mut u) = self.unsolicited.lock() {
                         u.listener = None;
                     }
@@ -184,7 +204,10 @@ impl ChildConn {
             .and_then(|m| m.values().next().map(|p| p.sink.clone()));
         match inflight {
             Some(s) => {
-                if let Err(mpsc::error::SendError(v)) = s.send(v).await {
+                if let Err(
+                    mpsc::error::TrySendError::Full(v) | mpsc::error::TrySendError::Closed(v),
+                ) = s.try_send(v)
+                {
                     self.keep(v);
                 }
             }

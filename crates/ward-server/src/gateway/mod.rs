@@ -732,19 +732,21 @@ async fn connect(svc: &Service, server: &McpServer, p: &Principal) -> Result<Con
 /// it `server/discover`.
 async fn shared(svc: &Service, server: &McpServer, p: &Principal) -> Result<Shared, WardError> {
     let mut m = svc.mcp.shared.lock().await;
-    if let Some(s) = m.get(&server.name) {
-        let alive = match s {
+    if let Some(s) = m.get(&server.name).cloned() {
+        let alive = match &s {
             Shared::Modern(Conn::Child(c)) => !c.is_closed(),
             _ => true,
         };
         if alive {
-            // A caller's own upstream token means a link of its own (only the era is shared).
+            drop(m);
+            // A caller's own upstream token means a link of its own (only the era is shared);
+            // its exchange runs outside the lock every stateless request takes.
             if server.exchange_token
                 && let Shared::Modern(_) = s
             {
                 return Ok(Shared::Modern(connect(svc, server, p).await?));
             }
-            return Ok(s.clone());
+            return Ok(s);
         }
     }
     let conn = connect(svc, server, p).await?;

@@ -26,7 +26,8 @@ pub struct RemoteSession {
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     bearer: Option<String>,
     session: Mutex<Option<String>>,
-    version: Mutex<Option<String>>,
+    /// The protocol version `initialize` negotiated (sent on every later request).
+    version: std::sync::Arc<Mutex<Option<String>>>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -156,7 +157,7 @@ impl RemoteSession {
             tls,
             bearer,
             session: Mutex::new(None),
-            version: Mutex::new(None),
+            version: std::sync::Arc::default(),
             listener: Mutex::new(None),
         })
     }
@@ -238,11 +239,37 @@ impl RemoteSession {
             .map_err(|e| bad(format!("the MCP server did not answer: {e}")))
     }
 
-    /// Read a JSON or SSE answer body into `sink`, message by message.
+    /// A JSON answer body, read whole up to [`MAX_MESSAGE`].
+    async fn json_body(body: &mut hyper::body::Incoming) -> Result<Value, WardError> {
+        let mut buf = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| bad(format!("reading the MCP server: {e}")))?;
+            if let Some(d) = frame.data_ref() {
+                if buf.len() + d.len() > MAX_MESSAGE {
+                    return Err(bad("the MCP server's answer is too large"));
+                }
+                buf.extend_from_slice(d);
+            }
+        }
+        serde_json::from_slice(&buf).map_err(|_| bad("the MCP server's answer is not JSON"))
+    }
+
+    /// Read a JSON or SSE answer body into `sink`, message by message; when `version` is given
+    /// (an `initialize`), the protocol version an answer negotiates is kept there first.
     async fn pump(
         resp: hyper::Response<hyper::body::Incoming>,
         sink: &mpsc::Sender<Value>,
+        version: Option<&Mutex<Option<String>>>,
     ) -> Result<(), WardError> {
+        let deliver = |v: Value| async move {
+            if let Some(slot) = version
+                && let Some(pv) = v.pointer("/result/protocolVersion").and_then(Value::as_str)
+                && let Ok(mut s) = slot.lock()
+            {
+                *s = Some(pv.to_string());
+            }
+            sink.send(v).await.is_ok()
+        };
         let sse = resp
             .headers()
             .get("content-type")
@@ -250,24 +277,14 @@ impl RemoteSession {
             .is_some_and(|v| v.starts_with("text/event-stream"));
         let mut body = resp.into_body();
         if !sse {
-            let mut buf = Vec::new();
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| bad(format!("reading the MCP server: {e}")))?;
-                if let Some(d) = frame.data_ref() {
-                    if buf.len() + d.len() > MAX_MESSAGE {
-                        return Err(bad("the MCP server's answer is too large"));
-                    }
-                    buf.extend_from_slice(d);
-                }
-            }
-            let v: Value = serde_json::from_slice(&buf)
-                .map_err(|_| bad("the MCP server's answer is not JSON"))?;
-            let items = match v {
+            let items = match RemoteSession::json_body(&mut body).await? {
                 Value::Array(a) => a,
                 one => vec![one],
             };
             for m in items {
-                let _ = sink.send(m).await;
+                if !deliver(m).await {
+                    break;
+                }
             }
             return Ok(());
         }
@@ -277,7 +294,7 @@ impl RemoteSession {
             let Some(d) = frame.data_ref() else { continue };
             for ev in reader.feed(d).map_err(bad)? {
                 if let Ok(v) = serde_json::from_str::<Value>(&ev.data)
-                    && sink.send(v).await.is_err()
+                    && !deliver(v).await
                 {
                     return Ok(());
                 }
@@ -291,7 +308,8 @@ impl RemoteSession {
         let req = self.request_for(hyper::Method::POST, Some(&msg))?;
         let resp = self.send_raw(req).await?;
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
-        if msg.get("method").and_then(Value::as_str) == Some("initialize")
+        let is_init = msg.get("method").and_then(Value::as_str) == Some("initialize");
+        if is_init
             && let Some(s) = resp.headers().get("mcp-session-id")
             && let Ok(s) = s.to_str()
             && let Ok(mut slot) = self.session.lock()
@@ -302,43 +320,23 @@ impl RemoteSession {
         let status = resp.status();
         if !status.is_success() {
             // A JSON-RPC error the upstream gave is passed on; otherwise one is made.
-            let mut probe = mpsc::channel(4);
-            let passed = RemoteSession::pump(resp, &probe.0).await.is_ok();
-            drop(probe.0);
-            let v = match (passed, probe.1.recv().await) {
-                (true, Some(v)) if v.get("error").is_some() => v,
+            let mut body = resp.into_body();
+            let v = match RemoteSession::json_body(&mut body).await {
+                Ok(v) if v.get("error").is_some() => v,
                 _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
                     "message": format!("the MCP server answered HTTP {status}")}}),
             };
             let _ = tx.send(v).await;
             return Ok(rx);
         }
-        let is_init = msg.get("method").and_then(Value::as_str) == Some("initialize");
-        let (inner_tx, mut inner_rx) = mpsc::channel::<Value>(64);
+        let version = self.version.clone();
         tokio::spawn(async move {
-            if let Err(e) = RemoteSession::pump(resp, &inner_tx).await {
-                let _ = inner_tx
+            let kept = is_init.then_some(version.as_ref());
+            if let Err(e) = RemoteSession::pump(resp, &tx, kept).await {
+                let _ = tx
                     .send(json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32603,
                         "message": format!("ward: {}", e.message)}}))
                     .await;
-            }
-        });
-        if is_init {
-            // The negotiated version goes on every later request of the session.
-            if let Some(v) = inner_rx.recv().await {
-                if let Some(pv) = v.pointer("/result/protocolVersion").and_then(Value::as_str)
-                    && let Ok(mut s) = self.version.lock()
-                {
-                    *s = Some(pv.to_string());
-                }
-                let _ = tx.send(v).await;
-            }
-        }
-        tokio::spawn(async move {
-            while let Some(v) = inner_rx.recv().await {
-                if tx.send(v).await.is_err() {
-                    break;
-                }
             }
         });
         Ok(rx)
@@ -369,7 +367,7 @@ impl RemoteSession {
             if let Ok(resp) = me.send_raw(req).await
                 && resp.status().is_success()
             {
-                let _ = RemoteSession::pump(resp, &tx).await;
+                let _ = RemoteSession::pump(resp, &tx, None).await;
             }
         });
         if let Ok(mut l) = self.listener.lock()
