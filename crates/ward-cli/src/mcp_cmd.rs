@@ -164,21 +164,20 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
     // home's `offline` rule says whether to decide here or refuse.
     let mut daemon = Daemon::find(&home)?;
     let decide = |call: &ward_mcp::jsonrpc::ToolsCall| -> Result<(), String> {
-        // Pins are tools' definitions: a resource read or a prompt has none.
-        match if call.access {
+        // Pins are tools' definitions: a resource read or a prompt has none. A held tool is
+        // refused here, and the refusal is recorded as a decision like any other.
+        let refusal = match if call.access {
             Ok(None)
         } else {
             held(&call.tool)
         } {
-            Ok(None) => {}
-            Ok(Some(why)) => return Err(format!("ward: {why}")),
-            Err(e) => {
-                return Err(format!(
-                    "ward could not check the tool's pin: {}",
-                    e.message
-                ));
-            }
-        }
+            Ok(None) => None,
+            Ok(Some(why)) => Some(ward_core::Decision::refused("mcp-pin", why)),
+            Err(e) => Some(ward_core::Decision::fail_closed(
+                e.code,
+                &format!("could not check the tool's pin: {}", e.message),
+            )),
+        };
         let tool_call = mcp_call(
             &origin,
             client,
@@ -190,7 +189,9 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
             &call.arguments,
         );
         let verdict = 'verdict: {
-            if let Some(d) = daemon.as_mut() {
+            if refusal.is_none()
+                && let Some(d) = daemon.as_mut()
+            {
                 match d.decide(&tool_call) {
                     Ok(verdict) => break 'verdict verdict,
                     Err(e) if d.offline == ward_server::config::Offline::Deny => {
@@ -212,7 +213,12 @@ pub fn wrap(name: &str, client: ClientKind, command: &[String]) -> Result<i32, W
                 effect: None,
             };
             let handled = match rt.lock() {
-                Ok(mut rt) => pipeline::handle_event(&mut rt, ev),
+                Ok(mut rt) => {
+                    if let Some(d) = refusal {
+                        rt.refuse_next(d);
+                    }
+                    pipeline::handle_event(&mut rt, ev)
+                }
                 Err(_) => {
                     break 'verdict Err("ward could not decide: its runtime is poisoned".into());
                 }

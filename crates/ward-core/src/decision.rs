@@ -46,6 +46,19 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A deny ward decides before the policy pack is asked (a held MCP tool, a call outside a
+    /// task token's scopes), named by `rule` so that the record says which.
+    pub fn refused(rule: &str, reason: String) -> Decision {
+        Decision {
+            outcome: Outcome::Deny,
+            policies: vec![rule.to_string()],
+            reason,
+            facts: Vec::new(),
+            error_code: None,
+            confirm_locally: false,
+        }
+    }
+
     /// A deny caused by an error on the decision path (fail closed).
     pub fn fail_closed(code: crate::ErrorCode, message: &str) -> Decision {
         Decision {

@@ -514,6 +514,7 @@ async fn decide(
                 wait,
                 env_secrets: Vec::new(),
                 task: None,
+                refuse: None,
                 started: Instant::now(),
             };
             svc.run(ev, run).await

@@ -51,6 +51,8 @@ pub struct Runtime {
     /// Events recorded with the next append, in its transaction (see [`Runtime::defer`]).
     deferred: Vec<Event>,
     defer_next: bool,
+    /// A deny decided before the policy, for the next call (see [`Runtime::refuse_next`]).
+    refusal: Option<Decision>,
 }
 
 /// Engines a long-lived runtime keeps, valid while the pack's content is unchanged (checked
@@ -93,7 +95,14 @@ impl Runtime {
             warm: None,
             deferred: Vec::new(),
             defer_next: false,
+            refusal: None,
         }
+    }
+
+    /// Decide the next call as `d` (a deny ward made before the policy: a held MCP tool),
+    /// recorded like any decision.
+    pub fn refuse_next(&mut self, d: Decision) {
+        self.refusal = Some(d);
     }
 
     /// Handle an event that decides nothing (a wrapped call's result) without an append of its
@@ -515,6 +524,9 @@ impl Decider for Runtime {
     }
 
     fn decide(&mut self, call: &ToolCall) -> (Result<Decision, WardError>, Facts) {
+        if let Some(d) = self.refusal.take() {
+            return (Ok(d), facts_for(self, call));
+        }
         decide_overlapped(self, call)
     }
 }

@@ -114,6 +114,8 @@ pub struct Run {
     /// The task the event belongs to when the caller proved it (a task token); otherwise the
     /// session's.
     pub task: Option<ward_core::event::TaskRef>,
+    /// A deny ward decided before the policy (recorded as the decision instead of the pack's).
+    pub refuse: Option<Decision>,
     pub started: Instant,
 }
 
@@ -301,6 +303,7 @@ impl Service {
                 wait: req.wait,
                 env_secrets: req.env_secrets,
                 task: None,
+                refuse: None,
                 started,
             },
         )
@@ -317,6 +320,7 @@ impl Service {
             wait,
             env_secrets,
             task: given_task,
+            refuse,
             started,
         } = req;
         let origin = Origin {
@@ -331,6 +335,11 @@ impl Service {
             Step::Answer(h) => return self.answered(*h, None, started),
             Step::Record(p) => p,
         };
+        if let Some(d) = refuse
+            && p.decision.is_some()
+        {
+            set_decision(&mut p, d);
+        }
         // Another OS user's hook on this machine (the socket attests its uid) is not the home
         // owner's own: its assistant is enrolled pending whatever `assistant_first_use` says.
         let stranger = caller.transport == "unix"

@@ -439,6 +439,18 @@ fn a_changed_tool_is_held_until_accepted_and_a_poisoned_one_is_flagged() {
     ] {
         assert!(log.contains(line), "{line}");
     }
+    // A held tool's refused calls are decisions in the log too, named by the pin rule.
+    let refused: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["unmapped"].clone())
+        .filter(|e| e["decision"]["policies"] == json!(["mcp-pin"]))
+        .collect();
+    assert!(
+        refused.iter().any(|e| e["tool_name"] == "mcp__calc__notes")
+            && refused.iter().any(|e| e["tool_name"] == "mcp__calc__add"),
+        "{refused:?}"
+    );
+    assert!(refused.iter().all(|e| e["decision"]["outcome"] == "deny"));
 }
 
 #[test]

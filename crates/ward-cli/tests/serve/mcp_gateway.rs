@@ -871,6 +871,16 @@ fn the_gateway_checks_callers_headers_sessions_scopes_and_approvals() {
             .contains("mcp:sdk/whoami"),
         "{v}"
     );
+    // The refusal is a recorded decision, under the task, named by the scope rule.
+    assert!(
+        events(&home, &[]).iter().any(|e| {
+            let u = &e["unmapped"];
+            u["tool_name"] == "mcp__sdk__whoami"
+                && u["decision"]["policies"] == json!(["mcp-task-scope"])
+                && u["task"]["id"] == task["id"]
+        }),
+        "the scope refusal was not recorded"
+    );
     let list = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list", "params": {"_meta": add["params"]["_meta"]}});
     let hl = [
         ("MCP-Protocol-Version", "2026-07-28"),

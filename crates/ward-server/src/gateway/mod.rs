@@ -29,8 +29,8 @@ use tokio::sync::mpsc;
 use ward_broker::scope::{self, Scope};
 use ward_core::event::{Caller, TaskRef};
 use ward_core::{
-    Action, Assistant, ClientKind, Effect, ErrorCode, HookEvent, HookKind, Outcome, ToolCall,
-    WardError,
+    Action, Assistant, ClientKind, Decision, Effect, ErrorCode, HookEvent, HookKind, Outcome,
+    ToolCall, WardError,
 };
 use ward_mcp::http::{Era, Headers};
 use ward_mcp::jsonrpc;
@@ -417,6 +417,7 @@ fn run_for(p: &Principal, wait: Option<Duration>) -> Run {
         wait,
         env_secrets: Vec::new(),
         task: p.task.clone(),
+        refuse: None,
         started: Instant::now(),
     }
 }
@@ -430,32 +431,32 @@ async fn decide_call(
     call: &jsonrpc::ToolsCall,
     wait: Option<Duration>,
 ) -> Result<String, String> {
-    if let Some(scopes) = &p.scopes {
-        let target = format!("{}/{}", server.name, call.tool);
-        if !scope::permits(scopes, "mcp", &target) {
-            return Err(format!(
-                "ward: the task token's scopes do not include `mcp:{target}`; start the task with `--scope mcp:{}/*` (or this tool)",
+    // Refusals ward decides before the policy are decisions too: recorded, never silent.
+    let target = format!("{}/{}", server.name, call.tool);
+    let refuse = match &p.scopes {
+        Some(scopes) if !scope::permits(scopes, "mcp", &target) => Some(Decision::refused(
+            "mcp-task-scope",
+            format!(
+                "the task token's scopes do not include `mcp:{target}`; start the task with `--scope mcp:{}/*` (or this tool)",
                 server.name
-            ));
-        }
-    }
-    if !call.access {
-        let mut c = svc
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| format!("ward could not check the tool's pin: {e}"))?;
-        match crate::mcp_pins::held(c.r(), &server.name, &call.tool).await {
-            Ok(None) => {}
-            Ok(Some(why)) => return Err(format!("ward: {why}")),
-            Err(e) => {
-                return Err(format!(
-                    "ward could not check the tool's pin: {}",
-                    e.message
-                ));
+            ),
+        )),
+        _ if call.access => None,
+        _ => {
+            let held = match svc.pool.acquire().await {
+                Ok(mut c) => crate::mcp_pins::held(c.r(), &server.name, &call.tool).await,
+                Err(e) => Err(read_err(e)),
+            };
+            match held {
+                Ok(None) => None,
+                Ok(Some(why)) => Some(Decision::refused("mcp-pin", why)),
+                Err(e) => Some(Decision::fail_closed(
+                    e.code,
+                    &format!("could not check the tool's pin: {}", e.message),
+                )),
             }
         }
-    }
+    };
     let n = svc.mcp.calls.fetch_add(1, Ordering::Relaxed);
     let use_id = format!("mcp-{session}-{n}");
     let ev = HookEvent {
@@ -474,7 +475,15 @@ async fn decide_call(
         )),
         effect: None,
     };
-    let ans = svc.run(ev, run_for(p, wait)).await;
+    let ans = svc
+        .run(
+            ev,
+            Run {
+                refuse,
+                ..run_for(p, wait)
+            },
+        )
+        .await;
     match ans.handled.decision {
         Some(d) if d.outcome == Outcome::Allow => Ok(use_id),
         Some(d) => Err(format!("ward: {}", d.reason)),
