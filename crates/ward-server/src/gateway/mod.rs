@@ -164,20 +164,27 @@ enum Shared {
 }
 
 /// The gateway's state in the daemon.
-#[derive(Default)]
 pub struct Gateway {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     shared: tokio::sync::Mutex<HashMap<String, Shared>>,
-    tokens: Option<TtlCache<[u8; 32], Principal>>,
+    tokens: TtlCache<[u8; 32], Principal>,
     calls: AtomicU64,
+}
+
+impl Default for Gateway {
+    fn default() -> Gateway {
+        Gateway {
+            sessions: Mutex::default(),
+            shared: tokio::sync::Mutex::default(),
+            tokens: TtlCache::new(TOKEN_TTL, 4096),
+            calls: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Gateway {
     pub fn new() -> Gateway {
-        Gateway {
-            tokens: Some(TtlCache::new(TOKEN_TTL, 4096)),
-            ..Gateway::default()
-        }
+        Gateway::default()
     }
 
     /// End sessions idle for [`SESSION_IDLE`]; returns how many.
@@ -298,8 +305,7 @@ async fn principal(
         && looks_like_jwt(token)
     {
         let hash = crate::keys::secret_hash(token);
-        let cache = svc.mcp.tokens.as_ref();
-        if let Some(p) = cache.and_then(|c| c.get(&hash, Instant::now())) {
+        if let Some(p) = svc.mcp.tokens.get(&hash, Instant::now()) {
             return Ok(p);
         }
         let key = svc.token_key()?;
@@ -352,9 +358,7 @@ async fn principal(
             scopes: Some(scopes),
             home_dir: None,
         };
-        if let Some(c) = cache {
-            c.put(hash, p.clone(), Instant::now());
-        }
+        svc.mcp.tokens.put(hash, p.clone(), Instant::now());
         return Ok(p);
     }
     let (caller, home_dir) = crate::http::hook_caller(svc, peer, headers).await?;
@@ -904,24 +908,9 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !origin_ok(&headers) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "requests from a web page of another origin are refused",
-        );
-    }
-    // Who is asking comes first: which servers exist is not told to strangers.
-    let p = match principal(&svc, &peer, &headers, &q).await {
-        Ok(p) => p,
-        Err(e) => return unauthorized(e, &name),
-    };
-    let Some(server) = svc.settings.mcp.get(&name).cloned() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!("no MCP server `{name}`; configure it as [mcp.servers.{name}] in ward.toml"),
-        );
+    let (p, server) = match admit(&svc, &peer, &headers, &q, &name).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let wait = match crate::http::parse_wait(q.wait.as_deref()) {
         Ok(w) => w,
@@ -1205,14 +1194,15 @@ pub async fn post(
     }
 }
 
-/// The session a GET or DELETE names, if it is the caller's.
-async fn own_session(
+/// Every request to `/mcp/{name}`: a page of another origin is refused, then who is calling
+/// (before saying which servers exist), then the server.
+async fn admit(
     svc: &Service,
     peer: &Peer,
     headers: &HeaderMap,
     q: &McpQuery,
     name: &str,
-) -> Result<(String, Arc<Session>), Response> {
+) -> Result<(Principal, McpServer), Response> {
     if !origin_ok(headers) {
         return Err(problem(
             StatusCode::FORBIDDEN,
@@ -1223,13 +1213,25 @@ async fn own_session(
     let p = principal(svc, peer, headers, q)
         .await
         .map_err(|e| unauthorized(e, name))?;
-    if !svc.settings.mcp.contains_key(name) {
+    let Some(server) = svc.settings.mcp.get(name).cloned() else {
         return Err(problem(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
-            format!("no MCP server `{name}`"),
+            format!("no MCP server `{name}`; configure it as [mcp.servers.{name}] in ward.toml"),
         ));
-    }
+    };
+    Ok((p, server))
+}
+
+/// The session a GET or DELETE names, if it is the caller's.
+async fn own_session(
+    svc: &Service,
+    peer: &Peer,
+    headers: &HeaderMap,
+    q: &McpQuery,
+    name: &str,
+) -> Result<(String, Arc<Session>), Response> {
+    let (p, _) = admit(svc, peer, headers, q, name).await?;
     let Some(sid) = header_str(headers, "mcp-session-id") else {
         // The stateless era has no stream to listen on and no session to end.
         return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
