@@ -3,13 +3,15 @@
 //! it is durable; if the commit fails, every caller in the batch gets the error (and denies).
 
 use crate::metrics::Metrics;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use ward_audit::NoteSigner;
 use ward_core::{ErrorCode, Event, WardError};
 use ward_store::repo::LogRow;
-use ward_store::{Conn, OnDuplicate, Target, repo};
+use ward_store::writer::SqliteAppender;
+use ward_store::{Conn, OnDuplicate, Receipt, Target, repo};
 
 /// One event waiting for its commit, already serialised (on the caller's task).
 struct Job {
@@ -42,31 +44,14 @@ impl Committer {
         let (ready_tx, ready_rx) = oneshot::channel();
         std::thread::Builder::new()
             .name("ward-audit-writer".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(WardError::new(
-                            ErrorCode::AuditAppend,
-                            format!("cannot start the audit writer: {e}"),
-                        )));
-                        return;
-                    }
-                };
-                rt.block_on(async move {
-                    match Conn::open(&target).await {
-                        Ok(conn) => {
-                            let _ = ready_tx.send(Ok(()));
-                            writer(target, conn, rx, signer, metrics, max_batch.max(1)).await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(ward_store::append_err(e)));
-                        }
-                    }
-                });
+            .spawn(move || match Appender::open(target) {
+                Ok(appender) => {
+                    let _ = ready_tx.send(Ok(()));
+                    writer(appender, rx, signer, metrics, max_batch.max(1));
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
             })
             .map_err(|e| {
                 WardError::new(
@@ -106,44 +91,145 @@ impl Committer {
     }
 }
 
-async fn writer(
-    target: Target,
-    conn: Conn,
+/// The writer's connection. SQLite is driven directly on the writer's thread (no hop per
+/// statement: [`ward_store::writer`]); Postgres through sqlx on a current-thread runtime.
+enum Appender {
+    Sqlite {
+        path: PathBuf,
+        appender: Option<SqliteAppender>,
+    },
+    Sqlx {
+        target: Target,
+        rt: tokio::runtime::Runtime,
+        conn: Option<Conn>,
+        cache: repo::FrontierCache,
+    },
+}
+
+impl Appender {
+    fn open(target: Target) -> Result<Appender, WardError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                WardError::new(
+                    ErrorCode::AuditAppend,
+                    format!("cannot start the audit writer: {e}"),
+                )
+            })?;
+        // Through sqlx first in both cases: it brings the schema up to date.
+        let conn = rt
+            .block_on(Conn::open(&target))
+            .map_err(ward_store::append_err)?;
+        Ok(match target {
+            Target::Sqlite(path) => {
+                drop(conn);
+                let appender = SqliteAppender::open(&path)?;
+                Appender::Sqlite {
+                    path,
+                    appender: Some(appender),
+                }
+            }
+            target @ Target::Postgres(_) => Appender::Sqlx {
+                target,
+                rt,
+                conn: Some(conn),
+                cache: repo::FrontierCache::default(),
+            },
+        })
+    }
+
+    fn append(
+        &mut self,
+        rows: &[LogRow],
+        signer: &NoteSigner,
+        origin: &str,
+    ) -> Result<Vec<Option<Receipt>>, WardError> {
+        match self {
+            Appender::Sqlite { path, appender } => {
+                if appender.is_none() {
+                    *appender = Some(SqliteAppender::open(path)?);
+                }
+                let a = appender.as_mut().ok_or_else(|| unreachable_store(path))?;
+                let result = a.append_rows(rows, signer, origin, OnDuplicate::Fail);
+                if result.is_err() {
+                    // A broken connection is reopened for the next batch.
+                    *appender = None;
+                }
+                result
+            }
+            Appender::Sqlx {
+                target,
+                rt,
+                conn,
+                cache,
+            } => {
+                if conn.is_none() {
+                    *conn = rt.block_on(Conn::open(target)).ok();
+                }
+                let Some(c) = conn.as_mut() else {
+                    return Err(WardError::new(
+                        ErrorCode::AuditAppend,
+                        format!("cannot reach the audit store `{}`", target.display()),
+                    ));
+                };
+                let result = rt
+                    .block_on(repo::append_rows(
+                        c.r(),
+                        rows,
+                        signer,
+                        origin,
+                        OnDuplicate::Fail,
+                        cache,
+                    ))
+                    .map_err(ward_store::append_err);
+                if result.is_err() {
+                    *conn = None;
+                    *cache = repo::FrontierCache::default();
+                }
+                result
+            }
+        }
+    }
+}
+
+fn unreachable_store(path: &std::path::Path) -> WardError {
+    WardError::new(
+        ErrorCode::AuditAppend,
+        format!("cannot reach the audit store `{}`", path.display()),
+    )
+}
+
+/// The writer's loop: take what is queued (up to `max_batch`), commit it as one transaction,
+/// answer every caller in it.
+fn writer(
+    mut appender: Appender,
     mut rx: mpsc::Receiver<Job>,
     signer: Arc<NoteSigner>,
     metrics: Arc<Metrics>,
     max_batch: usize,
 ) {
     let origin = signer.name().to_string();
-    let mut conn = Some(conn);
-    let mut cache = repo::FrontierCache::default();
-    let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
-    while rx.recv_many(&mut jobs, max_batch).await > 0 {
-        let started = Instant::now();
-        let (rows, dones): (Vec<LogRow>, Vec<_>) = jobs.drain(..).map(|j| (j.row, j.done)).unzip();
-        if conn.is_none() {
-            conn = Conn::open(&target).await.ok();
+    let mut rows: Vec<LogRow> = Vec::with_capacity(max_batch);
+    let mut dones = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(job) = next {
+            rows.push(job.row);
+            dones.push(job.done);
+            next = if rows.len() < max_batch {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
-        let result = match conn.as_mut() {
-            Some(c) => repo::append_rows(
-                c.r(),
-                &rows,
-                &signer,
-                &origin,
-                OnDuplicate::Fail,
-                &mut cache,
-            )
-            .await
-            .map_err(ward_store::append_err),
-            None => Err(WardError::new(
-                ErrorCode::AuditAppend,
-                format!("cannot reach the audit store `{}`", target.display()),
-            )),
-        };
+        let started = Instant::now();
+        let result = appender.append(&rows, &signer, &origin);
         metrics.commit(rows.len(), started.elapsed());
+        rows.clear();
         match result {
             Ok(receipts) => {
-                for (done, r) in dones.into_iter().zip(receipts) {
+                for (done, r) in dones.drain(..).zip(receipts) {
                     let _ = done.send(r.map(|r| r.seq).ok_or_else(|| {
                         WardError::new(ErrorCode::AuditAppend, "the append stored nothing")
                     }));
@@ -151,9 +237,7 @@ async fn writer(
             }
             Err(e) => {
                 metrics.commit_failed();
-                // A broken connection is reopened for the next batch.
-                conn = None;
-                for done in dones {
+                for done in dones.drain(..) {
                     let _ = done.send(Err(e.clone()));
                 }
             }

@@ -20,7 +20,7 @@ pub(crate) fn to_u64(v: i64) -> u64 {
 }
 
 /// The schema version the SQLite migrations bring a database to (`PRAGMA user_version`).
-const SQLITE_SCHEMA_VERSION: i64 = 7;
+pub(crate) const SQLITE_SCHEMA_VERSION: i64 = 7;
 
 /// Apply pending migrations.
 ///
@@ -94,18 +94,18 @@ pub async fn trim_wal(conn: ConnRef<'_>) -> Result<(), sqlx::Error> {
 /// single writer only writes.
 #[derive(Debug, Clone)]
 pub struct LogRow {
-    id: String,
-    ts: String,
-    kind: String,
-    session_id: String,
-    tool_use_id: Option<String>,
-    tool_name: Option<String>,
-    input_hash: Option<String>,
-    outcome: Option<String>,
-    commit: Option<String>,
-    body: Vec<u8>,
-    leaf: ward_audit::Hash,
-    files: Vec<(String, Option<String>)>,
+    pub(crate) id: String,
+    pub(crate) ts: String,
+    pub(crate) kind: String,
+    pub(crate) session_id: String,
+    pub(crate) tool_use_id: Option<String>,
+    pub(crate) tool_name: Option<String>,
+    pub(crate) input_hash: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) commit: Option<String>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) leaf: ward_audit::Hash,
+    pub(crate) files: Vec<(String, Option<String>)>,
 }
 
 impl LogRow {
@@ -213,6 +213,103 @@ where
     Frontier::from_bytes(&bytes).map_err(|e| sqlx::Error::Protocol(e.to_string()))
 }
 
+/// What an append writes, worked out before any statement runs: the rows' sequence numbers,
+/// the new tree edge and the signed checkpoint. Both executors use it: sqlx here, and the
+/// daemon's own SQLite connection in [`crate::writer`].
+pub(crate) struct Plan<'r> {
+    pub(crate) old_size: u64,
+    pub(crate) frontier: Frontier,
+    /// The rows that go in (a replay skips ids already logged), with their sequence numbers.
+    pub(crate) new_rows: Vec<(u64, &'r LogRow)>,
+    pub(crate) receipts: Vec<Option<Receipt>>,
+    /// The checkpoint note for the new size; `None` when nothing is appended.
+    pub(crate) note: Option<String>,
+}
+
+impl Plan<'_> {
+    /// The `event_files` rows of the new events.
+    pub(crate) fn files(&self) -> Vec<(u64, &str, Option<&str>)> {
+        self.new_rows
+            .iter()
+            .flat_map(|(seq, row)| {
+                row.files
+                    .iter()
+                    .map(move |(p, h)| (*seq, p.as_str(), h.as_deref()))
+            })
+            .collect()
+    }
+}
+
+/// Plan appending `rows` after `frontier`; `seen[i]` says row `i` is already logged (skip it).
+pub(crate) fn plan<'r>(
+    rows: &'r [LogRow],
+    seen: &[bool],
+    mut frontier: Frontier,
+    signer: &NoteSigner,
+    origin: &str,
+) -> Result<Plan<'r>, ward_audit::AuditError> {
+    let old_size = frontier.size();
+    let mut seqs: Vec<Option<u64>> = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if seen.get(i).copied().unwrap_or(false) {
+            seqs.push(None);
+            continue;
+        }
+        seqs.push(Some(frontier.size()));
+        frontier.append(row.leaf);
+    }
+    let new_rows = seqs
+        .iter()
+        .zip(rows)
+        .filter_map(|(s, r)| s.map(|s| (s, r)))
+        .collect::<Vec<_>>();
+    let (size, root) = (frontier.size(), frontier.root());
+    let receipts = seqs
+        .iter()
+        .map(|s| {
+            s.map(|seq| Receipt {
+                seq,
+                tree_size: size,
+                root,
+            })
+        })
+        .collect();
+    let note = if new_rows.is_empty() {
+        None
+    } else {
+        Some(ward_audit::try_sign_checkpoint(
+            signer,
+            &Checkpoint {
+                origin: origin.to_string(),
+                size,
+                root,
+            },
+        )?)
+    };
+    Ok(Plan {
+        old_size,
+        frontier,
+        new_rows,
+        receipts,
+        note,
+    })
+}
+
+/// The statements of an append, shared by both executors (`$N` in order, so SQLite binds them
+/// by position too).
+pub(crate) const SQL_EDGE_READ: &str = "SELECT size, frontier FROM tree_state WHERE id = 1";
+const SQL_EDGE_LOCK_PG: &str = "SELECT size, frontier FROM tree_state WHERE id = 1 FOR UPDATE";
+pub(crate) const SQL_EDGE_MOVE: &str =
+    "UPDATE tree_state SET size = $1, frontier = $2 WHERE id = 1 AND size = $3";
+pub(crate) const SQL_EDGE_STORE: &str =
+    "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
+     ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier";
+pub(crate) const SQL_SEEN: &str = "SELECT 1 AS one FROM events WHERE id = $1";
+pub(crate) const SQL_EVENTS: &str = "INSERT INTO events (seq, id, ts, kind, session_id, tool_use_id, tool_name, input_hash, outcome, commit_sha, body, leaf_hash) ";
+pub(crate) const SQL_FILES: &str = "INSERT INTO event_files (seq, path, sha256) ";
+pub(crate) const SQL_CHECKPOINT: &str =
+    "INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3)";
+
 /// [`append_batch`] for rows already prepared.
 pub async fn append_rows(
     conn: ConnRef<'_>,
@@ -231,64 +328,46 @@ pub async fn append_rows(
         };
         let cached = cache.0.take();
         let from_cache = cached.is_some();
-        let mut frontier = match cached {
+        let frontier = match cached {
             Some(f) => f,
             None => {
-                let lock = if pg {
-                    "SELECT size, frontier FROM tree_state WHERE id = 1 FOR UPDATE"
-                } else {
-                    "SELECT size, frontier FROM tree_state WHERE id = 1"
-                };
+                let lock = if pg { SQL_EDGE_LOCK_PG } else { SQL_EDGE_READ };
                 match sqlx::query(lock).fetch_optional(&mut *tx).await? {
                     Some(row) => frontier_of(&row)?,
                     None => Frontier::new(),
                 }
             }
         };
-        let old_size = frontier.size();
-        // Which rows go in (a replay skips ids already logged), and their sequence numbers.
-        let mut seqs: Vec<Option<u64>> = Vec::with_capacity(rows.len());
-        for row in rows {
-            if on_duplicate == OnDuplicate::Skip {
-                let seen = sqlx::query("SELECT 1 AS one FROM events WHERE id = $1")
+        let mut seen = Vec::new();
+        if on_duplicate == OnDuplicate::Skip {
+            for row in rows {
+                let hit = sqlx::query(SQL_SEEN)
                     .bind(&row.id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if seen.is_some() {
-                    seqs.push(None);
-                    continue;
-                }
+                seen.push(hit.is_some());
             }
-            seqs.push(Some(frontier.size()));
-            frontier.append(row.leaf);
         }
+        let plan = plan(rows, &seen, frontier, signer, origin)
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         // One statement per table for the whole batch: a round trip per row to the database
         // (or to sqlx's SQLite worker thread) would cost more than the rows.
-        if from_cache && frontier.size() != old_size {
+        if from_cache && !plan.new_rows.is_empty() {
             // The cached edge must still be the stored one; this update also takes the row lock
             // on Postgres before anything else is written.
-            let moved = sqlx::query(
-                "UPDATE tree_state SET size = $1, frontier = $2 WHERE id = 1 AND size = $3",
-            )
-            .bind(to_i64(frontier.size()))
-            .bind(frontier.to_bytes())
-            .bind(to_i64(old_size))
-            .execute(&mut *tx)
-            .await?;
+            let moved = sqlx::query(SQL_EDGE_MOVE)
+                .bind(to_i64(plan.frontier.size()))
+                .bind(plan.frontier.to_bytes())
+                .bind(to_i64(plan.old_size))
+                .execute(&mut *tx)
+                .await?;
             if moved.rows_affected() != 1 {
                 tx.rollback().await?;
                 continue;
             }
         }
-        let new_rows: Vec<(u64, &LogRow)> = seqs
-            .iter()
-            .zip(rows)
-            .filter_map(|(s, r)| s.map(|s| (s, r)))
-            .collect();
-        for chunk in new_rows.chunks(INSERT_CHUNK) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO events (seq, id, ts, kind, session_id, tool_use_id, tool_name, input_hash, outcome, commit_sha, body, leaf_hash) ",
-            );
+        for chunk in plan.new_rows.chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(SQL_EVENTS);
             q.push_values(chunk, |mut b, (seq, row)| {
                 b.push_bind(to_i64(*seq))
                     .push_bind(row.id.as_str())
@@ -305,62 +384,31 @@ pub async fn append_rows(
             });
             q.build().execute(&mut *tx).await?;
         }
-        let files: Vec<(u64, &str, Option<&str>)> = new_rows
-            .iter()
-            .flat_map(|(seq, row)| {
-                row.files
-                    .iter()
-                    .map(move |(p, h)| (*seq, p.as_str(), h.as_deref()))
-            })
-            .collect();
-        for chunk in files.chunks(INSERT_CHUNK) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO event_files (seq, path, sha256) ");
+        for chunk in plan.files().chunks(INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(SQL_FILES);
             q.push_values(chunk, |mut b, (seq, path, sha)| {
                 b.push_bind(to_i64(*seq)).push_bind(*path).push_bind(*sha);
             });
             q.build().execute(&mut *tx).await?;
         }
-        let (size, root) = (frontier.size(), frontier.root());
-        let receipts: Vec<Option<Receipt>> = seqs
-            .iter()
-            .map(|s| {
-                s.map(|seq| Receipt {
-                    seq,
-                    tree_size: size,
-                    root,
-                })
-            })
-            .collect();
-        if receipts.iter().any(Option::is_some) {
+        if let Some(note) = &plan.note {
             if !from_cache {
-                sqlx::query(
-                    "INSERT INTO tree_state (id, size, frontier) VALUES (1, $1, $2)
-                     ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
-                )
-                .bind(to_i64(size))
-                .bind(frontier.to_bytes())
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(SQL_EDGE_STORE)
+                    .bind(to_i64(plan.frontier.size()))
+                    .bind(plan.frontier.to_bytes())
+                    .execute(&mut *tx)
+                    .await?;
             }
-            let note = ward_audit::try_sign_checkpoint(
-                signer,
-                &Checkpoint {
-                    origin: origin.to_string(),
-                    size,
-                    root,
-                },
-            )
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            sqlx::query("INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3)")
-                .bind(to_i64(size))
-                .bind(root.as_slice())
-                .bind(&note)
+            sqlx::query(SQL_CHECKPOINT)
+                .bind(to_i64(plan.frontier.size()))
+                .bind(plan.frontier.root().as_slice())
+                .bind(note)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
-        cache.0 = Some(frontier);
-        return Ok(receipts);
+        cache.0 = Some(plan.frontier);
+        return Ok(plan.receipts);
     }
     })
 }

@@ -327,9 +327,9 @@ fn duplicate_ids_fail_the_whole_batch(db: &Db) {
     assert_eq!(sum.events, 2);
 }
 
-fn queries_find_effects_by_commit_and_path(db: &Db) {
-    let mut store = filled(db, 1);
-    let mut e = event(10);
+/// An effect that changed `/w/src/lib.rs` and made commit `0123456789abcdef…`.
+fn effect_event(i: u64) -> Event {
+    let mut e = event(i);
     e.kind = EventKind::Effect;
     e.decision = None;
     e.effect = Some(ward_core::event::EffectRecord {
@@ -347,6 +347,12 @@ fn queries_find_effects_by_commit_and_path(db: &Db) {
             verb: "commit".into(),
         }),
     });
+    e
+}
+
+fn queries_find_effects_by_commit_and_path(db: &Db) {
+    let mut store = filled(db, 1);
+    let e = effect_event(10);
     store.append(&e, &signer(), "ward.test/log").unwrap();
     assert_eq!(store.effects_by_commit("0123456").unwrap().len(), 1);
     assert_eq!(
@@ -894,4 +900,113 @@ fn postgres_roles_log_in_until_dropped() {
         assert!(!pg_can_login(&login).await);
         pg_drop_role(&pg.url, &role).await.unwrap();
     });
+}
+
+/// The daemon's direct SQLite writer ([`crate::writer`]) against the same file as the sqlx
+/// appenders: same rows, same checkpoints, same conflict handling.
+mod direct_writer {
+    use super::*;
+    use crate::writer::SqliteAppender;
+
+    fn rows(ids: std::ops::Range<u64>) -> Vec<repo::LogRow> {
+        ids.map(|i| repo::LogRow::new(&event(i)).unwrap()).collect()
+    }
+
+    fn appender(db: &Db) -> SqliteAppender {
+        drop(db.open());
+        let Target::Sqlite(path) = &db.target else {
+            unreachable!()
+        };
+        SqliteAppender::open(path).unwrap()
+    }
+
+    #[test]
+    fn interleaves_with_other_appenders_without_forking() {
+        let db = Db::sqlite();
+        let mut w = appender(&db);
+        let mut store = db.open();
+        let s = signer();
+        let r = w
+            .append_rows(&rows(0..3), &s, "ward.test/log", OnDuplicate::Fail)
+            .unwrap();
+        let got: Vec<(u64, u64)> = r
+            .iter()
+            .map(|r| r.as_ref().map(|r| (r.seq, r.tree_size)).unwrap())
+            .collect();
+        assert_eq!(got, [(0, 3), (1, 3), (2, 3)]);
+        // Another appender moves the tree: the writer's remembered edge is stale and caught.
+        store.append(&event(3), &s, "ward.test/log").unwrap();
+        let r = w
+            .append_rows(&rows(4..6), &s, "ward.test/log", OnDuplicate::Fail)
+            .unwrap();
+        assert_eq!(r[0].as_ref().unwrap().seq, 4);
+        assert_eq!(r[1].as_ref().unwrap().tree_size, 6);
+        // And the other way round: the sqlx appender finds what the writer added.
+        let r = store.append(&event(6), &s, "ward.test/log").unwrap();
+        assert_eq!((r.seq, r.tree_size), (6, 7));
+        // Its receipt carries the root of the checkpoint it committed.
+        let last = store.checkpoints().unwrap();
+        let sizes: Vec<u64> = last.iter().map(|c| c.size).collect();
+        assert_eq!(sizes, [3, 4, 6, 7], "one checkpoint per commit");
+        let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+        assert_eq!((sum.events, sum.checkpoints), (7, 4));
+    }
+
+    #[test]
+    fn replays_skip_and_duplicates_fail_the_whole_batch() {
+        let db = Db::sqlite();
+        let mut w = appender(&db);
+        let s = signer();
+        w.append_rows(&rows(0..3), &s, "ward.test/log", OnDuplicate::Fail)
+            .unwrap();
+        let r = w
+            .append_rows(&rows(1..5), &s, "ward.test/log", OnDuplicate::Skip)
+            .unwrap();
+        let got: Vec<Option<u64>> = r.iter().map(|r| r.as_ref().map(|r| r.seq)).collect();
+        assert_eq!(got, [None, None, Some(3), Some(4)]);
+        let err = w
+            .append_rows(&rows(5..7), &s, "ward.test/log", OnDuplicate::Fail)
+            .map(|_| ())
+            .and_then(|()| w.append_rows(&rows(6..8), &s, "ward.test/log", OnDuplicate::Fail))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::AuditAppend);
+        assert!(err.message.contains("UNIQUE"), "{}", err.message);
+        // Nothing of the failed batch is stored, and the writer goes on after it.
+        let mut store = db.open();
+        assert!(store.event_by_id(&event(7).id).unwrap().is_none());
+        let r = w
+            .append_rows(&rows(7..8), &s, "ward.test/log", OnDuplicate::Fail)
+            .unwrap();
+        assert_eq!(r[0].as_ref().unwrap().seq, 7);
+        let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
+        assert_eq!((sum.events, sum.checkpoints), (8, 4));
+    }
+
+    #[test]
+    fn stores_the_effect_indexes() {
+        let db = Db::sqlite();
+        let mut w = appender(&db);
+        let e = effect_event(1);
+        w.append_rows(
+            &[repo::LogRow::new(&e).unwrap()],
+            &signer(),
+            "ward.test/log",
+            OnDuplicate::Fail,
+        )
+        .unwrap();
+        let mut store = db.open();
+        assert_eq!(store.effects_by_commit("0123456").unwrap().len(), 1);
+        assert_eq!(store.effects_by_path("/w/src/lib.rs").unwrap()[0].id, e.id);
+    }
+
+    #[test]
+    fn refuses_a_file_the_store_has_not_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = match SqliteAppender::open(&dir.path().join("fresh.db")) {
+            Ok(_) => panic!("an unmigrated file was accepted"),
+            Err(e) => e,
+        };
+        assert_eq!(err.code, ErrorCode::AuditAppend);
+        assert!(err.message.contains("schema version 0"), "{}", err.message);
+    }
 }
