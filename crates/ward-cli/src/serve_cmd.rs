@@ -168,6 +168,9 @@ fn payloads() -> Vec<String> {
 
 struct Worker {
     latencies: Vec<Duration>,
+    /// Open loop: how late each request left against its schedule (the load tool's own delay,
+    /// which its latency includes).
+    lateness: Vec<Duration>,
     errors: u64,
     first_error: Option<String>,
 }
@@ -268,6 +271,7 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                 s.spawn(move || {
                     let mut out = Worker {
                         latencies: Vec::with_capacity(1 << 16),
+                        lateness: Vec::new(),
                         errors: 0,
                         first_error: None,
                     };
@@ -289,6 +293,7 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                             }
                         }
                         let t0 = if interval.is_some() {
+                            out.lateness.push(next.elapsed());
                             next
                         } else {
                             Instant::now()
@@ -352,6 +357,11 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
         .flat_map(|w| w.latencies.iter().copied())
         .collect();
     all.sort();
+    let mut late: Vec<Duration> = workers
+        .iter()
+        .flat_map(|w| w.lateness.iter().copied())
+        .collect();
+    late.sort();
     let errors: u64 = workers.iter().map(|w| w.errors).sum();
     let first_error = workers.iter().find_map(|w| w.first_error.clone());
     let ok = all.len() as u64;
@@ -383,6 +393,7 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
                 "p90_us": us(p90),
                 "p99_us": us(p99),
                 "max_us": us(max),
+                "late_p99_us": us(percentile(&late, 0.99)),
                 "first_error": first_error,
             })
         );
@@ -399,6 +410,13 @@ pub fn bench(args: &BenchArgs) -> Result<i32, WardError> {
             us(p99),
             us(max)
         );
+        if !late.is_empty() {
+            println!(
+                "requests left after their scheduled time by p50 {:.0} µs, p99 {:.0} µs (included in the latency)",
+                us(percentile(&late, 0.50)),
+                us(percentile(&late, 0.99))
+            );
+        }
         if let Some(e) = &first_error {
             println!("first error: {e}");
         }
