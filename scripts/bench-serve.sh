@@ -2,7 +2,8 @@
 # Throughput and latency of `ward serve`, as docs/PERFORMANCE.md reports them:
 #   for each store (SQLite with durable audit, SQLite with the audit sink disabled, Postgres with
 #   durable audit) and each transport (unix socket hook, HTTP /v1/decide): closed-loop
-#   throughput with C callers for D seconds, then p99 latency at half that rate (open loop).
+#   throughput with C callers for D seconds, then p99 latency at half that rate (open loop; "of
+#   which late" is how late the load tool itself sent, p99, which that latency includes).
 # Usage: scripts/bench-serve.sh [C] [D]     (defaults 32 callers, 10 s)
 # Needs a release build (cargo build --release) and, for the Postgres rows, a server at
 # WARD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -48,13 +49,13 @@ measure() { # name, port, extra env
 import json, sys
 name, target, full, half = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 print(f"| {name} | {target} | {full['per_second']:.0f}/s | {full['p50_us']/1000:.2f} ms | {full['p99_us']/1000:.2f} ms "
-      f"| {half['per_second']:.0f}/s | {half['p50_us']/1000:.2f} ms | {half['p99_us']/1000:.2f} ms | {full['errors'] + half['errors']} |")
+      f"| {half['per_second']:.0f}/s | {half['p50_us']/1000:.2f} ms | {half['p99_us']/1000:.2f} ms | {half['late_p99_us']/1000:.2f} ms | {full['errors'] + half['errors']} |")
 EOF
   done
 }
 
-echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | errors |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | of which late, p99 | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 p=$(start sqlite)
 measure sqlite "$p"
 p=$(start sqlite-no-audit --bench-no-audit)
