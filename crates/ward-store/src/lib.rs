@@ -2,7 +2,8 @@
 //! default) or Postgres, through sqlx.
 //!
 //! [`repo`] holds every query, written once for both backends; [`conn`] says where the store
-//! lives; [`writer`] runs the same append on SQLite without sqlx, for the daemon's writer thread. [`Store`] is the synchronous face a short-lived process uses (a hook, the CLI): it
+//! lives; [`writer`] runs the same append on SQLite without sqlx, for the daemon's writer
+//! thread. [`Store`] is the synchronous face a short-lived process uses (a hook, the CLI): it
 //! drives sqlx on a current-thread runtime, without I/O or timer drivers for SQLite. Every append
 //! runs in one transaction that assigns sequence numbers, extends the Merkle frontier and stores a
 //! signed checkpoint, holding the log's write lock (`BEGIN IMMEDIATE` on SQLite, a row lock on
