@@ -2,7 +2,8 @@
 # Throughput and latency of `ward serve`, as docs/PERFORMANCE.md reports them:
 #   for each store (SQLite with durable audit, SQLite with the audit sink disabled, Postgres with
 #   durable audit) and each transport (unix socket hook, HTTP /v1/decide): closed-loop
-#   throughput with C callers for D seconds, then p99 latency at half that rate (open loop; "of
+#   throughput with C callers for D seconds, then p99 latency at half that rate after 3 s of
+#   settling at it (open loop; "of
 #   which late" is how late the load tool itself sent, p99, which that latency includes).
 # Usage: scripts/bench-serve.sh [C] [D]     (defaults 32 callers, 10 s)
 # Needs a release build (cargo build --release) and, for the Postgres rows, a server at
@@ -44,6 +45,9 @@ measure() { # name, port, extra env
     if [ "$target" = socket ]; then args=(--socket "$tmp/$name/ward.sock"); else args=(--http "http://127.0.0.1:$port" --token "$token"); fi
     full=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --json)
     rps=$(python3 -c "import json,sys; print(int(json.loads(sys.argv[1])['per_second']))" "$full")
+    # Settle at the half rate first (3 s, not counted): right after the saturating run the
+    # machine is still flushing what it wrote, and the latency asked for is the steady state's.
+    WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d 3 --rate $((rps / 2)) --json > /dev/null
     half=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --rate $((rps / 2)) --json)
     python3 - "$name" "$target" "$full" "$half" <<'EOF'
 import json, sys
