@@ -121,11 +121,12 @@ impl Runtime {
         if self.deferred.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.deferred);
-        self.append_all(batch)
+        self.append_with_deferred(None)
     }
 
-    fn append_all(&mut self, batch: Vec<Event>) -> Result<(), WardError> {
+    /// Append what was deferred and then `current`, in one transaction. On failure the deferred
+    /// events are kept for the next try; `current`'s failure is its caller's answer.
+    fn append_with_deferred(&mut self, current: Option<&Event>) -> Result<(), WardError> {
         if self.signer.is_none() {
             self.signer = Some(self.home.signer()?);
         }
@@ -133,20 +134,19 @@ impl Runtime {
             .signer
             .take()
             .ok_or_else(|| WardError::new(ErrorCode::AuditAppend, "no signing key"))?;
+        let mut batch = std::mem::take(&mut self.deferred);
+        let deferred = batch.len();
+        batch.extend(current.cloned());
         let origin = signer.name().to_string();
         let res = self
             .store()
             .and_then(|s| s.append_batch(&batch, &signer, &origin, ward_store::OnDuplicate::Fail));
         self.signer = Some(signer);
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                // Kept for the next try; the failure is the caller's answer.
-                let n = batch.len().saturating_sub(1);
-                self.deferred.splice(0..0, batch.into_iter().take(n));
-                Err(e)
-            }
+        if res.is_err() {
+            batch.truncate(deferred);
+            self.deferred = batch;
         }
+        res.map(|_| ())
     }
 
     /// Keep engines between calls (for a front end that decides many calls in one process).
@@ -207,9 +207,7 @@ impl Runtime {
             self.deferred.push(event.clone());
             return Ok(());
         }
-        let mut batch = std::mem::take(&mut self.deferred);
-        batch.push(event.clone());
-        self.append_all(batch)
+        self.append_with_deferred(Some(event))
     }
 }
 
@@ -947,4 +945,52 @@ fn git_effect(call: &ToolCall, facts: &Facts) -> Option<GitEffect> {
         git_ref,
         verb: verb.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn result(n: u64) -> HookEvent {
+        HookEvent {
+            client: ClientKind::ClaudeCode,
+            event_name: "tools/call result".into(),
+            kind: ward_core::HookKind::PostTool,
+            session_id: "mcp-test".into(),
+            cwd: "/tmp".into(),
+            call: None,
+            effect: Some(ward_core::Effect {
+                success: true,
+                exit_code: None,
+                error: None,
+                output_bytes: n,
+            }),
+        }
+    }
+
+    #[test]
+    fn deferred_results_survive_a_failed_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.init().unwrap();
+        let mut rt = Runtime::new(home.clone(), true);
+        for n in 0..2 {
+            rt.defer(result(n));
+        }
+        // The log refuses every insert for a while.
+        let db = rusqlite::Connection::open(home.db_path()).unwrap();
+        db.execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .unwrap();
+        assert!(rt.flush().is_err());
+        db.execute_batch("DROP TRIGGER refuse;").unwrap();
+        // Nothing deferred was lost: both results are written by the next try.
+        rt.flush().unwrap();
+        drop(rt);
+        let mut store = ward_store::Store::open(&home.db_path()).unwrap();
+        let sum = ward_store::verify::verify(&mut store, &home.verifier().unwrap()).unwrap();
+        assert_eq!(sum.events, 2);
+    }
 }
