@@ -147,10 +147,10 @@ impl Appender {
     ) -> Result<Vec<Option<Receipt>>, WardError> {
         match self {
             Appender::Sqlite { path, appender } => {
-                if appender.is_none() {
-                    *appender = Some(SqliteAppender::open(path)?);
-                }
-                let a = appender.as_mut().ok_or_else(|| unreachable_store(path))?;
+                let a = match appender {
+                    Some(a) => a,
+                    None => appender.insert(SqliteAppender::open(path)?),
+                };
                 let result = a.append_rows(rows, signer, origin, OnDuplicate::Fail);
                 if result.is_err() {
                     // A broken connection is reopened for the next batch.
@@ -191,13 +191,6 @@ impl Appender {
             }
         }
     }
-}
-
-fn unreachable_store(path: &std::path::Path) -> WardError {
-    WardError::new(
-        ErrorCode::AuditAppend,
-        format!("cannot reach the audit store `{}`", path.display()),
-    )
 }
 
 /// The writer's loop: take what is queued (up to `max_batch`), commit it as one transaction,

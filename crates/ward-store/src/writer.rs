@@ -31,16 +31,7 @@ pub struct SqliteAppender {
 }
 
 fn err(e: impl std::fmt::Display) -> WardError {
-    WardError::new(
-        ErrorCode::AuditAppend,
-        format!(
-            "cannot record the event durably: {}",
-            e.to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    )
+    crate::io_err(ErrorCode::AuditAppend, "cannot record the event durably", e)
 }
 
 impl SqliteAppender {
@@ -76,9 +67,6 @@ impl SqliteAppender {
         Ok(SqliteAppender { conn, edge: None })
     }
 
-    /// Append `rows` in order as the next leaves in one transaction with one signed checkpoint,
-    /// as [`repo::append_rows`] does. Returns one receipt per row (`None` for a skipped
-    /// duplicate).
     /// Append `rows` in order as the next leaves in one transaction with one signed checkpoint,
     /// as [`repo::append_rows`] does. Returns one receipt per row (`None` for a skipped
     /// duplicate). The remembered edge is taken before anything can fail, so after a failure
