@@ -75,12 +75,26 @@ pub fn tls_config(ca_file: Option<&str>) -> Result<rustls::ClientConfig, WardErr
         .with_no_client_auth())
 }
 
-/// `http[s]://host[:port]/path` → host, port, path (and whether it is TLS).
-pub fn parse_url(url: &str) -> Result<(String, u16, String), WardError> {
-    parse_url_tls(url).map(|(h, p, path, _)| (h, p, path))
+/// The TLS settings for `ca_file` (`None`: the public roots), built once per daemon rather than
+/// on every upstream connection (which would read the CA file each time).
+fn tls_for(ca_file: Option<&str>) -> Result<std::sync::Arc<rustls::ClientConfig>, WardError> {
+    type Built =
+        Mutex<std::collections::HashMap<Option<String>, std::sync::Arc<rustls::ClientConfig>>>;
+    static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(Built::default);
+    let key = ca_file.map(str::to_string);
+    if let Some(c) = built.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let c = std::sync::Arc::new(tls_config(ca_file)?);
+    if let Ok(mut m) = built.lock() {
+        m.insert(key, c.clone());
+    }
+    Ok(c)
 }
 
-fn parse_url_tls(url: &str) -> Result<(String, u16, String, bool), WardError> {
+/// `http[s]://host[:port]/path` → host, port, path, and whether it is TLS.
+pub fn parse_url(url: &str) -> Result<(String, u16, String, bool), WardError> {
     let (rest, tls) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
         (Some(r), _) => (r, false),
         (_, Some(r)) => (r, true),
@@ -145,9 +159,9 @@ impl RemoteSession {
         bearer: Option<String>,
         ca_file: Option<&str>,
     ) -> Result<RemoteSession, WardError> {
-        let (host, port, path, tls) = parse_url_tls(url)?;
+        let (host, port, path, tls) = parse_url(url)?;
         let tls = match tls {
-            true => Some(std::sync::Arc::new(tls_config(ca_file)?)),
+            true => Some(tls_for(ca_file)?),
             false => None,
         };
         Ok(RemoteSession {
@@ -409,18 +423,18 @@ mod tests {
     fn urls_split_into_host_port_and_path() {
         assert_eq!(
             parse_url("http://127.0.0.1:8931/mcp").unwrap(),
-            ("127.0.0.1".into(), 8931, "/mcp".into())
+            ("127.0.0.1".into(), 8931, "/mcp".into(), false)
         );
         assert_eq!(
             parse_url("http://localhost").unwrap(),
-            ("localhost".into(), 80, "/".into())
+            ("localhost".into(), 80, "/".into(), false)
         );
         assert_eq!(
             parse_url("http://[::1]:9/x").unwrap(),
-            ("::1".into(), 9, "/x".into())
+            ("::1".into(), 9, "/x".into(), false)
         );
         assert_eq!(
-            parse_url_tls("https://mcp.example.com/v1").unwrap(),
+            parse_url("https://mcp.example.com/v1").unwrap(),
             ("mcp.example.com".into(), 443, "/v1".into(), true)
         );
         assert!(parse_url("ftp://x").is_err());
