@@ -1461,18 +1461,7 @@ async fn token_exchange(
         scope: field("scope").unwrap_or_default(),
         requested_token_type: field("requested_token_type"),
     };
-    let key = svc.token_key()?;
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
-    let answer = crate::tasks::exchange(
-        c.r(),
-        &svc.signer,
-        &key,
-        &|a| svc.engine(a),
-        &svc.settings.token_audiences,
-        &x,
-    )
-    .await?;
-    let mut r = match answer {
+    let mut r = match svc.exchange(&x).await? {
         Ok(t) => json_response(StatusCode::OK, &crate::tasks::exchange_json(&t)),
         Err(r) => json_response(
             StatusCode::BAD_REQUEST,

@@ -245,6 +245,25 @@ impl Service {
         }
     }
 
+    /// An RFC 8693 token exchange against this daemon's store, key, policy and audiences (the
+    /// token endpoint, and the gateway getting an upstream its caller's own token).
+    pub async fn exchange(
+        &self,
+        x: &crate::tasks::Exchange,
+    ) -> Result<Result<crate::tasks::Exchanged, crate::tasks::ExchangeRefused>, WardError> {
+        let key = self.token_key()?;
+        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        crate::tasks::exchange(
+            c.r(),
+            &self.signer,
+            &key,
+            &|a| self.engine(a),
+            &self.settings.token_audiences,
+            x,
+        )
+        .await
+    }
+
     /// The key that signs and verifies task tokens (read once, not per request).
     pub fn token_key(&self) -> Result<ward_broker::jwt::TokenKey, WardError> {
         if let Some(k) = self.token_key.get() {

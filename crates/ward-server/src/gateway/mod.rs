@@ -679,18 +679,7 @@ async fn exchanged_token(
         scope: String::new(),
         requested_token_type: None,
     };
-    let key = svc.token_key()?;
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
-    match crate::tasks::exchange(
-        c.r(),
-        &svc.signer,
-        &key,
-        &|a| svc.engine(a),
-        &svc.settings.token_audiences,
-        &x,
-    )
-    .await?
-    {
+    match svc.exchange(&x).await? {
         Ok(t) => Ok(t.token),
         Err(r) => Err(WardError::new(
             ErrorCode::Forbidden,
