@@ -71,16 +71,17 @@ pub async fn gate(
         return Ok(None);
     }
     let now = now_ms();
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
-    let live = people::live_approval_for(c.r(), &hash, now)
-        .await
-        .map_err(read_err)?;
+    let live = {
+        let mut c = svc.pool.acquire().await.map_err(read_err)?;
+        people::live_approval_for(c.r(), &hash, now)
+            .await
+            .map_err(read_err)?
+    };
+    // Every write below takes its turn at the write lock first, then its connection, and
+    // gives both back before waiting for a commit (`record`).
     let request = match live {
         Some(a) if a.state == ApprovalState::Approved => {
-            if people::use_approval(c.r(), &a.id, now_ms())
-                .await
-                .map_err(read_err)?
-            {
+            if use_approval(svc, &a.id).await? {
                 granted(svc, p, &asked, &a);
                 return Ok(Some(a.id));
             }
@@ -118,24 +119,22 @@ pub async fn gate(
             ev.decision = Some(asked.clone());
             a.request_event = Some(ev.id.clone());
             svc.record(&ev).await?;
-            people::insert_approval(c.r(), &a)
-                .await
-                .map_err(ward_store::append_err)?;
+            {
+                let mut c = svc.write_conn().await?;
+                people::insert_approval(c.r(), &a)
+                    .await
+                    .map_err(ward_store::append_err)?;
+            }
             svc.metrics.approval("requested");
             a
         }
     };
-    drop(c);
     let deadline = Instant::now() + wait;
     let mut current = request;
     loop {
         match current.state_at(now_ms()) {
             ApprovalState::Approved => {
-                let mut c = svc.pool.acquire().await.map_err(read_err)?;
-                if people::use_approval(c.r(), &current.id, now_ms())
-                    .await
-                    .map_err(read_err)?
-                {
+                if use_approval(svc, &current.id).await? {
                     granted(svc, p, &asked, &current);
                     return Ok(Some(current.id));
                 }
@@ -184,6 +183,14 @@ pub async fn gate(
             current = a;
         }
     }
+}
+
+/// Use approval `id` once; false when it was already used (or is no longer approved).
+async fn use_approval(svc: &Service, id: &str) -> Result<bool, WardError> {
+    let mut c = svc.write_conn().await?;
+    people::use_approval(c.r(), id, now_ms())
+        .await
+        .map_err(read_err)
 }
 
 fn granted(svc: &Service, p: &mut Prepared, asked: &Decision, a: &Approval) {
@@ -252,7 +259,7 @@ pub async fn decide(
     approve: bool,
     note: Option<&str>,
 ) -> Result<Approval, WardError> {
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let a = people::approval(c.r(), id)
         .await
         .map_err(read_err)?
@@ -291,7 +298,7 @@ pub async fn decide(
     ev.approval = Some(approval_ref(&decided, step));
     if let Err(e) = svc.record(&ev).await {
         // No record, no approval.
-        if let Ok(mut c) = svc.pool.acquire().await {
+        if let Ok(mut c) = svc.write_conn().await {
             let _ = people::undo_decision(c.r(), id, &user.name).await;
         }
         return Err(e);

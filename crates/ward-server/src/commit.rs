@@ -23,7 +23,19 @@ struct Job {
 #[derive(Clone)]
 pub struct Committer {
     tx: mpsc::Sender<Job>,
+    /// SQLite: turns at the file's write lock, taken in order by the writer (around each
+    /// commit) and by the daemon's other writes ([`Committer::write_turn`]).
+    turns: Option<Arc<Turns>>,
 }
+
+/// First come, first served turns at SQLite's write lock within the daemon.
+///
+/// SQLite has one writer at a time, and a connection that finds the lock taken polls for it
+/// with growing sleeps. The audit writer commits back to back and takes the lock again right
+/// after each commit, so another connection's write (a first-use enrolment, an approval) could
+/// poll for seconds (measured: a registration held 2.24 s under load). A fair queue in front of
+/// the lock bounds that wait to the commits already queued.
+pub type Turns = tokio::sync::Mutex<()>;
 
 /// How many events one commit takes at most.
 pub const DEFAULT_MAX_BATCH: usize = 512;
@@ -42,12 +54,21 @@ impl Committer {
     ) -> Result<Committer, WardError> {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let (ready_tx, ready_rx) = oneshot::channel();
+        let turns = (!target.is_postgres()).then(|| Arc::new(Turns::new(())));
+        let writer_turns = turns.clone();
         std::thread::Builder::new()
             .name("ward-audit-writer".into())
             .spawn(move || match Appender::open(target) {
                 Ok(appender) => {
                     let _ = ready_tx.send(Ok(()));
-                    writer(appender, rx, signer, metrics, max_batch.max(1));
+                    writer(
+                        appender,
+                        rx,
+                        signer,
+                        metrics,
+                        max_batch.max(1),
+                        writer_turns,
+                    );
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -65,7 +86,18 @@ impl Committer {
                 "the audit writer stopped while starting",
             ))
         })?;
-        Ok(Committer { tx })
+        Ok(Committer { tx, turns })
+    }
+
+    /// A turn at the store's write lock, for a write outside the audit log (SQLite only: `None`
+    /// on Postgres, whose writes lock rows). Take it before acquiring the connection that
+    /// writes, and drop it before anything that waits for a commit (`append`), which needs a
+    /// turn of its own.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.turns {
+            Some(t) => Some(t.lock().await),
+            None => None,
+        }
     }
 
     /// Append `event`; returns its sequence number once durable.
@@ -201,6 +233,7 @@ fn writer(
     signer: Arc<NoteSigner>,
     metrics: Arc<Metrics>,
     max_batch: usize,
+    turns: Option<Arc<Turns>>,
 ) {
     let origin = signer.name().to_string();
     let mut rows: Vec<LogRow> = Vec::with_capacity(max_batch);
@@ -216,8 +249,10 @@ fn writer(
                 None
             };
         }
+        let turn = turns.as_deref().map(Turns::blocking_lock);
         let started = Instant::now();
         let result = appender.append(&rows, &signer, &origin);
+        drop(turn);
         metrics.commit(rows.len(), started.elapsed());
         rows.clear();
         match result {
@@ -235,5 +270,67 @@ fn writer(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::home::Home;
+    use std::time::Duration;
+    use ward_core::EventKind;
+
+    /// The writer commits only in its turn: while another write holds the turn, an append
+    /// waits, and it completes once the turn is given back (so a write queued before a commit
+    /// goes before it, instead of polling SQLite's lock against a writer that always wins).
+    #[test]
+    fn the_writer_commits_in_turn_with_other_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.init().unwrap();
+        let signer = Arc::new(home.signer().unwrap());
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(in_turn(dir.path(), signer));
+    }
+
+    async fn in_turn(dir: &std::path::Path, signer: Arc<NoteSigner>) {
+        let target = Target::Sqlite(dir.join("turns.db"));
+        let c = Committer::start(target, signer, Arc::new(Metrics::default()), 64, 64)
+            .await
+            .unwrap();
+        let ev = |n: u32| {
+            crate::pipeline::bare_event(
+                EventKind::Approval,
+                "claude-code@host/dev",
+                &format!("s{n}"),
+                "host",
+                "dev",
+            )
+        };
+        assert_eq!(c.append(&ev(0)).await.unwrap(), 0);
+
+        let turn = c.write_turn().await.expect("SQLite has turns");
+        let waiting = tokio::spawn({
+            let c = c.clone();
+            let e = ev(1);
+            async move { c.append(&e).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !waiting.is_finished(),
+            "the writer committed while another write held the turn"
+        );
+        drop(turn);
+        let seq = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the append completes once the turn is free")
+            .unwrap()
+            .unwrap();
+        assert_eq!(seq, 1);
     }
 }

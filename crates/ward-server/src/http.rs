@@ -964,7 +964,7 @@ async fn add_user(
             format!("the body is not {{\"name\", \"role\"}}: {e}"),
         )
     })?;
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let (user, key) = crate::users::add(c.r(), &req.name, &req.role).await?;
     Ok(json_response(
         StatusCode::CREATED,
@@ -1098,7 +1098,7 @@ async fn register_assistant(
         envs: b.envs,
         review_by_ms: b.review_by.as_deref().map(review_date).transpose()?,
     };
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let a = crate::assistants::register(c.r(), &r, &user.name).await?;
     drop(c);
     recorded(
@@ -1155,7 +1155,7 @@ async fn update_assistant(
             Some(Some(d)) => Some(Some(review_date(&d)?)),
         },
     };
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let (before, after) = crate::assistants::update(c.r(), &id, &u).await?;
     drop(c);
     recorded(
@@ -1195,7 +1195,7 @@ async fn change_assistant(
     let user = authenticate(&svc, &headers, Role::Admin).await?;
     let bytes = body_bytes(&svc, body).await?;
     let b: ChangeBody = body_json(&bytes, "{\"owner\"}")?;
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let before = crate::assistants::get(c.r(), &id).await?.status;
     let a = crate::assistants::change(c.r(), &id, change, b.owner.as_deref(), &user.name).await?;
     drop(c);
@@ -1203,7 +1203,7 @@ async fn change_assistant(
     let mut v = crate::assistants::to_json(&a);
     // A suspended or retired assistant holds nothing: its tasks end, its leases are revoked.
     if matches!(change, Change::Suspend | Change::Retire) {
-        let mut c = svc.pool.acquire().await.map_err(read_err)?;
+        let mut c = svc.write_conn().await?;
         let ended = crate::tasks::end_of_assistant(
             c.r(),
             &svc.signer,
@@ -1298,7 +1298,7 @@ async fn start_task(
     };
     let key = svc.token_key()?;
     let requester = b.requester.unwrap_or(user.name);
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let s = crate::tasks::start(c.r(), &svc.signer, &key, &req, &requester).await?;
     Ok(json_response(
         StatusCode::CREATED,
@@ -1318,7 +1318,7 @@ async fn end_task(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     authenticate(&svc, &headers, Role::Admin).await?;
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let ended = crate::tasks::end(
         c.r(),
         &svc.signer,
@@ -1403,7 +1403,7 @@ async fn mcp_accept(
     } else {
         body_json(&bytes, "{\"tool\": \"NAME\"} (or no body: every held tool)")?
     };
-    let mut c = svc.pool.acquire().await.map_err(read_err)?;
+    let mut c = svc.write_conn().await?;
     let done = crate::mcp_pins::accept_recorded(
         c.r(),
         &svc.signer,
@@ -1523,7 +1523,7 @@ async fn recorded(
         .record(&crate::assistants::registry_event(a, verb, by))
         .await;
     if let Err(e) = result {
-        let err = match svc.pool.acquire().await {
+        let err = match svc.write_conn().await {
             Ok(mut c) => crate::assistants::undo_unrecorded(c.r(), a, undo, e).await,
             Err(_) => e,
         };

@@ -48,19 +48,74 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} histogram");
+        self.render_series(out, name, "");
+    }
+
+    /// The buckets, sum and count; `labels` (`key="value",` each) go before `le`.
+    fn render_series(&self, out: &mut String, name: &str, labels: &str) {
         let mut cum = 0u64;
         for (i, b) in self.bounds.iter().enumerate() {
             cum += self.counts[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cum}");
+            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{b}\"}} {cum}");
         }
         cum += self.counts[self.bounds.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cum}");
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {cum}");
+        let plain = labels.trim_end_matches(',');
+        let braces = if plain.is_empty() {
+            String::new()
+        } else {
+            format!("{{{plain}}}")
+        };
         let _ = writeln!(
             out,
-            "{name}_sum {}",
+            "{name}_sum{braces} {}",
             self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
         );
-        let _ = writeln!(out, "{name}_count {}", self.total.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "{name}_count{braces} {}",
+            self.total.load(Ordering::Relaxed)
+        );
+    }
+}
+
+/// The steps of a decision the daemon times apart, so a slow one shows in `/metrics`
+/// (`ward_decision_stage_seconds{stage=…}`) instead of only in the whole decision's latency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Parse, normalise and the policy's decision (no I/O).
+    Decide,
+    /// The assistant's registration (a read, or an enrolment when first seen).
+    Registry,
+    /// Finding the decision a post-tool event follows.
+    Link,
+    /// The session's task (a read, or opening and closing one).
+    Task,
+    /// An `ask`: creating or consuming its approval, and any wait for the approver.
+    Approval,
+    /// Waiting for the event's group commit (queue and commit).
+    Record,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Decide,
+        Stage::Registry,
+        Stage::Link,
+        Stage::Task,
+        Stage::Approval,
+        Stage::Record,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Decide => "decide",
+            Stage::Registry => "registry",
+            Stage::Link => "link",
+            Stage::Task => "task",
+            Stage::Approval => "approval",
+            Stage::Record => "record",
+        }
     }
 }
 
@@ -68,6 +123,7 @@ impl Histogram {
 pub struct Metrics {
     decisions: Mutex<BTreeMap<(String, String), u64>>,
     decision_latency: Histogram,
+    stage_latency: [Histogram; Stage::ALL.len()],
     commit_latency: Histogram,
     batch_size: Histogram,
     commit_failures: AtomicU64,
@@ -81,6 +137,7 @@ impl Default for Metrics {
         Metrics {
             decisions: Mutex::new(BTreeMap::new()),
             decision_latency: Histogram::new(LATENCY_BUCKETS),
+            stage_latency: Stage::ALL.map(|_| Histogram::new(LATENCY_BUCKETS)),
             commit_latency: Histogram::new(LATENCY_BUCKETS),
             batch_size: Histogram::new(BATCH_BUCKETS),
             commit_failures: AtomicU64::new(0),
@@ -110,6 +167,13 @@ impl Metrics {
         let policy = policies.first().map_or("default", String::as_str);
         bump(&self.decisions, (outcome.to_string(), policy.to_string()));
         self.decision_latency.observe(took.as_secs_f64());
+    }
+
+    /// One step of a decision took `took`.
+    pub fn stage(&self, stage: Stage, took: Duration) {
+        if let Some(h) = self.stage_latency.get(stage as usize) {
+            h.observe(took.as_secs_f64());
+        }
     }
 
     /// One group commit of `n` events.
@@ -154,6 +218,14 @@ impl Metrics {
             "ward_decision_seconds",
             "Time from request to answer, recording included.",
         );
+        out.push_str("# HELP ward_decision_stage_seconds Time each step of a decision took (decide: parse and policy; registry; link; task; approval, waiting included; record: waiting for the group commit).\n# TYPE ward_decision_stage_seconds histogram\n");
+        for (stage, h) in Stage::ALL.iter().zip(&self.stage_latency) {
+            h.render_series(
+                &mut out,
+                "ward_decision_stage_seconds",
+                &format!("stage=\"{}\",", stage.as_str()),
+            );
+        }
         self.commit_latency.render(
             &mut out,
             "ward_audit_commit_seconds",
@@ -214,7 +286,18 @@ mod tests {
         );
         m.decision("allow", &[], Duration::from_micros(50));
         m.commit(7, Duration::from_micros(900));
+        m.stage(Stage::Registry, Duration::from_millis(30));
+        m.stage(Stage::Record, Duration::from_micros(400));
         let text = m.render(3);
+        assert!(
+            text.contains("ward_decision_stage_seconds_bucket{stage=\"registry\",le=\"0.025\"} 0")
+        );
+        assert!(
+            text.contains("ward_decision_stage_seconds_bucket{stage=\"registry\",le=\"0.05\"} 1")
+        );
+        assert!(text.contains("ward_decision_stage_seconds_count{stage=\"record\"} 1"));
+        assert!(text.contains("ward_decision_stage_seconds_count{stage=\"link\"} 0"));
+        assert!(text.contains("ward_decision_seconds_sum "));
         assert!(
             text.contains("ward_decisions_total{outcome=\"deny\",policy=\"deny-secret-read\"} 2")
         );

@@ -6,7 +6,7 @@ use crate::approvals;
 use crate::commit::Committer;
 use crate::config::Settings;
 use crate::home::Home;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Stage};
 use crate::pipeline::{self, Decider, Handled, Prepared, Step};
 use crate::ttl::TtlCache;
 use std::collections::HashMap;
@@ -66,6 +66,41 @@ pub struct Service {
     pub registry_listening: AtomicBool,
     /// The MCP gateway's sessions and upstreams.
     pub mcp: crate::gateway::Gateway,
+}
+
+/// A pooled connection holding a turn at the write lock ([`Service::write_conn`]); the
+/// connection goes back to the pool before the turn is given up.
+pub struct WriteConn<'a> {
+    conn: ward_store::Conn,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl WriteConn<'_> {
+    pub fn r(&mut self) -> ward_store::conn::ConnRef<'_> {
+        self.conn.r()
+    }
+}
+
+/// Times the steps of one decision into [`Metrics::stage`]: each lap is the time since the
+/// previous one (only steps that succeeded are observed).
+struct StageClock<'a> {
+    metrics: &'a Metrics,
+    last: Instant,
+}
+
+impl<'a> StageClock<'a> {
+    fn new(metrics: &'a Metrics, started: Instant) -> StageClock<'a> {
+        StageClock {
+            metrics,
+            last: started,
+        }
+    }
+
+    fn lap(&mut self, stage: Stage) {
+        let now = Instant::now();
+        self.metrics.stage(stage, now.duration_since(self.last));
+        self.last = now;
+    }
 }
 
 /// What the daemon remembers of the registry, and under which stamp.
@@ -245,6 +280,25 @@ impl Service {
         }
     }
 
+    /// A turn at the store's write lock, in order with the audit writer's commits
+    /// ([`crate::commit::Turns`]; `None` where none is needed).
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.sink {
+            Sink::Audit(c) => c.write_turn().await,
+            Sink::Discard => None,
+        }
+    }
+
+    /// A connection for writes, taken after a turn at the write lock ([`Service::write_turn`]),
+    /// so a write on a busy daemon waits for the commits queued before it, not for SQLite's
+    /// busy handler to win a race. Drop it before anything that waits for a commit
+    /// ([`Service::record`]).
+    pub async fn write_conn(&self) -> Result<WriteConn<'_>, WardError> {
+        let turn = self.write_turn().await;
+        let conn = self.pool.acquire().await.map_err(read_err)?;
+        Ok(WriteConn { conn, _turn: turn })
+    }
+
     /// An RFC 8693 token exchange against this daemon's store, key, policy and audiences (the
     /// token endpoint, and the gateway getting an upstream its caller's own token).
     pub async fn exchange(
@@ -354,6 +408,8 @@ impl Service {
             Step::Answer(h) => return self.answered(*h, None, started),
             Step::Record(p) => p,
         };
+        let mut clock = StageClock::new(&self.metrics, started);
+        clock.lap(Stage::Decide);
         if let Some(d) = refuse
             && p.decision.is_some()
         {
@@ -372,6 +428,7 @@ impl Service {
             match self
                 .registration(&call, &self.requester(&who), stranger)
                 .await
+                .inspect(|_| clock.lap(Stage::Registry))
             {
                 Ok((a, enrolled)) => pipeline::apply_registration(
                     &mut p,
@@ -384,7 +441,10 @@ impl Service {
         }
         if let Some(q) = p.link.take() {
             match self.find_decision(&q).await {
-                Ok(l) => p.event.decision_event = l,
+                Ok(l) => {
+                    clock.lap(Stage::Link);
+                    p.event.decision_event = l;
+                }
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
@@ -398,7 +458,10 @@ impl Service {
                 .session_task(&mut p, &who, &env_secrets, stranger)
                 .await
             {
-                Ok(t) => t,
+                Ok(t) => {
+                    clock.lap(Stage::Task);
+                    t
+                }
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             },
         };
@@ -407,11 +470,17 @@ impl Service {
             let wait = wait.unwrap_or(self.settings.approval_wait);
             let requester = self.requester(&who);
             match approvals::gate(self, &mut p, &requester, wait).await {
-                Ok(id) => approval_id = id,
+                Ok(id) => {
+                    clock.lap(Stage::Approval);
+                    approval_id = id;
+                }
                 Err(e) => return self.answered(pipeline::finish(*p, Err(e)), None, started),
             }
         }
         let recorded = self.record(&p.event).await.map(|()| true);
+        if recorded.is_ok() {
+            clock.lap(Stage::Record);
+        }
         let mut ans = self.answered(pipeline::finish(*p, recorded), approval_id, started);
         ans.task = task;
         ans
@@ -440,15 +509,22 @@ impl Service {
                 p.event.task = t;
                 return Ok(None);
             }
+            // A sub-agent's first event opens its child task: a write.
+            let turn = match agent {
+                Some(_) => self.write_turn().await,
+                None => None,
+            };
             let mut c = self.pool.acquire().await.map_err(read_err)?;
             let keys = || Ok((self.signer.as_ref().clone(), self.token_key()?));
             let t = sessions::of_event(c.r(), &session, agent.as_deref(), &keys).await?;
+            drop(c);
+            drop(turn);
             p.event.task = t.as_ref().map(sessions::task_ref);
             self.session_tasks.put(cache_key, p.event.task.clone(), now);
             return Ok(None);
         }
         let requester = self.requester(who);
-        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        let mut c = self.write_conn().await?;
         let task = match step {
             Step::Open => {
                 let kind = crate::assistants::kind_of(p.ev.client);
@@ -569,7 +645,8 @@ impl Service {
                 return Ok((a.clone(), false));
             }
         }
-        let mut c = self.pool.acquire().await.map_err(read_err)?;
+        // A miss may enrol the assistant or touch its `last_seen`: both are writes.
+        let mut c = self.write_conn().await?;
         let first_use = if stranger {
             crate::assistants::FirstUse::Pending
         } else {
@@ -585,6 +662,7 @@ impl Service {
             now,
         )
         .await?;
+        drop(c);
         if remembered
             && let Ok(mut r) = self.registrations.lock()
             // Only under the stamp this read began with: a change since then is not in it.

@@ -562,7 +562,7 @@ async fn filter_list(
         if method == "tools/list"
             && let Some(tools) = answer.pointer("/result/tools").and_then(Value::as_array)
         {
-            let mut c = svc.pool.acquire().await.map_err(read_err)?;
+            let mut c = svc.write_conn().await?;
             let seen =
                 crate::mcp_pins::observe(c.r(), &server.name, tools, crate::pipeline::now_ms())
                     .await?;
