@@ -4,7 +4,8 @@
 #   durable audit) and each transport (unix socket hook, HTTP /v1/decide): closed-loop
 #   throughput with C callers for D seconds, then p99 latency at half that rate after 3 s of
 #   settling at it (open loop; "of
-#   which late" is how late the load tool itself sent, p99, which that latency includes).
+#   which late" is how late the load tool itself sent, p99, which that latency includes), then
+#   p99 at half the issue's target rate (5000/s on SQLite, 2500/s on Postgres), settled the same.
 # Usage: scripts/bench-serve.sh [C] [D]     (defaults 32 callers, 10 s)
 # Needs a release build (cargo build --release) and, for the Postgres rows, a server at
 # WARD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -37,9 +38,9 @@ start() { # name, extra args...; prints the port
   sed -n 's|.*http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/$name.out"
 }
 
-measure() { # name, port, extra env
-  local name=$1 port=$2 token
-  shift 2
+measure() { # name, port, half the target rate, extra env
+  local name=$1 port=$2 goal=$3 token
+  shift 3
   token=$(WARD_HOME=$tmp/$name "$@" "$W" hook token bench | tail -1)
   for target in socket http; do
     if [ "$target" = socket ]; then args=(--socket "$tmp/$name/ward.sock"); else args=(--http "http://127.0.0.1:$port" --token "$token"); fi
@@ -49,27 +50,32 @@ measure() { # name, port, extra env
     # machine is still flushing what it wrote, and the latency asked for is the steady state's.
     WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d 3 --rate $((rps / 2)) --json > /dev/null
     half=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --rate $((rps / 2)) --json)
-    python3 - "$name" "$target" "$full" "$half" <<'EOF'
+    WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d 3 --rate "$goal" --json > /dev/null
+    at=$(WARD_HOME=$tmp/$name "$W" bench "${args[@]}" -c "$C" -d "$D" --rate "$goal" --json)
+    python3 - "$name" "$target" "$full" "$half" "$at" <<'EOF'
 import json, sys
-name, target, full, half = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+name, target = sys.argv[1], sys.argv[2]
+full, half, at = (json.loads(a) for a in sys.argv[3:6])
 print(f"| {name} | {target} | {full['per_second']:.0f}/s | {full['p50_us']/1000:.2f} ms | {full['p99_us']/1000:.2f} ms "
-      f"| {half['per_second']:.0f}/s | {half['p50_us']/1000:.2f} ms | {half['p99_us']/1000:.2f} ms | {half['late_p99_us']/1000:.2f} ms | {full['errors'] + half['errors']} |")
+      f"| {half['per_second']:.0f}/s | {half['p50_us']/1000:.2f} ms | {half['p99_us']/1000:.2f} ms | {half['late_p99_us']/1000:.2f} ms "
+      f"| {at['per_second']:.0f}/s | {at['p50_us']/1000:.2f} ms | {at['p99_us']/1000:.2f} ms "
+      f"| {full['errors'] + half['errors'] + at['errors']} |")
 EOF
   done
 }
 
-echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | of which late, p99 | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | of which late, p99 | half the target | p50 | p99 | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 p=$(start sqlite)
-measure sqlite "$p"
+measure sqlite "$p" 5000
 p=$(start sqlite-no-audit --bench-no-audit)
-measure sqlite-no-audit "$p"
+measure sqlite-no-audit "$p" 5000
 if psql "$ADMIN" -qAtc 'select 1' >/dev/null 2>&1; then
   PGDB=ward_bench_$$
   psql "$ADMIN" -qc "CREATE DATABASE $PGDB" >/dev/null
   url="${ADMIN%/*}/$PGDB"
   p=$(WARD_DATABASE_URL=$url start postgres)
-  measure postgres "$p" env WARD_DATABASE_URL="$url"
+  measure postgres "$p" 2500 env WARD_DATABASE_URL="$url"
 else
   echo "bench-serve.sh: no Postgres at $ADMIN; skipping its rows" >&2
 fi

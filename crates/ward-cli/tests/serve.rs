@@ -901,6 +901,18 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
     assert!(m.contains("ward_decision_seconds_bucket"));
     assert!(m.contains("ward_audit_batch_events_count"));
     assert!(m.contains("ward_spool_depth 0"));
+    // Each recorded decision is timed by step too.
+    let count = |stage: &str| -> u64 {
+        let key = format!("ward_decision_stage_seconds_count{{stage=\"{stage}\"}} ");
+        m.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .unwrap_or_else(|| panic!("no {key} in {m}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(count("record") > 0, "{m}");
+    assert!(count("registry") > 0, "{m}");
+    assert!(count("decide") >= count("record"), "{m}");
     verify(home, &[]);
 }
 
