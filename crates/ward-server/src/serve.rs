@@ -342,6 +342,8 @@ pub async fn ingest_spool(svc: &Service) -> Result<usize, WardError> {
                 locked.events[i].decision_event = link;
             }
         }
+        // In turn with the audit writer (SQLite), not polling its lock.
+        let turn = svc.write_turn().await;
         let receipts = repo::append_batch(
             conn.r(),
             &locked.events[start..end],
@@ -352,6 +354,7 @@ pub async fn ingest_spool(svc: &Service) -> Result<usize, WardError> {
         )
         .await
         .map_err(ward_store::append_err)?;
+        drop(turn);
         added += receipts.iter().filter(|r| r.is_some()).count();
     }
     let rejected = locked.rejected;
