@@ -116,13 +116,17 @@ pub enum Refused {
     IdentityTaken(String),
 }
 
-/// Store a new registration. Checked first, and enforced by the partial unique indexes (a race
-/// between two registrations leaves one of them with a database error, never two live rows).
+/// Store a new registration. Checked first, and enforced by the partial unique indexes: the
+/// insert does nothing where one of them (or the id) is taken, so a registration that loses a
+/// race to another is checked again and refused like any other, never a failed statement (an
+/// error in the server's log, and on Postgres a rolled-back transaction) and never two live
+/// rows.
 pub async fn register(
     conn: ConnRef<'_>,
     a: &Assistant,
 ) -> Result<Result<(), Refused>, sqlx::Error> {
     on_backend!(conn, c, _pg => {
+    for _ in 0..2 {
         let taken = sqlx::query("SELECT id FROM assistants WHERE name = $1 AND status <> 'retired'")
             .bind(&a.name)
             .fetch_optional(&mut *c)
@@ -146,8 +150,9 @@ pub async fn register(
         let list = |v: &[String]| {
             serde_json::to_string(v).map_err(|e| sqlx::Error::Protocol(format!("a list does not serialise: {e}")))
         };
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO assistants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO assistants ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             ON CONFLICT DO NOTHING"
         )))
         .bind(&a.id)
         .bind(&a.name)
@@ -167,7 +172,15 @@ pub async fn register(
         .bind(&a.status_by)
         .execute(&mut *c)
         .await?;
-        Ok(Ok(()))
+        if inserted.rows_affected() == 1 {
+            return Ok(Ok(()));
+        }
+        // Taken between the checks and the insert: the checks now say by what.
+    }
+    Err(sqlx::Error::Protocol(format!(
+        "the registration `{}` conflicts with a stored one that is neither its name nor its identity (its id?)",
+        a.name
+    )))
     })
 }
 

@@ -125,6 +125,7 @@ both!(
     a_stale_cached_frontier_is_caught_and_the_batch_retried,
     an_edge_loaded_before_another_append_is_caught,
     assistant_registry_lifecycle,
+    a_registration_that_loses_a_race_is_refused_not_failed,
     task_trees_end_together_and_leases_follow,
 );
 
@@ -589,6 +590,77 @@ fn an_edge_loaded_before_another_append_is_caught(db: &Db) {
     let mut store = db.open();
     let sum = verify::verify(&mut store, &signer().verifier()).unwrap();
     assert_eq!((sum.events, sum.checkpoints), (4, 4));
+}
+
+/// Raw SQL on one connection (a transaction held open across calls).
+async fn raw(c: &mut Conn, sql: &str) {
+    let sql = sql.to_string();
+    match c.r() {
+        conn::ConnRef::Sqlite(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *c)
+            .await
+            .map(|_| ()),
+        conn::ConnRef::Pg(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *c)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+}
+
+fn a_registration_that_loses_a_race_is_refused_not_failed(db: &Db) {
+    use crate::registry::*;
+    let reg = |id: &str| Assistant {
+        id: id.into(),
+        name: "bot".into(),
+        kind: "claude-code".into(),
+        host: "h".into(),
+        os_user: "u".into(),
+        owner: None,
+        purpose: String::new(),
+        repos: vec![],
+        envs: vec![],
+        review_by_ms: None,
+        status: Status::Pending,
+        created_ms: 1,
+        last_seen_ms: Some(1),
+        rotated_ms: None,
+        status_ms: 1,
+        status_by: "ward:first-use".into(),
+    };
+    // One registration is inserted and not yet committed: another one's checks cannot see it,
+    // and its insert waits for it (a row lock on Postgres, the write lock on SQLite).
+    let (rt, mut first) = people(db);
+    rt.block_on(async {
+        raw(&mut first, "BEGIN").await;
+        assert_eq!(
+            register(first.r(), &reg("ward-ast-1")).await.unwrap(),
+            Ok(())
+        );
+    });
+    let target = db.target.clone();
+    let second = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut c = rt.block_on(Conn::open(&target)).unwrap();
+        rt.block_on(register(c.r(), &reg("ward-ast-2")))
+            .map_err(|e| e.to_string())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    rt.block_on(raw(&mut first, "COMMIT"));
+    assert_eq!(
+        second.join().unwrap(),
+        Ok(Err(Refused::NameTaken)),
+        "the second registration is refused, not failed"
+    );
+    rt.block_on(async {
+        assert_eq!(
+            get(first.r(), "bot").await.unwrap().unwrap().id,
+            "ward-ast-1"
+        );
+    });
 }
 
 fn assistant_registry_lifecycle(db: &Db) {
