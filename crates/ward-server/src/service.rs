@@ -294,7 +294,15 @@ impl Service {
     /// busy handler to win a race. Drop it before anything that waits for a commit
     /// ([`Service::record`]).
     pub async fn write_conn(&self) -> Result<WriteConn<'_>, WardError> {
-        let turn = self.write_turn().await;
+        self.conn(true).await
+    }
+
+    /// A pooled connection, with a turn at the write lock when it `writes`.
+    async fn conn(&self, writes: bool) -> Result<WriteConn<'_>, WardError> {
+        let turn = match writes {
+            true => self.write_turn().await,
+            false => None,
+        };
         let conn = self.pool.acquire().await.map_err(read_err)?;
         Ok(WriteConn { conn, _turn: turn })
     }
@@ -510,15 +518,10 @@ impl Service {
                 return Ok(None);
             }
             // A sub-agent's first event opens its child task: a write.
-            let turn = match agent {
-                Some(_) => self.write_turn().await,
-                None => None,
-            };
-            let mut c = self.pool.acquire().await.map_err(read_err)?;
+            let mut c = self.conn(agent.is_some()).await?;
             let keys = || Ok((self.signer.as_ref().clone(), self.token_key()?));
             let t = sessions::of_event(c.r(), &session, agent.as_deref(), &keys).await?;
             drop(c);
-            drop(turn);
             p.event.task = t.as_ref().map(sessions::task_ref);
             self.session_tasks.put(cache_key, p.event.task.clone(), now);
             return Ok(None);

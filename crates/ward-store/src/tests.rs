@@ -80,20 +80,7 @@ impl Db {
     fn exec(&self, sql: &str) {
         let mut store = self.open();
         let Store { rt, conn, .. } = &mut store;
-        let sql = sql.to_string();
-        rt.block_on(async {
-            match conn.r() {
-                conn::ConnRef::Sqlite(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *c)
-                    .await
-                    .map(|_| ()),
-                conn::ConnRef::Pg(c) => sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *c)
-                    .await
-                    .map(|_| ()),
-            }
-        })
-        .unwrap();
+        rt.block_on(raw(conn, sql));
     }
 }
 
@@ -374,11 +361,16 @@ fn queries_find_effects_by_commit_and_path(db: &Db) {
 }
 
 fn people(db: &Db) -> (tokio::runtime::Runtime, Conn) {
+    connect(&db.target)
+}
+
+/// A runtime and one connection to `target`.
+fn connect(target: &Target) -> (tokio::runtime::Runtime, Conn) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let conn = rt.block_on(Conn::open(&db.target)).unwrap();
+    let conn = rt.block_on(Conn::open(target)).unwrap();
     (rt, conn)
 }
 
@@ -640,11 +632,7 @@ fn a_registration_that_loses_a_race_is_refused_not_failed(db: &Db) {
     });
     let target = db.target.clone();
     let second = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut c = rt.block_on(Conn::open(&target)).unwrap();
+        let (rt, mut c) = connect(&target);
         rt.block_on(register(c.r(), &reg("ward-ast-2")))
             .map_err(|e| e.to_string())
     });
