@@ -22,10 +22,16 @@ W=$PWD/target/release/ward
 [ -x "$W" ] || { echo "bench-serve.sh: build first: cargo build --release" >&2; exit 1; }
 ADMIN=${WARD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 tmp=$(mktemp -d /tmp/ward-bench.XXXXXX)
-pids=()
+# A daemon is started inside `$(start …)`, a subshell: its pid goes in a file, not a variable.
+stop() { # name: stop that daemon and wait for it to exit
+  local pid
+  pid=$(cat "$tmp/$1.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$tmp/$1.pid"
+}
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for f in "$tmp"/*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; done
   rm -rf "$tmp"
   if [ -n "${PGDB:-}" ]; then psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
@@ -35,7 +41,7 @@ start() { # name, extra args...; prints the port
   local name=$1; shift
   mkdir -p "$tmp/$name"
   WARD_HOME=$tmp/$name "$W" serve --listen 127.0.0.1:0 "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
-  pids+=($!)
+  echo $! > "$tmp/$name.pid"
   for _ in $(seq 100); do
     grep -q "ward serve:" "$tmp/$name.out" 2>/dev/null && break
     sleep 0.1
@@ -97,14 +103,17 @@ echo "| store | transport | max rate | p50 | p99 | half rate | p50 | p99 | of wh
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 p=$(start sqlite)
 measure sqlite "$p" 5000
+stop sqlite
 p=$(start sqlite-no-audit --bench-no-audit)
 measure sqlite-no-audit "$p" 5000
+stop sqlite-no-audit
 if psql "$ADMIN" -qAtc 'select 1' >/dev/null 2>&1; then
   PGDB=ward_bench_$$
   psql "$ADMIN" -qc "CREATE DATABASE $PGDB" >/dev/null
   url="${ADMIN%/*}/$PGDB"
   p=$(WARD_DATABASE_URL=$url start postgres)
   measure postgres "$p" 2500 env WARD_DATABASE_URL="$url"
+  stop postgres
 else
   echo "bench-serve.sh: no Postgres at $ADMIN; skipping its rows" >&2
 fi
