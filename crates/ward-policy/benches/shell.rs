@@ -49,7 +49,7 @@ fn env() -> NormalizeEnv {
         home: "/home/dev".into(),
         cwd: "/home/dev/src/webapp".into(),
         repo_root: None,
-        allow_hosts: default_allow_hosts(),
+        allow_hosts: default_allow_hosts().into(),
     }
 }
 

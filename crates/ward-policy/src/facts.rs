@@ -14,8 +14,9 @@ pub struct NormalizeEnv {
     pub cwd: String,
     /// The repository root, when known; the workspace is `repo_root` or else `cwd`.
     pub repo_root: Option<String>,
-    /// Host suffixes considered ordinary developer hosts (`github.com`, `registry.npmjs.org`, …).
-    pub allow_hosts: Vec<String>,
+    /// Host suffixes considered ordinary developer hosts (`github.com`, `registry.npmjs.org`, …);
+    /// shared, so a daemon hands the same list to every decision without copying it.
+    pub allow_hosts: std::sync::Arc<[String]>,
 }
 
 /// Facts derived from one call. `Default` is "nothing known", which policies must not read as

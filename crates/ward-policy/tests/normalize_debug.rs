@@ -13,7 +13,7 @@ fn print_facts_of_env_command() {
         home: "/home/dev".into(),
         cwd: "/home/dev/src/webapp".into(),
         repo_root: None,
-        allow_hosts: default_allow_hosts(),
+        allow_hosts: default_allow_hosts().into(),
     };
     for line in cmd.split("\n--\n") {
         let f = analyze_shell(line, &env);

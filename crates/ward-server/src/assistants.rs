@@ -903,7 +903,7 @@ pub fn risk(
             home: home_dir.clone(),
             cwd: ws.into(),
             repo_root: Some(ws.into()),
-            allow_hosts: ward_policy::normalize::default_allow_hosts(),
+            allow_hosts: ward_policy::normalize::default_allow_hosts().into(),
         };
         let facts = ward_policy::normalize::normalize(&call, &env);
         let engine = engine(call.action.kind())?;

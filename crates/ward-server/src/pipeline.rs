@@ -32,7 +32,7 @@ pub struct Runtime {
     pub origin: Origin,
     /// Append events to the audit log (false for `ward explain`).
     pub record: bool,
-    pub allow_hosts: Vec<String>,
+    pub allow_hosts: std::sync::Arc<[String]>,
     store: Option<Store>,
     signer: Option<NoteSigner>,
     /// The registration the last decided call acts under (resolved beside the decision).
@@ -85,7 +85,7 @@ impl Runtime {
                 os_user: ident::os_user(),
             },
             record,
-            allow_hosts: ward_policy::normalize::default_allow_hosts(),
+            allow_hosts: ward_policy::normalize::default_allow_hosts().into(),
             store: None,
             signer: None,
             registration: None,

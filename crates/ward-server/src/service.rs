@@ -48,7 +48,7 @@ pub struct Service {
     pub metrics: Arc<Metrics>,
     pub host: String,
     pack: RwLock<PackCache>,
-    allow_hosts: Vec<String>,
+    allow_hosts: Arc<[String]>,
     /// Hook token hash → the name it was issued for, for [`HOOK_TOKEN_TTL`].
     pub hook_tokens: TtlCache<[u8; 32], String>,
     /// A directory → its repository root, for [`REPO_ROOT_TTL`].
@@ -211,7 +211,7 @@ impl Service {
             metrics,
             host: crate::ident::hostname(),
             pack: RwLock::new(PackCache::default()),
-            allow_hosts,
+            allow_hosts: allow_hosts.into(),
             hook_tokens: TtlCache::new(HOOK_TOKEN_TTL, 4096),
             repo_roots: TtlCache::new(REPO_ROOT_TTL, 4096),
             session_tasks: TtlCache::new(SESSION_TASK_TTL, 4096),

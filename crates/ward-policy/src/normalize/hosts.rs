@@ -340,7 +340,7 @@ mod tests {
 
     fn env() -> NormalizeEnv {
         NormalizeEnv {
-            allow_hosts: default_allow_hosts(),
+            allow_hosts: default_allow_hosts().into(),
             ..NormalizeEnv::default()
         }
     }

@@ -856,7 +856,7 @@ mod tests {
             home: "/home/dev".into(),
             cwd: "/home/dev/src/app/sub".into(),
             repo_root: Some("/home/dev/src/app".into()),
-            allow_hosts: vec![],
+            allow_hosts: Default::default(),
         }
     }
 

@@ -10,7 +10,7 @@ pub fn env_for(cwd: &str) -> NormalizeEnv {
         home: "/home/dev".into(),
         cwd: cwd.into(),
         repo_root: None,
-        allow_hosts: default_allow_hosts(),
+        allow_hosts: default_allow_hosts().into(),
     }
 }
 
