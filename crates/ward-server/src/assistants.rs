@@ -516,11 +516,7 @@ pub async fn resolve(
         .map_err(read_err)?
     {
         registry::Seen::Live(a) => {
-            if a.last_seen_ms
-                .is_none_or(|t| now.saturating_sub(t) >= SEEN_EVERY_MS)
-            {
-                // Last seen is for reviews (unused for N days): hourly is precise enough, and
-                // the common call stays a read.
+            if !seen_lately(&a, now) {
                 registry::seen(c, &a.id, now).await.map_err(append_err)?;
             }
             return Ok((*a, false));
@@ -576,6 +572,33 @@ pub async fn resolve(
 
 /// How often a registration's `last_seen` is brought up to date.
 pub const SEEN_EVERY_MS: u64 = 3_600_000;
+
+/// Whether `a`'s `last_seen` is recent enough to leave alone. Last seen is for reviews (unused
+/// for N days): hourly is precise enough, and the common call stays a read.
+pub fn seen_lately(a: &Assistant, now: u64) -> bool {
+    a.last_seen_ms
+        .is_some_and(|t| now.saturating_sub(t) < SEEN_EVERY_MS)
+}
+
+/// The live registration of an identity when acting under it needs no write (it was seen
+/// lately): what a daemon reads before it takes a turn at the write lock for [`resolve`].
+pub async fn live_seen_lately(
+    c: ConnRef<'_>,
+    kind: &str,
+    host: &str,
+    os_user: &str,
+    now: u64,
+) -> Result<Option<Assistant>, WardError> {
+    Ok(
+        match registry::by_identity(c, kind, host, os_user)
+            .await
+            .map_err(read_err)?
+        {
+            registry::Seen::Live(a) if seen_lately(&a, now) => Some(*a),
+            _ => None,
+        },
+    )
+}
 
 /// The decision once the assistant's registration is taken into account: an active one keeps
 /// what policy decided; a suspended one is denied; a pending one is treated by `rule`. A policy

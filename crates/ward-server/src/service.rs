@@ -642,37 +642,58 @@ impl Service {
                 r.stamp = stamp;
             }
             if let Some(a) = r.by_identity.get(&key)
-                && a.last_seen_ms
-                    .is_some_and(|t| now.saturating_sub(t) < crate::assistants::SEEN_EVERY_MS)
+                && crate::assistants::seen_lately(a, now)
             {
                 return Ok((a.clone(), false));
             }
         }
-        // A miss may enrol the assistant or touch its `last_seen`: both are writes.
-        let mut c = self.write_conn().await?;
-        let first_use = if stranger {
-            crate::assistants::FirstUse::Pending
-        } else {
-            self.settings.enrollment.first_use
-        };
-        let (a, enrolled) = crate::assistants::resolve(
+        // A miss is most often only a read (the registry changed, so the memory was dropped):
+        // read first, without a turn at the write lock, which a busy writer keeps taking.
+        let mut c = self.conn(false).await?;
+        let lately = crate::assistants::live_seen_lately(
             c.r(),
             kind,
             &call.assistant.host,
             &call.assistant.os_user,
-            &|| owner.to_string(),
-            &|| Ok(first_use),
             now,
         )
         .await?;
         drop(c);
+        let was_read = lately.is_some();
+        let (a, enrolled) = match lately {
+            Some(a) => (a, false),
+            None => {
+                // Enrolling the assistant or touching its `last_seen`: both are writes.
+                let mut c = self.write_conn().await?;
+                let first_use = if stranger {
+                    crate::assistants::FirstUse::Pending
+                } else {
+                    self.settings.enrollment.first_use
+                };
+                let resolved = crate::assistants::resolve(
+                    c.r(),
+                    kind,
+                    &call.assistant.host,
+                    &call.assistant.os_user,
+                    &|| owner.to_string(),
+                    &|| Ok(first_use),
+                    now,
+                )
+                .await?;
+                drop(c);
+                resolved
+            }
+        };
         if remembered
             && let Ok(mut r) = self.registrations.lock()
             // Only under the stamp this read began with: a change since then is not in it.
             && r.stamp == stamp
         {
             let mut kept = a.clone();
-            kept.last_seen_ms = Some(now);
+            // What the store holds now: the `last_seen` just written, or the one read.
+            if !was_read {
+                kept.last_seen_ms = Some(now);
+            }
             r.by_identity.insert(key, kept);
         }
         Ok((a, enrolled))
@@ -715,4 +736,108 @@ pub fn bad_wait(v: &str) -> WardError {
         ErrorCode::BadInput,
         format!("`wait={v}` is not a number of seconds between 0 and 3600"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use ward_core::{Action, Assistant};
+
+    fn call(os_user: &str) -> ToolCall {
+        ToolCall {
+            assistant: Assistant {
+                client: ClientKind::ClaudeCode,
+                host: "box".into(),
+                os_user: os_user.into(),
+            },
+            session_id: "s".into(),
+            tool_use_id: None,
+            tool_name: "Bash".into(),
+            action: Action::Shell {
+                command: "ls".into(),
+            },
+            input: serde_json::json!({}),
+            cwd: "/w".into(),
+            repo_root: None,
+            agent_id: None,
+        }
+    }
+
+    /// A registration the daemon forgot because the registry changed is read again without a
+    /// turn at the write lock (a busy audit writer keeps taking it); enrolling a new assistant
+    /// is a write and waits for its turn.
+    #[test]
+    fn a_forgotten_registration_is_read_without_a_turn_at_the_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.init().unwrap();
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(forgotten(home));
+    }
+
+    async fn forgotten(home: Home) {
+        let settings =
+            crate::config::load(&home, &crate::config::Flags::default(), &|_| None).unwrap();
+        let signer = Arc::new(home.signer().unwrap());
+        let metrics = Arc::new(Metrics::default());
+        let pool = Pool::connect(&settings.database, 4).await.unwrap();
+        let committer = Committer::start(
+            settings.database.clone(),
+            signer.clone(),
+            metrics.clone(),
+            64,
+            64,
+        )
+        .await
+        .unwrap();
+        let svc = Arc::new(
+            Service::new(
+                home.clone(),
+                settings,
+                pool,
+                Sink::Audit(committer),
+                signer,
+                metrics,
+            )
+            .unwrap(),
+        );
+        let (first, enrolled) = svc.registration(&call("dev"), "dev", false).await.unwrap();
+        assert!(enrolled);
+
+        // The registry changed (another process suspended some other assistant, say).
+        home.touch_registry().unwrap();
+        let turn = svc.write_turn().await.expect("SQLite has turns");
+        let (again, enrolled) = tokio::time::timeout(
+            Duration::from_secs(5),
+            svc.registration(&call("dev"), "dev", false),
+        )
+        .await
+        .expect("reading a known registration waits for no turn")
+        .unwrap();
+        assert_eq!((again.id.as_str(), enrolled), (first.id.as_str(), false));
+
+        // A new assistant is enrolled: that waits for the turn.
+        let waiting = tokio::spawn({
+            let svc = svc.clone();
+            async move { svc.registration(&call("ops"), "ops", false).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !waiting.is_finished(),
+            "an enrolment wrote while another write held the turn"
+        );
+        drop(turn);
+        let (new, enrolled) = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the enrolment completes once the turn is free")
+            .unwrap()
+            .unwrap();
+        assert!(enrolled);
+        assert_ne!(new.id, first.id);
+    }
 }
