@@ -36,6 +36,11 @@ if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") 
   echo "test.sh: installing the MCP Python SDK" >&2
   python3 -m pip install --quiet 'mcp==2.3.0'
 fi
+# schemathesis (PyPI, pinned): the API against its checked-in OpenAPI document.
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "4.32.5")' >/dev/null 2>&1; then
+  echo "test.sh: installing schemathesis" >&2
+  python3 -m pip install --quiet 'schemathesis==4.32.5'
+fi
 # The npm reference MCP servers and the inspector CLI, pinned, for the MCP gateway tests.
 export WARD_MCP_NPM=${WARD_MCP_NPM:-/tmp/ward-mcp-npm}
 if [ ! -f "$WARD_MCP_NPM/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js" ] \

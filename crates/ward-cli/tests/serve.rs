@@ -387,6 +387,64 @@ fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ward-clients/tests/samples")
 }
 
+/// The API holds to its checked-in OpenAPI document under schemathesis (PyPI, pinned in
+/// `scripts/test.sh`), with a fixed seed: no server errors; only documented status codes,
+/// content types, headers and bodies; what the document forbids (a wrong type, a missing
+/// field, an unknown method, a missing `Authorization`) is refused. Whether a valid request
+/// is accepted depends on data the generator cannot know (an owner who is a user, a live
+/// token), so that check is not run.
+#[test]
+fn the_api_holds_to_its_openapi_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let d = Daemon::start(home, &[]);
+    let admin = add_user(home, "st-admin", "admin");
+    let o = ward(home, &["hook", "token", "schemathesis"], b"", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let token = last_line(&o);
+    let spec = format!("http://127.0.0.1:{}/openapi.json", d.port);
+    // The hook and decide endpoints with a hook token; the rest with an admin key. The MCP
+    // gateway has its own tests against real servers (`mcp_gateway`).
+    for (auth, filter, paths) in [
+        (&token, "--include-path-regex", "^/v1/(hooks|decide)"),
+        (
+            &admin,
+            "--exclude-path-regex",
+            "^/(v1/hooks|v1/decide|mcp/)",
+        ),
+    ] {
+        let o = Command::new("python3")
+            .args([
+                "-c",
+                "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+                "run",
+                &spec,
+                "-H",
+                &format!("Authorization: Bearer {auth}"),
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,\
+                 response_headers_conformance,response_schema_conformance,\
+                 negative_data_rejection,missing_required_header,unsupported_method,\
+                 allow_header_conformance",
+                "--max-examples",
+                "40",
+                "--seed",
+                "1",
+                filter,
+                paths,
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("python3 with schemathesis (scripts/test.sh installs it)");
+        assert!(
+            o.status.success(),
+            "schemathesis on {paths}:\n{}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+}
+
 #[test]
 fn the_http_api_answers_and_refuses_in_one_shape() {
     let dir = tempfile::tempdir().unwrap();
@@ -532,6 +590,22 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
         text(&r.body).contains("\"permissionDecision\":\"deny\"")
             && text(&r.body).contains("E5001")
     );
+    // So does a query string that does not parse: the client's block, not a plain-text 400
+    // (which Claude Code reads as "no decision" and runs the tool).
+    let (s, _, r) = req(
+        &d,
+        "POST",
+        "/v1/hooks/claude-code?event=PreToolUse&event=PostToolUse",
+        Some(&token),
+        &claude(ORDINARY, "s13", "t13"),
+    );
+    assert_eq!(s, 200, "{}", text(&r.body));
+    assert!(
+        text(&r.body).contains("\"permissionDecision\":\"deny\"")
+            && text(&r.body).contains("E4003"),
+        "{}",
+        text(&r.body)
+    );
     // Rotating the token: the old one is refused once the daemon's memory of it (one second)
     // has passed, the new one works at once.
     let o = ward(home, &["hook", "token", "ci-bot"], b"", &[]);
@@ -579,6 +653,31 @@ fn the_http_api_answers_and_refuses_in_one_shape() {
             .unwrap()
             .contains(&format!("\n{}\n", cp["size"]))
     );
+    // Bad parameters are problems like every other bad request, never axum's plain text; a
+    // method an endpoint does not take is a 405 problem that keeps `Allow`.
+    for path in [
+        "/v1/events?limit=ten",
+        "/v1/events?colour=1",
+        "/v1/events?limit=0",
+        "/v1/events?limit=1001",
+        "/v1/events?from=99999999999999999999999",
+        "/v1/tasks?all=maybe",
+        "/v1/events/%FF",
+    ] {
+        let (s, v, r) = req(&d, "GET", path, Some(&key), b"");
+        assert_eq!((s, v["code"].as_str()), (400, Some("E4003")), "{path}: {v}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/problem+json"),
+            "{path}"
+        );
+    }
+    let (s, v, r) = req(&d, "DELETE", "/v1/events", Some(&key), b"");
+    assert_eq!((s, v["code"].as_str()), (405, Some("E4003")), "{v}");
+    assert_eq!(r.header("allow"), Some("GET,HEAD"));
+    let (s, v) = get(&d, "/v1/events?limit=1000", Some(&key));
+    assert_eq!(s, 200, "{v}");
+
     // A viewer cannot add users; an admin can.
     let (s, v, _) = req(
         &d,

@@ -70,7 +70,7 @@ async fn check_owner(c: ConnRef<'_>, owner: &str) -> Result<(), WardError> {
 
 fn check_list(what: &str, items: &[String]) -> Result<(), WardError> {
     for item in items {
-        if item.is_empty() || item.len() > 256 || item.chars().any(char::is_control) {
+        if item.is_empty() || item.chars().count() > 256 || item.chars().any(char::is_control) {
             return Err(WardError::new(
                 ErrorCode::BadInput,
                 format!(
@@ -720,6 +720,17 @@ mod tests {
             error_code: None,
             confirm_locally: true,
         }
+    }
+
+    /// Repository globs and environments are 1-256 characters (not bytes), none of them a
+    /// control character, as the message and the API document say.
+    #[test]
+    fn list_items_are_counted_in_characters() {
+        assert!(check_list("environment", &["é".repeat(256)]).is_ok());
+        assert!(check_list("environment", &["é".repeat(257)]).is_err());
+        assert!(check_list("environment", &[String::new()]).is_err());
+        assert!(check_list("environment", &["a\u{85}b".to_string()]).is_err());
+        assert!(check_list("repository glob", &["org/*".to_string()]).is_ok());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use crate::assistants::Undo;
 use crate::service::{HookRequest, Service, now_ms};
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,6 +25,8 @@ use ward_core::{ClientKind, ErrorCode, WardError};
 use ward_store::people::{self, ApprovalState, Role, User};
 use ward_store::registry::Status;
 use ward_store::{CheckpointQuery, EventQuery, read_err};
+
+pub use checked::{Path, Query};
 
 /// The OpenAPI document, checked in and served as is.
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
@@ -102,8 +104,61 @@ pub fn router(svc: Svc) -> Router {
                 .get(crate::gateway::get)
                 .delete(crate::gateway::delete),
         )
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(svc)
+}
+
+/// axum's `Path` and `Query`, answering a bad request the way every other one is answered: a
+/// problem body with a stable code. axum's own answer is a plain-text 400, which also breaks the
+/// contract of `POST /v1/hooks/{client}` (a client reads a non-2xx answer as "no decision").
+pub mod checked {
+    use super::Problem;
+    use axum::extract::FromRequestParts;
+    use axum::http::StatusCode;
+    use axum::http::request::Parts;
+    use serde::de::DeserializeOwned;
+    use ward_core::ErrorCode;
+
+    /// Path parameters; a segment that does not decode (not UTF-8) is a 400 problem.
+    #[derive(Debug)]
+    pub struct Path<T>(pub T);
+
+    /// The query string; one that does not fit the endpoint's parameters is a 400 problem.
+    #[derive(Debug)]
+    pub struct Query<T>(pub T);
+
+    impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+        type Rejection = Problem;
+
+        async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+            axum::extract::Path::<T>::from_request_parts(parts, state)
+                .await
+                .map(|axum::extract::Path(v)| Path(v))
+                .map_err(|e| bad("path", &e.body_text()))
+        }
+    }
+
+    impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+        type Rejection = Problem;
+
+        async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map(|axum::extract::Query(v)| Query(v))
+                .map_err(|e| bad("query string", &e.body_text()))
+        }
+    }
+
+    fn bad(what: &str, why: &str) -> Problem {
+        // axum's texts start with a preamble of its own ("Failed to deserialize query string: ").
+        let why = why.split_once(": ").map_or(why, |(_, w)| w);
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadInput,
+            format!("bad {what}: {why}; see /openapi.json for this endpoint's parameters"),
+        )
+    }
 }
 
 /// An RFC 9457 problem with ward's code.
@@ -315,7 +370,7 @@ async fn hook(
     State(svc): State<Svc>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     Path(client): Path<String>,
-    Query(q): Query<HookQuery>,
+    query: Result<Query<HookQuery>, Problem>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -330,6 +385,12 @@ async fn hook(
     let process = headers
         .get("ward-reply")
         .is_some_and(|v| v.as_bytes() == b"process");
+    // A query string that does not parse is answered as the client's block, like any other
+    // error on the decision path (a non-2xx answer would let the client go ahead).
+    let (q, bad_query) = match query {
+        Ok(Query(q)) => (q, None),
+        Err(p) => (HookQuery::default(), Some(p.err)),
+    };
     let hint = q.event.as_deref();
     let fail = |e: WardError| {
         svc.metrics.decision("deny", &[], Duration::ZERO);
@@ -341,6 +402,9 @@ async fn hook(
             None,
         )
     };
+    if let Some(e) = bad_query {
+        return fail(e);
+    }
     let payload = match body_bytes(&svc, body).await {
         Ok(b) => b,
         Err(e) => return fail(e),
@@ -445,6 +509,8 @@ async fn decide(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
+    // Who asks first: an unauthenticated body is not read.
+    let (caller, home_dir) = hook_caller(&svc, &peer, &headers).await?;
     let bytes = body_bytes(&svc, body).await?;
     let req: DecideBody = serde_json::from_slice(&bytes).map_err(|e| {
         WardError::new(
@@ -452,7 +518,6 @@ async fn decide(
             format!("the body is not a decide request: {e}"),
         )
     })?;
-    let (caller, home_dir) = hook_caller(&svc, &peer, &headers).await?;
     let wait = match req.wait {
         Some(s) if s > 3600 => return Err(crate::service::bad_wait(&s.to_string()).into()),
         Some(s) => Some(Duration::from_secs(s)),
@@ -682,6 +747,15 @@ async fn openapi() -> Response {
     r
 }
 
+/// A known path asked with a method it does not take (axum adds the `Allow` header).
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::BadInput,
+        "this endpoint does not take that method; the `Allow` header and /openapi.json list the ones it does",
+    )
+}
+
 async fn not_found() -> Problem {
     Problem::new(
         StatusCode::NOT_FOUND,
@@ -711,7 +785,17 @@ async fn events(
     Query(q): Query<EventsQuery>,
 ) -> Result<Response, Problem> {
     authenticate(&svc, &headers, Role::Viewer).await?;
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let limit = match q.limit {
+        None => 100,
+        Some(n @ 1..=1000) => n,
+        Some(n) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadInput,
+                format!("`limit={n}` is out of range: ask for 1 to 1000 events a page"),
+            ));
+        }
+    };
     let mut c = svc.pool.acquire().await.map_err(read_err)?;
     let rows = ward_store::repo::events(
         c.r(),
@@ -1532,4 +1616,111 @@ async fn recorded(
     }
     svc.registry_changed().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use ward_core::EventKind;
+
+    /// The checked-in document names every kind of event the log holds (`GET /v1/events`
+    /// answers them all).
+    #[test]
+    fn the_openapi_document_names_every_event_kind() {
+        use EventKind::*;
+        let all = [
+            Decision, Effect, Session, Lifecycle, Approval, Registry, Task, Credential,
+        ];
+        for k in all {
+            // Exhaustive: a new kind stops this compiling until it is listed above.
+            match k {
+                Decision | Effect | Session | Lifecycle | Approval | Registry | Task
+                | Credential => {}
+            }
+        }
+        let spec: Value = serde_json::from_str(OPENAPI).unwrap();
+        let documented: Vec<&str> =
+            spec["components"]["schemas"]["Event"]["properties"]["kind"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+        let served: Vec<String> = all
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(documented, served);
+    }
+
+    /// Every shape of a normalized call's `action` is documented, with the fields it needs.
+    #[test]
+    fn the_openapi_document_describes_every_action() {
+        use ward_core::Action;
+        let s = String::new;
+        let all = [
+            Action::Shell { command: s() },
+            Action::FileRead { paths: vec![] },
+            Action::FileWrite {
+                paths: vec![],
+                content: None,
+            },
+            Action::WebFetch { url: s() },
+            Action::Mcp {
+                server: s(),
+                tool: s(),
+                arguments: Value::Null,
+            },
+            Action::Other { name: s() },
+            Action::Credential {
+                provider: s(),
+                name: s(),
+            },
+        ];
+        for a in &all {
+            // Exhaustive: a new action stops this compiling until it is listed above.
+            match a {
+                Action::Shell { .. }
+                | Action::FileRead { .. }
+                | Action::FileWrite { .. }
+                | Action::WebFetch { .. }
+                | Action::Mcp { .. }
+                | Action::Other { .. }
+                | Action::Credential { .. } => {}
+            }
+        }
+        let spec: Value = serde_json::from_str(OPENAPI).unwrap();
+        let shapes = spec["components"]["schemas"]["ToolCall"]["properties"]["action"]["oneOf"]
+            .as_array()
+            .unwrap();
+        assert_eq!(shapes.len(), all.len());
+        for a in &all {
+            let v = serde_json::to_value(a).unwrap();
+            let kind = v["kind"].as_str().unwrap();
+            let shape = shapes
+                .iter()
+                .find(|sh| sh["properties"]["kind"]["const"] == kind)
+                .unwrap_or_else(|| panic!("action `{kind}` is not in openapi.json"));
+            // What serialises is what is documented, and every required field is one it has.
+            for field in v.as_object().unwrap().keys() {
+                assert!(
+                    shape["properties"].get(field).is_some(),
+                    "`{kind}.{field}` is not documented"
+                );
+            }
+            for req in shape["required"].as_array().unwrap() {
+                assert!(
+                    v.get(req.as_str().unwrap()).is_some(),
+                    "`{kind}` documents `{req}` as required"
+                );
+            }
+        }
+    }
 }

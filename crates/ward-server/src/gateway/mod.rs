@@ -11,11 +11,12 @@ pub mod remote;
 
 pub use config::{McpServer, Upstream};
 
+use crate::http::{Path, Query};
 use crate::http::{Peer, Problem};
 use crate::service::{Run, Service};
 use crate::ttl::TtlCache;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use child::ChildConn;
