@@ -659,9 +659,13 @@ impl Service {
         )
         .await?;
         drop(c);
-        let was_read = lately.is_some();
-        let (a, enrolled) = match lately {
-            Some(a) => (a, false),
+        // With the registration, the `last_seen` the store now holds: the one read, or the one
+        // just written.
+        let (a, enrolled, stored_seen) = match lately {
+            Some(a) => {
+                let seen = a.last_seen_ms;
+                (a, false, seen)
+            }
             None => {
                 // Enrolling the assistant or touching its `last_seen`: both are writes.
                 let mut c = self.write_conn().await?;
@@ -670,7 +674,7 @@ impl Service {
                 } else {
                     self.settings.enrollment.first_use
                 };
-                let resolved = crate::assistants::resolve(
+                let (a, enrolled) = crate::assistants::resolve(
                     c.r(),
                     kind,
                     &call.assistant.host,
@@ -681,7 +685,7 @@ impl Service {
                 )
                 .await?;
                 drop(c);
-                resolved
+                (a, enrolled, Some(now))
             }
         };
         if remembered
@@ -690,10 +694,7 @@ impl Service {
             && r.stamp == stamp
         {
             let mut kept = a.clone();
-            // What the store holds now: the `last_seen` just written, or the one read.
-            if !was_read {
-                kept.last_seen_ms = Some(now);
-            }
+            kept.last_seen_ms = stored_seen;
             r.by_identity.insert(key, kept);
         }
         Ok((a, enrolled))
